@@ -1,0 +1,88 @@
+"""Record types that leave the listeners: `Post`, `SourceSpec`, `FetchResult`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+def make_post_id(platform: str, key: str) -> str:
+    """Stable post id: hash of the platform and its external id (or canonical URL)."""
+    digest = hashlib.sha256(f"{platform}\x1f{key}".encode()).hexdigest()
+    return digest[:24]
+
+
+def content_key(title: str, text: str) -> str:
+    """Hash of the normalised content, so cross-posted copies are recognisable as one story."""
+    words = "".join(ch.lower() if ch.isalnum() else " " for ch in f"{title} {text}").split()
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One public post, normalised. `text` is plain text; `published_at` is UTC-aware."""
+
+    platform: str
+    source_id: str
+    external_id: str
+    url: str | None
+    author: str | None
+    author_handle: str | None
+    title: str | None
+    text: str
+    lang_hint: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    score: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def post_id(self) -> str:
+        return make_post_id(self.platform, self.external_id or (self.url or ""))
+
+    @property
+    def content_key(self) -> str:
+        return content_key(self.title or "", self.text)
+
+    def raw_json(self) -> str:
+        return json.dumps(self.raw, default=str, ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """What a listener needs to know about one configured source."""
+
+    source_id: str
+    kind: str
+    url: str
+    owned: bool = False
+    lang_hint: str | None = None
+
+
+class FetchStatus(StrEnum):
+    OK = "ok"  # new content fetched and parsed
+    NOT_MODIFIED = "not_modified"  # 304, or the same body as last time: costs nothing downstream
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """Outcome of fetching one source: posts, the new per-source state, and how it went.
+
+    `state` is the listener's own JSON-able state (etag, last_modified, body hash, cursors);
+    the warehouse saves it in the same transaction as the posts.
+    """
+
+    source_id: str
+    status: FetchStatus
+    posts: tuple[Post, ...] = ()
+    state: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    http_status: int | None = None

@@ -1,0 +1,36 @@
+"""Inputs and outputs of enrichment: the taxonomy going in, `Annotation` rows coming out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRule:
+    """One topic of the organisation's taxonomy, as the NLP stage sees it."""
+
+    topic_id: str
+    bucket_id: str | None
+    terms: dict[str, tuple[str, ...]]  # language code -> terms ("Kundenservice", "customer experience")
+    exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMatch:
+    topic_id: str
+    bucket_id: str | None
+    matched_terms: tuple[str, ...]  # the configured terms that matched: the evidence
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """Everything enrichment says about one post; the warehouse stores it as rows."""
+
+    post_id: str
+    lang: str  # ISO 639-1 code, or "und" when unknown
+    lang_score: float
+    sentiment: float | None  # [-1, 1]; None when no pipeline for the language
+    sentiment_label: str | None  # "positive" | "neutral" | "negative"
+    is_question: bool
+    key_terms: tuple[str, ...]
+    topics: tuple[TopicMatch, ...]

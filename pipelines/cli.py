@@ -1,0 +1,188 @@
+"""The `earshot` command line: run the flows, inspect sources, query the warehouse."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.config import ConfigError, LoadedConfig, load_config
+
+app = typer.Typer(
+    help="Earshot: listen before you send. Collect public posts, tag them, write a weekly digest.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="The listening config file.", show_default=True)
+]
+DEFAULT_CONFIG = Path("listening.yaml")
+T = TypeVar("T")
+
+
+def _load(config: Path) -> LoadedConfig:
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        console.print(f"[bold red]Config error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _step(label: str, call: Callable[[], T]) -> T:
+    """Run one long step behind a spinner; turn known errors into one clear line."""
+    from warehouse import WarehouseError
+
+    try:
+        with console.status(f"[bold]{label}…[/]", spinner="dots"):
+            return call()
+    except (ConfigError, WarehouseError, ValueError) as exc:
+        console.print(f"[bold red]{label} failed:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _print_collect(s: Any) -> None:
+    console.print(
+        f"[green]collect[/]: {s.sources_due} source(s) due, {s.posts_added} new post(s), "
+        f"{s.not_modified} unchanged, {s.failed} failed"
+    )
+    for source_id, error in s.errors.items():
+        console.print(f"  [red]✗[/] {source_id}: {error}", highlight=False)
+
+
+def _print_enrich(s: Any) -> None:
+    console.print(
+        f"[green]enrich[/]: {s.annotated} post(s) tagged (pipeline {s.pipeline_version[:12]})"
+    )
+
+
+def _print_digest(s: Any) -> None:
+    sent = ", sent by e-mail" if s.sent else ""
+    console.print(
+        f"[green]digest[/] {s.week}: {s.audience_posts} audience post(s), "
+        f"written to {s.folder}{sent}"
+    )
+    if s.no_source_reachable:
+        console.print("  [yellow]no source could be reached; see `earshot sources`[/]")
+
+
+@app.command()
+def run(
+    config: ConfigOption = DEFAULT_CONFIG,
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47.")] = None,
+    force: Annotated[bool, typer.Option(help="Fetch every source, due or not.")] = False,
+) -> None:
+    """The whole loop once: collect -> enrich -> digest."""
+    from pipelines import flows
+
+    _load(config)
+    _print_collect(_step("Collecting", lambda: flows.collect(str(config), force=force)))
+    _print_enrich(_step("Enriching", lambda: flows.enrich(str(config))))
+    _print_digest(_step("Writing the digest", lambda: flows.digest(str(config), week)))
+
+
+@app.command()
+def collect(
+    config: ConfigOption = DEFAULT_CONFIG,
+    force: Annotated[bool, typer.Option(help="Fetch every source, due or not.")] = False,
+) -> None:
+    """Fetch every due source and store new posts."""
+    from pipelines import flows
+
+    _load(config)
+    _print_collect(_step("Collecting", lambda: flows.collect(str(config), force=force)))
+
+
+@app.command()
+def enrich(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Tag posts that lack annotations of the current pipeline and taxonomy."""
+    from pipelines import flows
+
+    _load(config)
+    _print_enrich(_step("Enriching", lambda: flows.enrich(str(config))))
+
+
+@app.command()
+def digest(
+    config: ConfigOption = DEFAULT_CONFIG,
+    week: Annotated[
+        str | None, typer.Option(help="ISO week, e.g. 2026-W47 (default: last complete week).")
+    ] = None,
+) -> None:
+    """Write (and, with SMTP configured, send) the weekly digest."""
+    from pipelines import flows
+
+    _load(config)
+    _print_digest(_step("Writing the digest", lambda: flows.digest(str(config), week)))
+
+
+@app.command()
+def serve(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Run the schedules of prefect.yaml on this machine (collect every 30 min, digest Mondays)."""
+    from pipelines.serve import serve_schedules
+
+    _load(config)
+    serve_schedules(str(config))
+
+
+@app.command()
+def sources(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Each source with its last status, last success, posts in the last 7 days, next attempt."""
+    from pipelines.inspect import source_rows
+
+    loaded = _load(config)
+    rows = _step("Reading the warehouse", lambda: source_rows(loaded))
+    table = Table(title=f"Sources of {loaded.config.organisation}")
+    for column in ("source", "kind", "own", "last status", "last success", "posts 7d",
+                   "next attempt", "failures", "last error"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        status = r["last_status"] or "never fetched"
+        colour = {"ok": "green", "not_modified": "green", "failed": "red"}.get(status, "yellow")
+        table.add_row(
+            r["source_id"], r["kind"], "yes" if r["owned"] else "",
+            f"[{colour}]{status}[/]", _when(r["last_success_at"]), str(r["posts_last_7_days"]),
+            _when(r["next_attempt_at"]) or "now", str(r["failure_count"]), r["last_error"] or "",
+        )
+    out.print(table)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A SQL query over the analyst views.")],
+    config: ConfigOption = DEFAULT_CONFIG,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Write CSV to standard output.")] = False,
+) -> None:
+    """Query the warehouse read-only (views: posts, post_topics, topic_weekly, source_health)."""
+    from pipelines.inspect import run_query
+
+    loaded = _load(config)
+    columns, rows = _step("Querying", lambda: run_query(loaded, query))
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return
+    table = Table()
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out.print(table)
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+if __name__ == "__main__":
+    app()

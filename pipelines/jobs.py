@@ -1,0 +1,148 @@
+"""Plain functions the flows call: they join config, listeners, nlp, warehouse and reports.
+
+No Prefect here, so each step can be tested and reused on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import httpx
+
+from listeners.http import HttpPolicy, build_client
+from listeners.records import FetchResult, SourceSpec
+from listeners.schedule import next_attempt
+from nlp import Enricher, TopicRule
+from pipelines.config import LoadedConfig
+from reports.delivery import SmtpSettings
+from warehouse import open_warehouse
+from warehouse.sources import SourceRow, source_states, store_fetch, sync_sources
+from warehouse.taxonomy import sync_taxonomy
+
+# A source is due a little before its next attempt, so a schedule firing a few seconds
+# early does not skip it for a whole interval.
+DUE_SLACK = timedelta(minutes=1)
+
+
+@contextlib.contextmanager
+def warehouse(loaded: LoadedConfig) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse for writing, with sources and taxonomy synced from the config."""
+    cfg = loaded.config
+    con = open_warehouse(
+        loaded.warehouse_path, lock_timeout_seconds=cfg.warehouse.lock_timeout_seconds
+    )
+    try:
+        sync_sources(
+            con,
+            [SourceRow(s.id, s.kind, str(s.url), s.owned) for s in cfg.sources],
+        )
+        sync_taxonomy(
+            con,
+            [(t.id, t.label, t.bucket) for t in cfg.topics],
+            [(b.id, b.label, b.target_share) for b in cfg.buckets],
+            timezone=cfg.timezone,
+        )
+        yield con
+    finally:
+        con.close()
+
+
+def http_policy(loaded: LoadedConfig) -> HttpPolicy:
+    cfg = loaded.config
+    contact = f"; +{cfg.contact_url}" if cfg.contact_url else ""
+    return HttpPolicy(
+        user_agent=f"Earshot/0.1 (social listening for {cfg.organisation}{contact})",
+        timeout_seconds=cfg.http.timeout_seconds,
+        max_body_bytes=int(cfg.http.max_body_mb * 1024 * 1024),
+        retries=cfg.http.retries,
+        backoff_seconds=cfg.http.backoff_seconds,
+    )
+
+
+def http_client(policy: HttpPolicy) -> httpx.Client:
+    return build_client(policy)
+
+
+@dataclass(frozen=True, slots=True)
+class DueSource:
+    spec: SourceSpec
+    state: dict[str, object]
+    interval: timedelta
+
+
+def due_sources(
+    con: duckdb.DuckDBPyConnection, loaded: LoadedConfig, now: datetime, *, force: bool = False
+) -> list[DueSource]:
+    """Configured sources whose next attempt has come (all of them with `force`)."""
+    states = source_states(con)
+    due: list[DueSource] = []
+    for s in loaded.config.sources:
+        saved = states.get(s.id)
+        next_at = saved.next_attempt_at if saved else None
+        if force or next_at is None or next_at <= now + DUE_SLACK:
+            spec = SourceSpec(s.id, s.kind, str(s.url), s.owned, s.lang)
+            due.append(DueSource(spec, dict(saved.state) if saved else {}, s.interval))
+    return due
+
+
+def record_fetch(
+    con: duckdb.DuckDBPyConnection,
+    result: FetchResult,
+    *,
+    interval: timedelta,
+    load_id: str,
+    attempted_at: datetime,
+) -> int:
+    """Store a fetch result with its source's state and next attempt; return posts added."""
+    rows = con.execute(
+        "SELECT failure_count FROM _sources WHERE source_id = ?", [result.source_id]
+    ).fetchall()
+    failures = int(rows[0][0]) if rows else 0
+    upcoming = next_attempt(result.status, failures + 1, attempted_at, interval)
+    return store_fetch(
+        con, result, load_id=load_id, attempted_at=attempted_at, next_attempt_at=upcoming
+    )
+
+
+def build_enricher(loaded: LoadedConfig) -> Enricher:
+    cfg = loaded.config
+    rules = [
+        TopicRule(
+            topic_id=t.id,
+            bucket_id=t.bucket,
+            terms={lang: tuple(terms) for lang, terms in t.terms.items()},
+            exclude={lang: tuple(terms) for lang, terms in t.exclude.items()},
+        )
+        for t in cfg.topics
+    ]
+    return Enricher(
+        rules,
+        languages=cfg.nlp.languages,
+        lexicons=loaded.lexicons(),
+        trained_pipelines=cfg.nlp.pipelines,
+        batch_size=min(cfg.nlp.batch_size, 1000),
+    )
+
+
+def smtp_settings(loaded: LoadedConfig) -> SmtpSettings | None:
+    """SMTP settings with secrets read from the environment; None when mail is not configured."""
+    smtp = loaded.config.digest.smtp
+    if smtp is None:
+        return None
+    return SmtpSettings(
+        host=smtp.host,
+        port=smtp.port,
+        security=smtp.security,
+        username=loaded.secret("digest.smtp.username_env", smtp.username_env),
+        password=loaded.secret("digest.smtp.password_env", smtp.password_env),
+        sender=smtp.sender,
+        timeout_seconds=smtp.timeout_seconds,
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

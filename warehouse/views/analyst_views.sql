@@ -1,0 +1,92 @@
+-- Analyst views: stable names and columns. Re-applied on every migrate.
+-- Weeks are ISO weeks ('2026-W47') in the organisation's time zone (_settings.timezone).
+
+-- posts: one row per collected post, with its enrichment when there is one.
+CREATE OR REPLACE VIEW posts AS
+SELECT
+    p.post_id,
+    p.platform,
+    p.source_id,
+    p.url,
+    p.author,
+    p.title,
+    p.text,
+    a.lang,
+    p.published_at,
+    p.likes,
+    p.reposts,
+    p.replies,
+    a.sentiment,
+    a.sentiment_label,
+    a.is_question,
+    coalesce(s.owned, false) AS is_own,
+    a.key_terms,
+    p.content_key,
+    p.fetched_at,
+    p.load_id
+FROM _posts p
+LEFT JOIN _annotations a USING (post_id)
+LEFT JOIN _sources s USING (source_id);
+
+-- post_topics: one row per (post, topic) tag, with the evidence (matched terms).
+CREATE OR REPLACE VIEW post_topics AS
+SELECT post_id, topic_id, bucket_id, matched_terms
+FROM _post_topics;
+
+CREATE OR REPLACE VIEW topics AS
+SELECT topic_id, label, bucket_id FROM _topics;
+
+CREATE OR REPLACE VIEW buckets AS
+SELECT bucket_id, label, target_share FROM _buckets;
+
+-- post_weeks: the ISO week of every post in the organisation's time zone.
+CREATE OR REPLACE VIEW post_weeks AS
+SELECT
+    p.post_id,
+    strftime(
+        timezone(
+            coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
+            coalesce(p.published_at, p.fetched_at)
+        ),
+        '%G-W%V'
+    ) AS week
+FROM _posts p;
+
+-- topic_weekly: audience conversation per topic and ISO week (own posts excluded).
+-- engagement = likes + reposts + replies (missing counts as 0).
+CREATE OR REPLACE VIEW topic_weekly AS
+SELECT
+    w.week,
+    t.topic_id,
+    count(*) AS posts,
+    count(DISTINCT coalesce(p.author, p.source_id)) AS authors,
+    avg(p.sentiment) AS avg_sentiment,
+    avg(CASE WHEN p.sentiment_label = 'negative' THEN 1.0
+             WHEN p.sentiment_label IS NULL THEN NULL ELSE 0.0 END) AS negative_share,
+    sum(coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)) AS engagement
+FROM post_topics t
+JOIN posts p USING (post_id)
+JOIN post_weeks w USING (post_id)
+WHERE NOT p.is_own
+GROUP BY w.week, t.topic_id;
+
+-- source_health: every configured source with its last fetch and recent volume.
+CREATE OR REPLACE VIEW source_health AS
+SELECT
+    s.source_id,
+    s.kind,
+    s.url,
+    s.owned,
+    s.active,
+    s.last_status,
+    s.last_error,
+    s.last_http_status,
+    s.last_attempt_at,
+    s.last_success_at,
+    s.failure_count,
+    s.next_attempt_at,
+    (SELECT count(*) FROM _posts p
+      WHERE p.source_id = s.source_id
+        AND coalesce(p.published_at, p.fetched_at) >= now() - INTERVAL 7 DAY) AS posts_last_7_days,
+    (SELECT count(*) FROM _posts p WHERE p.source_id = s.source_id) AS posts_total
+FROM _sources s;
