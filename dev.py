@@ -25,7 +25,7 @@ STAMP = VENV / ".earshot-install"
 
 
 def ensure_installed() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an old python3
         sys.exit(f"Earshot needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
@@ -33,8 +33,10 @@ def ensure_installed() -> None:
     if not PYTHON.exists():
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("installing Earshot and its dependencies into .venv (first time: a minute or two)",
-          flush=True)
+    print(
+        "installing Earshot and its dependencies into .venv (first time: a minute or two)",
+        flush=True,
+    )
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "install", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
     subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)

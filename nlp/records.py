@@ -11,7 +11,8 @@ class TopicRule:
 
     topic_id: str
     bucket_id: str | None
-    terms: dict[str, tuple[str, ...]]  # language code -> terms ("Kundenservice", "customer experience")
+    # language code -> terms, e.g. {"de": ("Kundenservice",), "en": ("customer experience",)}
+    terms: dict[str, tuple[str, ...]]
     exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 

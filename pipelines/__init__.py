@@ -1,1 +1,1 @@
-"""Pipelines: configuration, Prefect flows and the `earshot` CLI. The only layer that sees all others."""
+"""Pipelines: config, Prefect flows and the `earshot` CLI; the one layer that sees all others."""

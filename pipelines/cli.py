@@ -142,16 +142,31 @@ def sources(config: ConfigOption = DEFAULT_CONFIG) -> None:
     loaded = _load(config)
     rows = _step("Reading the warehouse", lambda: source_rows(loaded))
     table = Table(title=f"Sources of {loaded.config.organisation}")
-    for column in ("source", "kind", "own", "last status", "last success", "posts 7d",
-                   "next attempt", "failures", "last error"):
+    for column in (
+        "source",
+        "kind",
+        "own",
+        "last status",
+        "last success",
+        "posts 7d",
+        "next attempt",
+        "failures",
+        "last error",
+    ):
         table.add_column(column, overflow="fold")
     for r in rows:
         status = r["last_status"] or "never fetched"
         colour = {"ok": "green", "not_modified": "green", "failed": "red"}.get(status, "yellow")
         table.add_row(
-            r["source_id"], r["kind"], "yes" if r["owned"] else "",
-            f"[{colour}]{status}[/]", _when(r["last_success_at"]), str(r["posts_last_7_days"]),
-            _when(r["next_attempt_at"]) or "now", str(r["failure_count"]), r["last_error"] or "",
+            r["source_id"],
+            r["kind"],
+            "yes" if r["owned"] else "",
+            f"[{colour}]{status}[/]",
+            _when(r["last_success_at"]),
+            str(r["posts_last_7_days"]),
+            _when(r["next_attempt_at"]) or "now",
+            str(r["failure_count"]),
+            r["last_error"] or "",
         )
     out.print(table)
 

@@ -272,7 +272,5 @@ class LoadedConfig:
             return None
         value = os.environ.get(env_name)
         if value is None:
-            raise ConfigError(
-                f"{self.path}: {key}: environment variable {env_name} is not set"
-            )
+            raise ConfigError(f"{self.path}: {key}: environment variable {env_name} is not set")
         return value

@@ -10,27 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from email.message import EmailMessage
-
 import duckdb
 import httpx
+from listeners.http import HttpPolicy
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
+from reports.delivery import SmtpSettings, build_message, send_digest, write_outbox
+from reports.digest import build_digest
+from reports.render import render_html, render_text
 
 from listeners import fetch_source
-from listeners.http import HttpPolicy
 from listeners.records import FetchResult, FetchStatus
 from nlp import Annotation, Enricher
 from pipelines import jobs
 from pipelines.config import load_config
-from reports.delivery import SmtpSettings, build_message, send_digest, write_outbox
-from reports.digest import build_digest
-from reports.render import render_html, render_text
 from warehouse.annotations import count_stale, next_stale_batch, store_annotations
 from warehouse.loads import finish_load, start_load
 from warehouse.metrics import last_complete_week, parse_week
@@ -124,13 +123,23 @@ def collect(config: str = "listening.yaml", force: bool = False) -> CollectSumma
             if result.status is FetchStatus.FAILED:
                 logger.warning("source %s failed: %s", result.source_id, result.error)
         finish_load(
-            con, load_id, status="done", rows_added=summary.posts_added,
-            details={"ok": summary.ok, "not_modified": summary.not_modified,
-                     "failed": summary.failed, "errors": summary.errors},
+            con,
+            load_id,
+            status="done",
+            rows_added=summary.posts_added,
+            details={
+                "ok": summary.ok,
+                "not_modified": summary.not_modified,
+                "failed": summary.failed,
+                "errors": summary.errors,
+            },
         )
     logger.info(
         "collected %d sources: %d new posts, %d unchanged, %d failed",
-        len(due), summary.posts_added, summary.not_modified, summary.failed,
+        len(due),
+        summary.posts_added,
+        summary.not_modified,
+        summary.failed,
     )
     return summary
 
@@ -149,8 +158,13 @@ def enrich(config: str = "listening.yaml") -> EnrichSummary:
         while batch := next_stale_batch(con, version, batch_size):
             summary.annotated += store_tags(con, annotate(enricher, batch), version, load_id)
             logger.info("enriched %d/%d posts", summary.annotated, summary.stale_before)
-        finish_load(con, load_id, status="done", rows_added=summary.annotated,
-                    details={"pipeline_version": version})
+        finish_load(
+            con,
+            load_id,
+            status="done",
+            rows_added=summary.annotated,
+            details={"pipeline_version": version},
+        )
     return summary
 
 
@@ -164,8 +178,12 @@ def digest(config: str = "listening.yaml", week: str | None = None) -> DigestSum
     parse_week(week)
     with jobs.warehouse(loaded) as con:
         report = build_digest(
-            con, week=week, organisation=cfg.organisation, timezone=cfg.timezone,
-            language=cfg.digest.language, top_n=cfg.digest.top_posts,
+            con,
+            week=week,
+            organisation=cfg.organisation,
+            timezone=cfg.timezone,
+            language=cfg.digest.language,
+            top_n=cfg.digest.top_posts,
         )
     html, text = render_html(report), render_text(report)
     folder = write_outbox(loaded.outbox, report, html, text)
@@ -178,7 +196,9 @@ def digest(config: str = "listening.yaml", week: str | None = None) -> DigestSum
         sent = deliver(folder, message, settings, list(cfg.digest.recipients))
     logger.info("digest %s written to %s%s", week, folder, " and sent" if sent else "")
     return DigestSummary(
-        week=week, folder=str(folder), sent=sent,
+        week=week,
+        folder=str(folder),
+        sent=sent,
         audience_posts=report.totals.audience_posts,
         no_source_reachable=report.no_source_reachable,
     )

@@ -26,9 +26,15 @@ def source_rows(loaded: LoadedConfig) -> list[dict[str, Any]]:
         rows.append(
             known.get(s.id)
             or {
-                "source_id": s.id, "kind": s.kind, "owned": s.owned, "last_status": None,
-                "last_success_at": None, "posts_last_7_days": 0, "next_attempt_at": None,
-                "failure_count": 0, "last_error": None,
+                "source_id": s.id,
+                "kind": s.kind,
+                "owned": s.owned,
+                "last_status": None,
+                "last_success_at": None,
+                "posts_last_7_days": 0,
+                "next_attempt_at": None,
+                "failure_count": 0,
+                "last_error": None,
             }
         )
     return rows

@@ -1,4 +1,4 @@
-"""The schedules `earshot serve` runs; `prefect.yaml` declares the same (a test keeps them equal)."""
+"""The schedules `earshot serve` runs; `prefect.yaml` declares the same (a test checks)."""
 
 from __future__ import annotations
 

@@ -172,8 +172,14 @@ def store_fetch(
                     failure_count = failure_count + 1, next_attempt_at = ?, load_id = ?
                 WHERE source_id = ?
                 """,
-                [result.error, result.http_status, attempted_at, next_attempt_at, load_id,
-                 result.source_id],
+                [
+                    result.error,
+                    result.http_status,
+                    attempted_at,
+                    next_attempt_at,
+                    load_id,
+                    result.source_id,
+                ],
             )
         else:
             con.execute(
@@ -183,9 +189,16 @@ def store_fetch(
                     failure_count = 0, next_attempt_at = ?, load_id = ?
                 WHERE source_id = ?
                 """,
-                [json.dumps(result.state, default=str), result.status.value,
-                 result.http_status, attempted_at, attempted_at, next_attempt_at, load_id,
-                 result.source_id],
+                [
+                    json.dumps(result.state, default=str),
+                    result.status.value,
+                    result.http_status,
+                    attempted_at,
+                    attempted_at,
+                    next_attempt_at,
+                    load_id,
+                    result.source_id,
+                ],
             )
         con.execute("COMMIT")
     except Exception:

@@ -19,10 +19,18 @@ NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 
 def post(n: int, source: str = "blog", **kw: object) -> Post:
     fields: dict[str, object] = {
-        "platform": "feed", "source_id": source, "external_id": f"item-{n}",
-        "url": f"https://example.org/{n}", "author": f"author{n % 3}", "author_handle": None,
-        "title": f"Title {n}", "text": f"Text über Kundenservice {n}", "lang_hint": "de",
-        "published_at": NOW - timedelta(hours=n), "fetched_at": NOW, "likes": n,
+        "platform": "feed",
+        "source_id": source,
+        "external_id": f"item-{n}",
+        "url": f"https://example.org/{n}",
+        "author": f"author{n % 3}",
+        "author_handle": None,
+        "title": f"Title {n}",
+        "text": f"Text über Kundenservice {n}",
+        "lang_hint": "de",
+        "published_at": NOW - timedelta(hours=n),
+        "fetched_at": NOW,
+        "likes": n,
         "raw": {"id": n},
     }
     fields.update(kw)
@@ -32,10 +40,16 @@ def post(n: int, source: str = "blog", **kw: object) -> Post:
 @pytest.fixture
 def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     c = open_warehouse(tmp_path / "w.duckdb")
-    sync_sources(c, [SourceRow("blog", "feed", "https://example.org/feed", False),
-                     SourceRow("own", "feed", "https://us.example/feed", True)])
-    sync_taxonomy(c, [("service", "Service", "expert")], [("expert", "Expert", 1.0)],
-                  timezone="Europe/Berlin")
+    sync_sources(
+        c,
+        [
+            SourceRow("blog", "feed", "https://example.org/feed", False),
+            SourceRow("own", "feed", "https://us.example/feed", True),
+        ],
+    )
+    sync_taxonomy(
+        c, [("service", "Service", "expert")], [("expert", "Expert", 1.0)], timezone="Europe/Berlin"
+    )
     return c
 
 
@@ -53,7 +67,7 @@ def test_migrations_are_recorded_once_with_checksums(tmp_path: Path) -> None:
 def test_changed_migration_is_refused(tmp_path: Path) -> None:
     c = open_warehouse(tmp_path / "w.duckdb")
     c.execute("UPDATE _migrations SET checksum = 'abc' WHERE version = 1")
-    with pytest.raises(WarehouseError, match="0001_initial.sql was changed"):
+    with pytest.raises(WarehouseError, match=r"0001_initial\.sql was changed"):
         migrate(c)
 
 
@@ -74,8 +88,12 @@ def test_insert_is_idempotent_and_rows_know_their_load(con: duckdb.DuckDBPyConne
 def test_store_fetch_saves_posts_and_state_together(con: duckdb.DuckDBPyConnection) -> None:
     load = start_load(con, "collect")
     ok = FetchResult("blog", FetchStatus.OK, (post(1),), {"etag": '"v1"'}, http_status=200)
-    assert store_fetch(con, ok, load_id=load, attempted_at=NOW,
-                       next_attempt_at=NOW + timedelta(minutes=30)) == 1
+    assert (
+        store_fetch(
+            con, ok, load_id=load, attempted_at=NOW, next_attempt_at=NOW + timedelta(minutes=30)
+        )
+        == 1
+    )
     state = source_states(con)["blog"]
     assert state.state == {"etag": '"v1"'} and state.failure_count == 0
 
@@ -95,8 +113,13 @@ def test_failed_store_rolls_back_posts_and_state(con: duckdb.DuckDBPyConnection)
     result = FetchResult("blog", FetchStatus.OK, (post(1),), {"etag": '"v2"'})
     with pytest.raises(duckdb.Error):
         # a NULL attempt time violates nothing, but an unknown column type does: force an error
-        store_fetch(con, result, load_id=load, attempted_at="not a time",  # type: ignore[arg-type]
-                    next_attempt_at=NOW)
+        store_fetch(
+            con,
+            result,
+            load_id=load,
+            attempted_at="not a time",  # type: ignore[arg-type]
+            next_attempt_at=NOW,
+        )
     assert con.execute("SELECT count(*) FROM _posts").fetchall()[0] == (0,)
     assert source_states(con)["blog"].state == {}
 
@@ -108,8 +131,16 @@ def test_enrichment_selects_only_stale_posts(con: duckdb.DuckDBPyConnection) -> 
     batch = next_stale_batch(con, "v1", 2)
     assert len(batch) == 2 and batch[0][1].startswith("Title")
     ann = [
-        Annotation(pid, "de", 0.99, -0.5, "negative", True, ("kundenservice",),
-                   (TopicMatch("service", "expert", ("Kundenservice",)),))
+        Annotation(
+            pid,
+            "de",
+            0.99,
+            -0.5,
+            "negative",
+            True,
+            ("kundenservice",),
+            (TopicMatch("service", "expert", ("Kundenservice",)),),
+        )
         for pid, _text, _hint in batch
     ]
     store_annotations(con, ann, pipeline_version="v1", load_id=load)
@@ -127,30 +158,54 @@ def test_analyst_views(con: duckdb.DuckDBPyConnection) -> None:
     pids = [p.post_id for p in (post(1), post(2), post(3, source="own"))]
     store_annotations(
         con,
-        [Annotation(pid, "de", 1.0, s, lbl, False, (), (TopicMatch("service", "expert", ("x",)),))
-         for pid, s, lbl in zip(pids, [-0.6, 0.4, 0.1],
-                                ["negative", "positive", "neutral"], strict=True)],
-        pipeline_version="v1", load_id=load,
+        [
+            Annotation(
+                pid, "de", 1.0, s, lbl, False, (), (TopicMatch("service", "expert", ("x",)),)
+            )
+            for pid, s, lbl in zip(
+                pids, [-0.6, 0.4, 0.1], ["negative", "positive", "neutral"], strict=True
+            )
+        ],
+        pipeline_version="v1",
+        load_id=load,
     )
     cols = [d[0] for d in con.execute("SELECT * FROM posts LIMIT 0").description]
-    for c in ("post_id", "platform", "source_id", "url", "author", "title", "text", "lang",
-              "published_at", "likes", "reposts", "replies", "sentiment", "is_question", "is_own"):
+    for c in (
+        "post_id",
+        "platform",
+        "source_id",
+        "url",
+        "author",
+        "title",
+        "text",
+        "lang",
+        "published_at",
+        "likes",
+        "reposts",
+        "replies",
+        "sentiment",
+        "is_question",
+        "is_own",
+    ):
         assert c in cols
     weekly = con.execute(
         "SELECT week, topic_id, posts, authors, avg_sentiment, negative_share, engagement "
         "FROM topic_weekly ORDER BY week"
     ).fetchall()
     # the own post is not audience conversation
-    assert weekly == [("2026-W47", "service", 1, 1, 0.4, 0.0, 2),
-                      ("2026-W48", "service", 1, 1, -0.6, 1.0, 1)]
+    assert weekly == [
+        ("2026-W47", "service", 1, 1, 0.4, 0.0, 2),
+        ("2026-W48", "service", 1, 1, -0.6, 1.0, 1),
+    ]
     assert con.execute("SELECT is_own FROM posts WHERE source_id = 'own'").fetchall()[0] == (True,)
 
 
 def test_removed_source_is_deactivated_not_deleted(con: duckdb.DuckDBPyConnection) -> None:
     sync_sources(con, [SourceRow("blog", "feed", "https://example.org/feed", False)])
-    assert con.execute(
-        "SELECT source_id, active FROM _sources ORDER BY source_id"
-    ).fetchall() == [("blog", True), ("own", False)]
+    assert con.execute("SELECT source_id, active FROM _sources ORDER BY source_id").fetchall() == [
+        ("blog", True),
+        ("own", False),
+    ]
 
 
 def test_locked_warehouse_fails_with_a_clear_message(tmp_path: Path) -> None:
@@ -160,10 +215,14 @@ def test_locked_warehouse_fails_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     open_warehouse(path).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ready', flush=True); "
-         "time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ready', flush=True); "
+            "time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
