@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -16,9 +17,12 @@ def make_post_id(platform: str, key: str) -> str:
     return digest[:24]
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
 def content_key(title: str, text: str) -> str:
     """Hash of the normalised content, so cross-posted copies are recognisable as one story."""
-    words = "".join(ch.lower() if ch.isalnum() else " " for ch in f"{title} {text}").split()
+    words = _WORD.findall(f"{title} {text}".casefold())
     return hashlib.sha256(" ".join(words).encode()).hexdigest()[:24]
 
 
