@@ -3,6 +3,20 @@
 This package imports nothing else of Earshot's; it knows no Prefect and no warehouse.
 """
 
+from listeners.dispatch import fetch_source
+from listeners.errors import FetchError, ListenerError, ParseError
+from listeners.http import HttpPolicy, build_client
 from listeners.records import FetchResult, FetchStatus, Post, SourceSpec
 
-__all__ = ["FetchResult", "FetchStatus", "Post", "SourceSpec"]
+__all__ = [
+    "FetchError",
+    "FetchResult",
+    "FetchStatus",
+    "HttpPolicy",
+    "ListenerError",
+    "ParseError",
+    "Post",
+    "SourceSpec",
+    "build_client",
+    "fetch_source",
+]

@@ -20,8 +20,12 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-console = Console(stderr=True)
-out = Console()
+
+
+def _console(*, stderr: bool = False) -> Console:
+    # Made per call, so COLUMNS and the terminal of this invocation are honoured.
+    return Console(stderr=stderr)
+
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="The listening config file.", show_default=True)
@@ -34,45 +38,48 @@ def _load(config: Path) -> LoadedConfig:
     try:
         return load_config(config)
     except ConfigError as exc:
-        console.print(f"[bold red]Config error:[/] {exc}", highlight=False)
+        _console(stderr=True).print(f"[bold red]Config error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
 
 
 def _step(label: str, call: Callable[[], T]) -> T:
     """Run one long step behind a spinner; turn known errors into one clear line."""
+    from reports.errors import ReportError
     from warehouse import WarehouseError
 
     try:
-        with console.status(f"[bold]{label}…[/]", spinner="dots"):
+        with _console(stderr=True).status(f"[bold]{label}…[/]", spinner="dots"):
             return call()
-    except (ConfigError, WarehouseError, ValueError) as exc:
-        console.print(f"[bold red]{label} failed:[/] {exc}", highlight=False)
+    except (ConfigError, WarehouseError, ReportError, ValueError) as exc:
+        _console(stderr=True).print(f"[bold red]{label} failed:[/] {exc}", highlight=False)
         raise typer.Exit(1) from None
 
 
 def _print_collect(s: Any) -> None:
-    console.print(
+    _console(stderr=True).print(
         f"[green]collect[/]: {s.sources_due} source(s) due, {s.posts_added} new post(s), "
         f"{s.not_modified} unchanged, {s.failed} failed"
     )
     for source_id, error in s.errors.items():
-        console.print(f"  [red]✗[/] {source_id}: {error}", highlight=False)
+        _console(stderr=True).print(f"  [red]✗[/] {source_id}: {error}", highlight=False)
 
 
 def _print_enrich(s: Any) -> None:
-    console.print(
+    _console(stderr=True).print(
         f"[green]enrich[/]: {s.annotated} post(s) tagged (pipeline {s.pipeline_version[:12]})"
     )
 
 
 def _print_digest(s: Any) -> None:
     sent = ", sent by e-mail" if s.sent else ""
-    console.print(
+    _console(stderr=True).print(
         f"[green]digest[/] {s.week}: {s.audience_posts} audience post(s), "
         f"written to {s.folder}{sent}"
     )
     if s.no_source_reachable:
-        console.print("  [yellow]no source could be reached; see `earshot sources`[/]")
+        _console(stderr=True).print(
+            "  [yellow]no source could be reached; see `earshot sources`[/]"
+        )
 
 
 @app.command()
@@ -168,7 +175,7 @@ def sources(config: ConfigOption = DEFAULT_CONFIG) -> None:
             str(r["failure_count"]),
             r["last_error"] or "",
         )
-    out.print(table)
+    _console().print(table)
 
 
 @app.command()
@@ -192,7 +199,7 @@ def sql(
         table.add_column(c, overflow="fold")
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    out.print(table)
+    _console().print(table)
 
 
 def _when(value: datetime | None) -> str:

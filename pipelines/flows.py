@@ -16,20 +16,20 @@ from typing import Any
 
 import duckdb
 import httpx
-from listeners.http import HttpPolicy
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
-from reports.delivery import SmtpSettings, build_message, send_digest, write_outbox
-from reports.digest import build_digest
-from reports.render import render_html, render_text
 
 from listeners import fetch_source
+from listeners.http import HttpPolicy
 from listeners.records import FetchResult, FetchStatus
 from nlp import Annotation, Enricher
 from pipelines import jobs
 from pipelines.config import load_config
+from reports.delivery import SmtpSettings, build_message, send_digest, write_outbox
+from reports.digest import build_digest
+from reports.render import render_html, render_text
 from warehouse.annotations import count_stale, next_stale_batch, store_annotations
 from warehouse.loads import finish_load, start_load
 from warehouse.metrics import last_complete_week, parse_week
@@ -95,7 +95,7 @@ def store_tags(
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60])
-def deliver(
+def send(
     folder: Path, message: EmailMessage, settings: SmtpSettings, recipients: list[str]
 ) -> bool:
     return send_digest(folder, message, settings, recipients)
@@ -193,7 +193,7 @@ def digest(config: str = "listening.yaml", week: str | None = None) -> DigestSum
         message = build_message(
             report, html, text, sender=settings.sender, recipients=cfg.digest.recipients
         )
-        sent = deliver(folder, message, settings, list(cfg.digest.recipients))
+        sent = send(folder, message, settings, list(cfg.digest.recipients))
     logger.info("digest %s written to %s%s", week, folder, " and sent" if sent else "")
     return DigestSummary(
         week=week,

@@ -35,7 +35,9 @@ def open_warehouse(
         raise WarehouseError(f"{path}: warehouse file does not exist yet; run `earshot collect`")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    config = {"memory_limit": memory_limit} if memory_limit else {}
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {"memory_limit": memory_limit} if memory_limit else {}
+    )
     deadline = time.monotonic() + lock_timeout_seconds
     delay = 0.1
     while True:

@@ -156,13 +156,14 @@ def source_coverage(con: duckdb.DuckDBPyConnection, week: str) -> list[SourceSta
 
 
 def week_totals(con: duckdb.DuckDBPyConnection, week: str) -> WeekTotals:
+    """Posts of the week; tagged and enriched count audience posts, like audience_posts."""
     row = con.execute(
         """
         SELECT count(*) FILTER (WHERE NOT p.is_own),
                count(*) FILTER (WHERE p.is_own),
-               count(*) FILTER (WHERE EXISTS (
+               count(*) FILTER (WHERE NOT p.is_own AND EXISTS (
                    SELECT 1 FROM post_topics t WHERE t.post_id = p.post_id)),
-               count(*) FILTER (WHERE p.lang IS NOT NULL)
+               count(*) FILTER (WHERE NOT p.is_own AND p.lang IS NOT NULL)
         FROM posts p JOIN post_weeks w USING (post_id)
         WHERE w.week = ?
         """,

@@ -12,7 +12,7 @@ from pipelines.cli import app
 from pipelines.config import load_config
 from pipelines.jobs import warehouse
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "220"})
 
 
 def make_config(tmp_path: Path) -> Path:

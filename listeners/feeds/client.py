@@ -1,0 +1,108 @@
+"""Fetch one feed source: conditional GET, body-hash short cut, parse, normalise."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from listeners.errors import ListenerError, ParseError
+from listeners.feeds.normalize import feed_title, posts_from_feed
+from listeners.feeds.parse import parse_feed
+from listeners.http import HttpPolicy, fetch_bytes
+from listeners.records import FetchResult, FetchStatus, SourceSpec
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, "
+    "application/json;q=0.8, */*;q=0.5"
+)
+
+
+def conditional_headers(state: Mapping[str, Any]) -> dict[str, str]:
+    """Request headers for a feed, with the validators remembered from the last fetch."""
+    headers = {"Accept": ACCEPT}
+    etag = state.get("etag")
+    if isinstance(etag, str) and etag:
+        headers["If-None-Match"] = etag
+    last_modified = state.get("last_modified")
+    if isinstance(last_modified, str) and last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def fetch(
+    client: httpx.Client,
+    spec: SourceSpec,
+    state: Mapping[str, Any],
+    *,
+    policy: HttpPolicy,
+    now: datetime | None = None,
+) -> FetchResult:
+    """Fetch and normalise one feed. Never raises for a source problem: a failure is a
+    FAILED result carrying the previous state unchanged."""
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    previous = dict(state)
+    try:
+        return _fetch(client, spec, previous, policy=policy, now=now)
+    except ListenerError as exc:
+        return FetchResult(
+            spec.source_id,
+            FetchStatus.FAILED,
+            state=previous,
+            error=str(exc),
+            http_status=exc.http_status,
+        )
+
+
+def _fetch(
+    client: httpx.Client,
+    spec: SourceSpec,
+    previous: dict[str, Any],
+    *,
+    policy: HttpPolicy,
+    now: datetime,
+) -> FetchResult:
+    response = fetch_bytes(client, spec.url, headers=conditional_headers(previous), policy=policy)
+    if response.status_code == 304:
+        return FetchResult(
+            spec.source_id, FetchStatus.NOT_MODIFIED, state=previous, http_status=304
+        )
+    validators = {
+        "etag": response.headers.get("etag"),
+        "last_modified": response.headers.get("last-modified"),
+    }
+    body_sha256 = hashlib.sha256(response.content).hexdigest()
+    if body_sha256 == previous.get("body_sha256"):
+        # Same bytes as last time: nothing new, but remember fresh validators for a 304 next.
+        fresher = {k: v for k, v in validators.items() if v}
+        return FetchResult(
+            spec.source_id,
+            FetchStatus.NOT_MODIFIED,
+            state={**previous, **fresher},
+            http_status=response.status_code,
+        )
+    try:
+        parsed = parse_feed(
+            response.content, url=response.url, content_type=response.headers.get("content-type")
+        )
+    except ParseError as exc:
+        # Name the configured URL (the one the data person knows), and where it led.
+        moved = f" (after a redirect to {response.url})" if response.url != spec.url else ""
+        raise ParseError(spec.url, exc.message + moved, http_status=response.status_code) from exc
+    posts = posts_from_feed(
+        parsed,
+        source_id=spec.source_id,
+        base_url=response.url,
+        lang_hint=spec.lang_hint,
+        fetched_at=now,
+    )
+    state = {**validators, "body_sha256": body_sha256, "feed_title": feed_title(parsed)}
+    return FetchResult(
+        spec.source_id, FetchStatus.OK, posts=posts, state=state, http_status=response.status_code
+    )

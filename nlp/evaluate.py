@@ -1,0 +1,142 @@
+"""Measure the NLP stage on real data: sentiment (en, de), language id, throughput.
+
+    python -m nlp.evaluate --en ../shared/eval/sentiment-en/tweets_GroundTruth.txt \
+                           --de ../shared/eval/sentiment-de/germeval2017_dev.tsv
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Iterator, Sequence
+from itertools import cycle, islice
+from pathlib import Path
+
+from nlp.enricher import Enricher, build_pipeline
+from nlp.language import LanguageIdentifier
+from nlp.records import TopicRule
+from nlp.sentiment import label_for
+
+LABELS = ("negative", "neutral", "positive")
+
+# A taxonomy of the size a small organisation uses, for the throughput figure.
+SAMPLE_TAXONOMY: tuple[TopicRule, ...] = (
+    TopicRule("service", "care", {"de": ("Kundenservice", "Hotline"), "en": ("customer service",)}),
+    TopicRule("cx", "care", {"de": ("Kundenerlebnis",), "en": ("customer experience",)}),
+    TopicRule("newsletter", "owned", {"de": ("Newsletter",), "en": ("newsletter", "mailing list")}),
+    TopicRule("marketing", "owned", {"de": ("Marketing",), "en": ("content marketing",)}),
+    TopicRule("delay", "risk", {"de": ("Verspätung", "Zugausfall"), "en": ("delay", "late")}),
+    TopicRule("price", "risk", {"de": ("Preis", "Ticket"), "en": ("price", "ticket")}),
+    TopicRule("phone", "product", {"de": ("Handy",), "en": ("phone", "iphone")}),
+    TopicRule("music", "culture", {"de": ("Musik", "Konzert"), "en": ("music", "concert")}),
+    TopicRule(
+        "jobs", "people", {"de": ("Stellenangebot",), "en": ("job",)}, {"en": ("job offer scam",)}
+    ),
+    TopicRule("weather", None, {"de": ("Wetter", "Hitze"), "en": ("weather", "rain")}),
+)
+
+
+def read_tweets(path: Path) -> list[tuple[float, str]]:
+    """VADER's tweets ground truth: id TAB mean(-4..4) TAB text, CRLF."""
+    rows: list[tuple[float, str]] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        fields = line.rstrip("\r").split("\t")
+        if len(fields) >= 3:
+            rows.append((float(fields[1]), "\t".join(fields[2:])))
+    return rows
+
+
+def read_germeval(path: Path) -> list[tuple[str, str]]:
+    """GermEval 2017: url TAB text TAB relevance TAB sentiment TAB aspects → (label, text)."""
+    rows: list[tuple[str, str]] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 4 and fields[3] in LABELS:
+            rows.append((fields[3], fields[1]))
+    return rows
+
+
+def pearson(xs: Sequence[float], ys: Sequence[float]) -> float:
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    vx = sum((x - mx) ** 2 for x in xs)
+    vy = sum((y - my) ** 2 for y in ys)
+    return cov / math.sqrt(vx * vy) if vx and vy else 0.0
+
+
+def f1_scores(gold: Sequence[str], predicted: Sequence[str]) -> tuple[float, float]:
+    """(macro-F1 over LABELS, micro-F1), single-label classification."""
+    f1s = []
+    for label in LABELS:
+        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p == label)
+        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p == label and g != label)
+        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p != label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    micro = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p) / len(gold)
+    return sum(f1s) / len(f1s), micro
+
+
+def gold_label(mean: float) -> str:
+    return "positive" if mean > 0.5 else "negative" if mean < -0.5 else "neutral"
+
+
+def sentiment_scores(lang: str, texts: Sequence[str]) -> list[float]:
+    nlp = build_pipeline(lang, ())
+    return [float(doc._.earshot_sentiment) for doc in nlp.pipe(texts, batch_size=256)]
+
+
+def throughput(texts: Sequence[str], posts: int) -> float:
+    enricher = Enricher(SAMPLE_TAXONOMY)
+
+    def items() -> Iterator[tuple[str, str, str | None]]:
+        for n, text in enumerate(islice(cycle(texts), posts)):
+            yield str(n), text, None
+
+    start = time.perf_counter()
+    count = sum(1 for _ in enricher.annotate(items()))
+    return count / (time.perf_counter() - start)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--en", type=Path, required=True, help="tweets_GroundTruth.txt")
+    parser.add_argument("--de", type=Path, required=True, help="germeval2017_dev.tsv")
+    parser.add_argument("--posts", type=int, default=20_000, help="posts for the throughput run")
+    args = parser.parse_args(argv)
+
+    tweets = read_tweets(args.en)
+    scores = sentiment_scores("en", [t for _, t in tweets])
+    means = [m for m, _ in tweets]
+    macro, _ = f1_scores([gold_label(m) for m in means], [label_for(s) for s in scores])
+    print(
+        f"en sentiment ({len(tweets)} tweets): Pearson r = {pearson(scores, means):.3f}, "
+        f"3-class macro-F1 = {macro:.3f}"
+    )
+
+    germeval = read_germeval(args.de)
+    de_scores = sentiment_scores("de", [t for _, t in germeval])
+    macro, micro = f1_scores([g for g, _ in germeval], [label_for(s) for s in de_scores])
+    majority = sum(1 for g, _ in germeval if g == "neutral") / len(germeval)
+    print(
+        f"de sentiment ({len(germeval)} posts): macro-F1 = {macro:.3f}, micro-F1 = {micro:.3f} "
+        f"(all-neutral micro-F1 = {majority:.3f})"
+    )
+
+    identifier = LanguageIdentifier(("de", "en"))
+    labelled = [("en", t) for _, t in tweets] + [("de", t) for _, t in germeval]
+    correct = sum(1 for lang, text in labelled if identifier.identify(text).lang == lang)
+    print(f"language id ({len(labelled)} posts, no hint): accuracy = {correct / len(labelled):.3f}")
+
+    rate = throughput([t for _, t in tweets], args.posts)
+    print(
+        f"throughput: {rate:,.0f} posts/s (Enricher.annotate, {args.posts:,} tweets, "
+        f"{len(SAMPLE_TAXONOMY)} topics, de+en)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Key terms for emerging-topic detection: hashtags, then salient content words and bigrams."""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Token
+
+from nlp.normalise import is_hashtag, is_mention, is_url
+
+VERSION = "1"
+
+
+class KeyTermExtractor:
+    """Sets `doc._.earshot_key_terms`: lowercase strings, hashtags first, at most `max_terms`."""
+
+    def __init__(
+        self,
+        *,
+        stop_words: frozenset[str],
+        max_terms: int = 8,
+        min_length: int = 3,
+        hashtags_only: bool = False,
+    ) -> None:
+        self.stop_words = stop_words
+        self.max_terms = max_terms
+        self.min_length = min_length
+        self.hashtags_only = hashtags_only
+        if not Doc.has_extension("earshot_key_terms"):
+            Doc.set_extension("earshot_key_terms", default=None)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.earshot_key_terms = self.extract(doc)
+        return doc
+
+    def _content(self, token: Token) -> str | None:
+        """The lowercase word if it can be a key term, else None."""
+        text = token.text
+        lower = token.lower_
+        if (
+            len(text) < self.min_length
+            or not any(ch.isalpha() for ch in text)
+            or token.is_punct
+            or token.like_num
+            or is_url(token)
+            or is_mention(token)
+            or lower in self.stop_words
+            or not text.replace("-", "").replace("'", "").isalnum()
+        ):
+            return None
+        return lower
+
+    def extract(self, doc: Doc) -> tuple[str, ...]:
+        terms: list[str] = []
+        seen: set[str] = set()
+        hashtag_tokens: set[int] = set()
+        for token in doc:
+            if token.text == "#":
+                continue
+            if is_hashtag(token):
+                hashtag_tokens.add(token.i)
+                tag = token.lower_.lstrip("#")
+                if tag and tag not in seen:
+                    seen.add(tag)
+                    terms.append(tag)
+        if self.hashtags_only or len(terms) >= self.max_terms:
+            return tuple(terms[: self.max_terms])
+        # Candidates: score by frequency; bigrams and mid-sentence capitalised words weigh more.
+        scores: dict[str, float] = {}
+        first: dict[str, int] = {}
+        parts_of: dict[str, tuple[str, str]] = {}
+        prev: Token | None = None
+        for token in doc:
+            word = None if token.i in hashtag_tokens else self._content(token)
+            if word is None:
+                prev = None
+                continue
+            capitalised = token.text[:1].isupper() and not token.is_sent_start
+            scores[word] = scores.get(word, 0.0) + (1.5 if capitalised else 1.0)
+            first.setdefault(word, token.i)
+            if prev is not None:
+                bigram = f"{prev.lower_} {word}"
+                name = capitalised and prev.text[:1].isupper() and not prev.is_sent_start
+                scores[bigram] = scores.get(bigram, 0.0) + (1.6 if name else 1.0)
+                first.setdefault(bigram, prev.i)
+                parts_of[bigram] = (prev.lower_, word)
+            prev = token
+        for bigram in parts_of:
+            # A phrase beats its words when it recurs or looks like a name; a one-off
+            # pairing of ordinary words does not.
+            scores[bigram] += 0.1 if scores[bigram] >= 1.6 else -0.2
+        ranked = sorted(scores, key=lambda t: (-scores[t], first[t]))
+        covered: set[str] = set()
+        for term in ranked:
+            if len(terms) >= self.max_terms:
+                break
+            if term in seen or term in covered:
+                continue
+            if term in parts_of:
+                if any(p in covered or p in seen for p in parts_of[term]):
+                    continue  # one phrase per word
+                covered.update(parts_of[term])
+            seen.add(term)
+            terms.append(term)
+        return tuple(terms)
+
+
+@Language.factory(
+    "earshot_keyterms_v1",
+    default_config={"max_terms": 8, "min_length": 3, "hashtags_only": False},
+    assigns=["doc._.earshot_key_terms"],
+)
+def make_keyterms(
+    nlp: Language, name: str, *, max_terms: int, min_length: int, hashtags_only: bool
+) -> KeyTermExtractor:
+    """Stop words come from the language's spaCy defaults (`nlp.Defaults.stop_words`)."""
+    stop_words = frozenset(w.lower() for w in nlp.Defaults.stop_words)
+    return KeyTermExtractor(
+        stop_words=stop_words,
+        max_terms=max_terms,
+        min_length=min_length,
+        hashtags_only=hashtags_only,
+    )

@@ -1,0 +1,148 @@
+"""Question detection: does the post ask something? ("?" sentences, question openers)."""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from nlp.normalise import fold, is_hashtag, is_mention, is_url
+
+VERSION = "1"
+
+# Openers of a question sentence; multi-word openers must match as a whole.
+OPENERS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "how",
+        "what",
+        "why",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "can",
+        "could",
+        "does",
+        "do",
+        "did",
+        "is",
+        "are",
+        "should",
+        "would",
+        "will",
+        "anyone know",
+        "does anyone",
+        "has anyone",
+        "any idea",
+        "any ideas",
+    ),
+    "de": (
+        "wie",
+        "was",
+        "warum",
+        "wieso",
+        "weshalb",
+        "weswegen",
+        "wann",
+        "wo",
+        "woher",
+        "wohin",
+        "welche",
+        "welcher",
+        "welches",
+        "welchen",
+        "wer",
+        "wen",
+        "wem",
+        "kann",
+        "können",
+        "koennt",
+        "könnt",
+        "gibt es",
+        "gibts",
+        "hat jemand",
+        "weiß jemand",
+        "kennt jemand",
+        "habt ihr",
+        "hast du",
+        "haben sie",
+        "ist das",
+        "ist es",
+        "sind",
+        "darf",
+        "soll",
+        "sollte",
+        "muss",
+        "würde",
+    ),
+}
+# Openers that usually start exclamations, not questions ("What a day", "Was für ein Tag").
+NOT_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "en": ("what a", "what an", "how nice", "how cool", "how great", "how lovely"),
+    "de": ("was für ein", "was für eine", "wie schön", "wie toll", "wie geil", "wie cool"),
+}
+
+
+def _split(openers: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    split = {tuple(fold(w) for w in o.split()) for o in openers}
+    return tuple(sorted(split, key=len, reverse=True))
+
+
+class QuestionDetector:
+    """Sets `doc._.earshot_is_question`."""
+
+    def __init__(self, *, openers: list[str], not_questions: list[str]) -> None:
+        self.openers = _split(tuple(openers))
+        self.not_questions = _split(tuple(not_questions))
+        if not Doc.has_extension("earshot_is_question"):
+            Doc.set_extension("earshot_is_question", default=None)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.earshot_is_question = self.is_question(doc)
+        return doc
+
+    def is_question(self, doc: Doc) -> bool:
+        if "?" not in doc.text and not self.openers:
+            return False
+        sentences = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+        return any(self._sentence_asks(sent) for sent in sentences)
+
+    def _sentence_asks(self, sent: Span) -> bool:
+        words: list[str] = []
+        for token in sent:
+            if token.is_punct and "?" in token.text:
+                return True  # a "?" inside a URL is part of the URL token, not punctuation
+            if not words and (
+                token.is_space
+                or token.is_punct
+                or is_mention(token)
+                or is_hashtag(token)
+                or is_url(token)
+            ):
+                continue  # "@bahn wann kommt der Zug"
+            if len(words) < 4 and not token.is_space:
+                words.append(fold(token.text))
+        last = next((t for t in reversed(sent) if not t.is_space), None)
+        if last is not None and last.is_punct and "!" in last.text:
+            return False  # "What a day!", "Wie geil ist das!"
+        lead = tuple(words)
+        if any(lead[: len(n)] == n for n in self.not_questions):
+            return False
+        return any(lead[: len(o)] == o for o in self.openers)
+
+
+@Language.factory(
+    "earshot_questions_v1",
+    default_config={"openers": None, "not_questions": None},
+    assigns=["doc._.earshot_is_question"],
+)
+def make_questions(
+    nlp: Language, name: str, *, openers: list[str] | None, not_questions: list[str] | None
+) -> QuestionDetector:
+    lang = nlp.lang or ""
+    """Openers default to the list for `nlp.lang`; other languages use the "?" rule alone."""
+    return QuestionDetector(
+        openers=list(OPENERS.get(lang, ())) if openers is None else openers,
+        not_questions=list(NOT_QUESTIONS.get(lang, ())) if not_questions is None else not_questions,
+    )

@@ -1,0 +1,185 @@
+"""Topic tagging from the taxonomy: multilingual, tolerant of inflection, hashtags and compounds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.normalise import is_mention, is_url, split_parts
+from nlp.records import TopicMatch, TopicRule
+
+VERSION = "1"
+
+# Inflection endings a text word may add to a term word ("Kundenservices", "experiences").
+SUFFIXES: dict[str, tuple[str, ...]] = {
+    "de": ("s", "es", "e", "en", "n", "er", "ern", "ns"),
+    "en": ("s", "es"),
+}
+DEFAULT_SUFFIXES: tuple[str, ...] = ("s", "es")
+# Languages that glue nouns together: a term word may end a longer word ("Contentmarketing").
+COMPOUNDING = frozenset({"de", "nl", "sv", "da", "no", "nb", "fi"})
+
+_JOINERS = frozenset({"#", "-", "\u2013"})  # hyphen, en dash
+_BOUNDARY = ""  # stands in the word sequence for punctuation, URLs and mentions
+
+
+def suffixes_for(lang: str) -> tuple[str, ...]:
+    if lang == "xx":  # the multi-language fallback pipeline: every known ending
+        return tuple(sorted({s for ends in SUFFIXES.values() for s in ends}))
+    return SUFFIXES.get(lang, DEFAULT_SUFFIXES)
+
+
+def rule_to_config(rule: TopicRule) -> dict[str, Any]:
+    """A `TopicRule` as plain JSON-able data for the component's spaCy config."""
+    return {
+        "topic_id": rule.topic_id,
+        "bucket_id": rule.bucket_id,
+        "terms": {lang: list(terms) for lang, terms in sorted(rule.terms.items())},
+        "exclude": {lang: list(terms) for lang, terms in sorted(rule.exclude.items())},
+    }
+
+
+def rule_from_config(data: Mapping[str, Any]) -> TopicRule:
+    return TopicRule(
+        topic_id=str(data["topic_id"]),
+        bucket_id=data.get("bucket_id"),
+        terms={lang: tuple(terms) for lang, terms in data.get("terms", {}).items()},
+        exclude={lang: tuple(terms) for lang, terms in data.get("exclude", {}).items()},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    words: tuple[str, ...]  # folded term words
+    term: str  # the configured term: the evidence
+    topic: int  # index into the taxonomy
+    exclude: bool
+    suffixes: frozenset[str]
+
+
+def word_sequence(doc: Doc) -> list[str]:
+    """Folded word parts of the doc in order; `_BOUNDARY` where punctuation breaks a phrase."""
+    seq: list[str] = []
+    for token in doc:
+        text = token.text
+        if token.is_space or text in _JOINERS:
+            continue  # hashtag marks and hyphens join, they do not separate
+        if is_url(token) or is_mention(token):
+            seq.append(_BOUNDARY)
+            continue
+        parts = split_parts(text)
+        if parts:
+            seq.extend(parts)
+        else:
+            seq.append(_BOUNDARY)
+    return seq
+
+
+class TopicTagger:
+    """Sets `doc._.earshot_topics`: a tuple of `TopicMatch`, in taxonomy order."""
+
+    def __init__(self, rules: Sequence[TopicRule], *, lang: str, compounds: bool) -> None:
+        self.rules = tuple(rules)
+        self.compounds = compounds
+        self.min_compound_part = 5
+        own = suffixes_for(lang)
+        self._index: dict[str, list[_Pattern]] = {}
+        for number, rule in enumerate(self.rules):
+            for exclude, table in ((False, rule.terms), (True, rule.exclude)):
+                for term_lang, terms in table.items():
+                    ends = frozenset(own) | frozenset(suffixes_for(term_lang))
+                    for term in terms:
+                        self._add(term, number, exclude, ends)
+        self._ends = tuple(
+            sorted({s for ps in self._index.values() for p in ps for s in p.suffixes})
+        )
+        if not Doc.has_extension("earshot_topics"):
+            Doc.set_extension("earshot_topics", default=None)
+
+    def _add(self, term: str, topic: int, exclude: bool, ends: frozenset[str]) -> None:
+        words = split_parts(term)
+        if not words:
+            return
+        variants = {words}
+        if len(words) > 1:
+            variants.add(("".join(words),))  # "#customerexperience"
+        for variant in variants:
+            pattern = _Pattern(variant, term, topic, exclude, ends)
+            self._index.setdefault(variant[0], []).append(pattern)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.earshot_topics = self.match(word_sequence(doc))
+        return doc
+
+    def match(self, seq: Sequence[str]) -> tuple[TopicMatch, ...]:
+        found: dict[int, set[str]] = {}
+        excluded: set[int] = set()
+        for i, part in enumerate(seq):
+            if not part:
+                continue
+            for key, ending, inside in self._keys(part):
+                for pattern in self._index.get(key, ()):
+                    if ending and ending not in pattern.suffixes:
+                        continue
+                    if inside and len(key) < self.min_compound_part:
+                        continue
+                    if self._rest_matches(pattern, seq, i):
+                        if pattern.exclude:
+                            excluded.add(pattern.topic)
+                        else:
+                            found.setdefault(pattern.topic, set()).add(pattern.term)
+        return tuple(
+            TopicMatch(
+                topic_id=self.rules[n].topic_id,
+                bucket_id=self.rules[n].bucket_id,
+                matched_terms=tuple(sorted(terms)),
+            )
+            for n, terms in sorted(found.items())
+            if n not in excluded
+        )
+
+    def _keys(self, part: str) -> Iterable[tuple[str, str, bool]]:
+        """(candidate first term word, inflection ending stripped, found inside a compound)."""
+        stems = [(part, "")]
+        stems.extend(
+            (part[: -len(e)], e) for e in self._ends if part.endswith(e) and len(part) > len(e) + 1
+        )
+        for stem, ending in stems:
+            yield stem, ending, False
+            if self.compounds:
+                for start in range(1, len(stem) - self.min_compound_part + 1):
+                    yield stem[start:], ending, True
+
+    @staticmethod
+    def _word_matches(word: str, part: str, ends: frozenset[str]) -> bool:
+        return part == word or (part.startswith(word) and part[len(word) :] in ends)
+
+    def _rest_matches(self, pattern: _Pattern, seq: Sequence[str], i: int) -> bool:
+        words = pattern.words
+        if i + len(words) > len(seq):
+            return False
+        return all(
+            self._word_matches(word, seq[i + k], pattern.suffixes)
+            for k, word in enumerate(words[1:], start=1)
+        )
+
+
+@Language.factory(
+    "earshot_topics_v1",
+    default_config={"rules": [], "compounds": None},
+    assigns=["doc._.earshot_topics"],
+)
+def make_topics(
+    nlp: Language, name: str, *, rules: list[dict[str, Any]], compounds: bool | None
+) -> TopicTagger:
+    """`rules` are `rule_to_config` dicts; `compounds` defaults to on for compounding languages."""
+    lang = nlp.lang or ""
+    return TopicTagger(
+        [rule_from_config(r) for r in rules],
+        lang=lang,
+        compounds=lang in COMPOUNDING if compounds is None else compounds,
+    )

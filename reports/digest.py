@@ -1,0 +1,175 @@
+"""The weekly digest as plain data: the warehouse's metrics of one ISO week, nothing rendered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+
+from reports.i18n import strings
+from warehouse.metrics import (
+    SourceStatus,
+    TopicWeek,
+    TopPost,
+    WeekTotals,
+    parse_week,
+    source_coverage,
+    top_posts,
+    topic_movement,
+    week_bounds,
+    week_totals,
+)
+
+FEW_POSTS = 5  # below this many posts in either week a percentage says more noise than news
+SNIPPET_CHARS = 240
+
+
+class ChangeKind(StrEnum):
+    PERCENT = "percent"  # enough posts in both weeks for a percentage to mean something
+    FEW = "few"  # fewer than FEW_POSTS in one of the weeks: absolute change only
+    NEW = "new"  # nothing last week
+    NONE = "none"  # nothing in either week
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChange:
+    """A topic's volume this week against last week."""
+
+    absolute: int
+    percent: float | None  # a ratio (0.25 = +25 %), only when kind is PERCENT
+    kind: ChangeKind
+
+
+def topic_change(topic: TopicWeek) -> TopicChange:
+    now, before = topic.posts, topic.previous_posts
+    if now == 0 and before == 0:
+        return TopicChange(0, None, ChangeKind.NONE)
+    if before == 0:
+        return TopicChange(now, None, ChangeKind.NEW)
+    if now < FEW_POSTS or before < FEW_POSTS:
+        return TopicChange(now - before, None, ChangeKind.FEW)
+    return TopicChange(now - before, (now - before) / before, ChangeKind.PERCENT)
+
+
+def web_url(url: str | None) -> str | None:
+    """`url` when it is an absolute http(s) URL (safe to link), else None."""
+    if not url:
+        return None
+    url = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """Whitespace collapsed, cut at a word boundary to at most `limit` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"
+
+
+def headline(post: TopPost) -> str:
+    """What the digest shows of a post: its title, or else the start of its text."""
+    return snippet(post.title if post.title and post.title.strip() else post.text)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything the digest templates show, as plain data."""
+
+    organisation: str
+    week: str  # ISO week, '2026-W47'
+    language: str  # 'de' | 'en'
+    timezone: str  # the organisation's zone: weeks and times are local to it
+    period_start: date  # Monday
+    period_end: date  # Sunday (inclusive)
+    totals: WeekTotals
+    topics: list[TopicWeek]  # every configured topic, by volume
+    top_posts: list[TopPost]  # the audience's most engaging posts
+    sources: list[SourceStatus]  # every active source
+    generated_at: datetime  # local to `timezone`
+
+    @property
+    def year(self) -> int:
+        return parse_week(self.week)[0]
+
+    @property
+    def week_number(self) -> int:
+        return parse_week(self.week)[1]
+
+    def change(self, topic: TopicWeek) -> TopicChange:
+        return topic_change(topic)
+
+    def topic_label(self, topic_id: str) -> str:
+        """The configured label of a topic; its id when the taxonomy no longer has it."""
+        for t in self.topics:
+            if t.topic_id == topic_id:
+                return t.label
+        return topic_id
+
+    @property
+    def sources_failed(self) -> list[SourceStatus]:
+        return [s for s in self.sources if s.last_status == "failed"]
+
+    @property
+    def no_source_reachable(self) -> bool:
+        """No active source has a successful last fetch (also true when none is configured)."""
+        return all(s.last_status in (None, "failed") for s in self.sources)
+
+    @property
+    def has_posts(self) -> bool:
+        return self.totals.audience_posts > 0
+
+
+def build_digest(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    week: str,
+    organisation: str,
+    timezone: str,
+    language: str,
+    top_n: int = 10,
+    now: datetime | None = None,
+) -> Digest:
+    """Read the week's metrics from the warehouse into a `Digest`.
+
+    `now` (default: the current time) is when the digest counts as generated.
+    """
+    parse_week(week)
+    strings(language)  # fail early on an unknown language
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"timezone {timezone!r}: expected an IANA zone like Europe/Berlin"
+        ) from None
+    if top_n < 1:
+        raise ValueError(f"top_n {top_n}: expected at least 1")
+    start, end = week_bounds(week, timezone)
+    return Digest(
+        organisation=organisation,
+        week=week,
+        language=language,
+        timezone=timezone,
+        period_start=start.date(),
+        period_end=(end - timedelta(days=1)).date(),
+        totals=week_totals(con, week),
+        topics=topic_movement(con, week),
+        top_posts=top_posts(con, week, top_n),
+        sources=source_coverage(con, week),
+        generated_at=(now or datetime.now(UTC)).astimezone(zone),
+    )

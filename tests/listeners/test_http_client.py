@@ -1,0 +1,115 @@
+"""The shared client factory and fetch_bytes, against the local server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from listeners.errors import BodyTooLarge, HttpStatusError, RateLimited, TooManyRedirects
+from listeners.http import HttpPolicy, _retry_after_seconds, build_client, fetch_bytes, format_size
+from tests.listeners.feedserver import FeedServer, Reply
+
+
+def test_build_client_sets_policy() -> None:
+    policy = HttpPolicy(user_agent="UA/1", timeout_seconds=7, max_redirects=3)
+    with build_client(policy) as client:
+        assert client.headers["user-agent"] == "UA/1"
+        assert client.headers["accept-encoding"] == "gzip, deflate"
+        assert client.follow_redirects and client.max_redirects == 3
+        assert client.timeout == httpx.Timeout(7)
+
+
+def test_fetch_bytes_returns_body_final_url_and_headers(feed_server: FeedServer) -> None:
+    policy = HttpPolicy(backoff_seconds=0.01)
+    feed_server.route("/new", Reply(b"payload", content_type="text/plain", etag='"e"'))
+    url = feed_server.route("/old", Reply(status=308, headers={"Location": "/new"}))
+    with build_client(policy) as client:
+        response = fetch_bytes(client, url, headers={"X-Test": "1"}, policy=policy)
+    assert response.status_code == 200 and response.content == b"payload"
+    assert response.url == feed_server.url("/new")
+    assert response.headers["ETAG"] == '"e"'
+    assert feed_server.requests_to("/new")[0]["x-test"] == "1"
+
+
+def test_304_is_returned_not_raised(feed_server: FeedServer) -> None:
+    policy = HttpPolicy()
+    url = feed_server.route("/c", Reply(b"x", etag='"1"'))
+    with build_client(policy) as client:
+        response = fetch_bytes(client, url, headers={"If-None-Match": '"1"'}, policy=policy)
+    assert response.status_code == 304 and response.content == b""
+
+
+def test_typed_errors(feed_server: FeedServer) -> None:
+    policy = HttpPolicy(backoff_seconds=0.01, max_body_bytes=10, max_redirects=1)
+    with build_client(policy) as client:
+        with pytest.raises(HttpStatusError) as status:
+            fetch_bytes(client, feed_server.route("/403", Reply(status=403)), policy=policy)
+        assert status.value.status == 403 and status.value.http_status == 403
+        with pytest.raises(BodyTooLarge) as big:
+            fetch_bytes(client, feed_server.route("/big", Reply(b"x" * 11)), policy=policy)
+        assert big.value.limit == 10 and str(big.value).endswith("body exceeds 10 bytes limit")
+        loop = feed_server.route("/l", Reply(status=307, headers={"Location": "/l"}))
+        with pytest.raises(TooManyRedirects):
+            fetch_bytes(client, loop, policy=policy)
+        with pytest.raises(RateLimited) as limited:
+            fetch_bytes(client, feed_server.route("/429", Reply(status=429)), policy=policy)
+        assert "still after 2 retries" in str(limited.value)
+
+
+def test_per_host_concurrency_is_capped(feed_server: FeedServer) -> None:
+    policy = HttpPolicy(max_per_host=1)
+    url = feed_server.route("/f", Reply(b"x"))
+    with build_client(policy) as client:
+        slot = _slot_for(client, url)
+        slot.acquire()  # someone else holds the only slot for this host
+        done = threading.Event()
+
+        def fetch_then_signal() -> None:
+            fetch_bytes(client, url, policy=policy)
+            done.set()
+
+        worker = threading.Thread(target=fetch_then_signal)
+        worker.start()
+        assert not done.wait(0.2)  # waits for the slot
+        slot.release()
+        assert done.wait(5)
+        worker.join()
+
+
+def _slot_for(client: httpx.Client, url: str) -> threading.BoundedSemaphore:
+    from listeners.http import _HOST_SLOTS
+
+    return _HOST_SLOTS[client].for_url(url)
+
+
+def test_retry_after_forms() -> None:
+    assert _retry_after_seconds("3") == 3.0
+    assert _retry_after_seconds(" 0 ") == 0.0
+    assert _retry_after_seconds(None) is None and _retry_after_seconds("soon") is None
+    future = datetime.now(UTC) + timedelta(seconds=120)
+    seconds = _retry_after_seconds(format_datetime(future, usegmt=True))
+    assert seconds is not None and 110 < seconds <= 120
+    assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_format_size() -> None:
+    assert format_size(10 * 1024 * 1024) == "10 MiB"
+    assert format_size(64 * 1024) == "64 KiB"
+    assert format_size(1000) == "1000 bytes"
+
+
+def test_backoff_grows_exponentially(feed_server: FeedServer) -> None:
+    policy = HttpPolicy(backoff_seconds=0.05, retries=2)
+    url = feed_server.route("/down", Reply(status=502))
+    with build_client(policy) as client:
+        started = time.monotonic()
+        with pytest.raises(HttpStatusError):
+            fetch_bytes(client, url, policy=policy)
+        elapsed = time.monotonic() - started
+    # 0.05 * (1 + 2) * [0.5, 1.5] between the three attempts
+    assert 0.07 <= elapsed < 1.0
