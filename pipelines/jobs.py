@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 import httpx
-from listeners.http import HttpPolicy, build_client
-from reports.delivery import SmtpSettings
 
+from listeners.http import HttpPolicy, build_client
 from listeners.records import FetchResult, SourceSpec
 from listeners.schedule import next_attempt
 from nlp import Enricher, TopicRule
 from pipelines.config import LoadedConfig
+from reports.delivery import SmtpSettings
 from warehouse import open_warehouse
 from warehouse.sources import SourceRow, source_states, store_fetch, sync_sources
 from warehouse.taxonomy import sync_taxonomy

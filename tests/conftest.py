@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 
 # Before Prefect is imported anywhere: keep its database and settings out of ~/.prefect.
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="earshot-prefect-"))
+if "PREFECT_HOME" not in os.environ:
+    _home = tempfile.mkdtemp(prefix="earshot-prefect-")
+    atexit.register(functools.partial(shutil.rmtree, _home, ignore_errors=True))
+    os.environ["PREFECT_HOME"] = _home
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
