@@ -75,7 +75,8 @@ def serve_schedules(config: str) -> None:
         api_url = os.environ.get("PREFECT_API_URL")
         if not api_url:
             api_url = stack.enter_context(local_prefect_server())
-            print(f"started a local Prefect server at {api_url.removesuffix('/api')}")
+            base = api_url.removesuffix("/api")
+            print(f"started a local Prefect server at {base}", flush=True)
         from prefect import serve
         from prefect.schedules import Cron
         from prefect.settings import PREFECT_API_URL, temporary_settings

@@ -1,0 +1,104 @@
+"""`earshot serve` on one machine: it starts a Prefect server, registers the schedules and
+runs flow runs of its deployments."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from pipelines.schedules import SCHEDULES
+from tests.listeners.feedserver import FeedServer, Reply
+
+ROOT = Path(__file__).resolve().parents[2]
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><guid>1</guid><title>Newsletter-Tipps</title><link>https://example.org/1</link>
+<pubDate>Tue, 17 Nov 2026 09:00:00 +0100</pubDate>
+<description>Wie gut ist euer Newsletter?</description></item>
+</channel></rss>"""
+
+
+def wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_serve_registers_schedules_and_runs_a_deployment(tmp_path: Path) -> None:
+    with FeedServer() as feeds:
+        url = feeds.route("/feed.xml", Reply(RSS, content_type="application/rss+xml"))
+        config = tmp_path / "listening.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "organisation": "Beispiel GmbH",
+                    "sources": [{"id": "blog", "kind": "feed", "url": url}],
+                    "topics": [
+                        {"id": "newsletter", "label": "Newsletter", "terms": {"de": ["Newsletter"]}}
+                    ],
+                }
+            ),
+            encoding="utf-8",
+        )
+        env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+        env.update(
+            PYTHONUNBUFFERED="1",
+            PREFECT_RUNNER_POLL_FREQUENCY="1",
+            PREFECT_HOME=str(tmp_path / "prefect-home"),
+        )
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "serve", "--config", str(config)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            assert serve.stdout is not None
+            line = wait_for(serve.stdout.readline, 120, "the local Prefect server")
+            assert line.startswith("started a local Prefect server at "), line
+            api = line.split(" at ", 1)[1].strip() + "/api"
+
+            def deployments() -> list[dict[str, object]]:
+                found = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+                return found if len(found) == len(SCHEDULES) else []
+
+            registered = {d["name"]: d for d in wait_for(deployments, 90, "deployments")}
+            for s in SCHEDULES:
+                schedule = registered[s.deployment]["schedules"][0]["schedule"]  # type: ignore[index]
+                assert (schedule["cron"], schedule["timezone"]) == (s.cron, s.timezone)
+
+            listen = registered["listen-every-30-min"]
+            run = httpx.post(
+                f"{api}/deployments/{listen['id']}/create_flow_run", json={}, timeout=10
+            ).json()
+
+            def finished() -> str | None:
+                state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["state"]
+                return (
+                    state["type"] if state["type"] in ("COMPLETED", "FAILED", "CRASHED") else None
+                )
+
+            assert wait_for(finished, 120, "the served flow run") == "COMPLETED"
+            assert len(feeds.requests_to("/feed.xml")) == 1  # the run really collected
+        finally:
+            os.killpg(serve.pid, signal.SIGINT)
+            try:
+                serve.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(serve.pid, signal.SIGKILL)  # the Prefect server child, if left
