@@ -128,9 +128,26 @@ def _posts_table(posts: Iterable[Post], load_id: str) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=_POST_SCHEMA)
 
 
+def _unseen(con: duckdb.DuckDBPyConnection, posts: Iterable[Post]) -> list[Post]:
+    """The posts whose `post_id` is not stored yet; a cheap check before building rows."""
+    posts = list(posts)
+    ids = pa.table({"post_id": pa.array([p.post_id for p in posts], pa.string())})
+    con.register("_incoming_ids", ids)
+    try:
+        stored = {
+            row[0]
+            for row in con.execute(
+                "SELECT post_id FROM _incoming_ids SEMI JOIN _posts USING (post_id)"
+            ).fetchall()
+        }
+    finally:
+        con.unregister("_incoming_ids")
+    return [p for p in posts if p.post_id not in stored]
+
+
 def insert_posts(con: duckdb.DuckDBPyConnection, posts: Iterable[Post], load_id: str) -> int:
     """Bulk-insert posts not stored yet (by `post_id`); return how many were added."""
-    incoming = _posts_table(posts, load_id)
+    incoming = _posts_table(_unseen(con, posts), load_id)
     if incoming.num_rows == 0:
         return 0
     con.register("_incoming_posts", incoming)

@@ -56,12 +56,18 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
 def test_migrations_are_recorded_once_with_checksums(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     c = open_warehouse(path)
-    rows = c.execute("SELECT version, name, length(checksum) FROM _migrations").fetchall()
-    assert rows == [(1, "0001_initial.sql", 64)]
+    files = sorted(
+        p.name for p in (Path(migrate.__code__.co_filename).parent / "migrations").glob("*.sql")
+    )
+    rows = c.execute(
+        "SELECT version, name, length(checksum) FROM _migrations ORDER BY version"
+    ).fetchall()
+    assert rows[0] == (1, "0001_initial.sql", 64)
+    assert [r[1] for r in rows] == files
     assert migrate(c) == []  # nothing pending the second time
     c.close()
     c = open_warehouse(path)
-    assert c.execute("SELECT count(*) FROM _migrations").fetchall()[0] == (1,)
+    assert c.execute("SELECT count(*) FROM _migrations").fetchall()[0] == (len(files),)
 
 
 def test_changed_migration_is_refused(tmp_path: Path) -> None:
