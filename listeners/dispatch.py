@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
 
-from listeners import feeds
+from listeners import bluesky, feeds, hackernews, mastodon, reddit, youtube
 from listeners.http import HttpPolicy
 from listeners.records import FetchResult, FetchStatus, SourceSpec
 
@@ -25,7 +26,14 @@ class Fetcher(Protocol):
     ) -> FetchResult: ...
 
 
-FETCHERS: Mapping[str, Fetcher] = {"feed": feeds.fetch}
+FETCHERS: Mapping[str, Fetcher] = {
+    "feed": feeds.fetch,
+    "mastodon": mastodon.fetch,
+    "bluesky": bluesky.fetch,
+    "reddit": reddit.fetch,
+    "hackernews": hackernews.fetch,
+    "youtube": youtube.fetch,
+}
 
 
 def fetch_source(
@@ -46,4 +54,15 @@ def fetch_source(
             state=dict(state),
             error=f"{spec.url}: unknown source kind {spec.kind!r} (known kinds: {known})",
         )
-    return fetcher(client, spec, state, policy=policy, now=now)
+    result = fetcher(client, spec, state, policy=policy, now=now)
+    return _with_quiet_runs(result, state)
+
+
+def _with_quiet_runs(result: FetchResult, previous: Mapping[str, Any]) -> FetchResult:
+    """Count fetches in a row that brought nothing new (adaptive polling reads it)."""
+    if result.status is FetchStatus.FAILED:
+        return result
+    quiet = previous.get("quiet_runs")
+    quiet = quiet if isinstance(quiet, int) else 0
+    quiet = quiet + 1 if not result.posts else 0
+    return dataclasses.replace(result, state={**result.state, "quiet_runs": quiet})

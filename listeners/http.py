@@ -53,6 +53,7 @@ class HttpPolicy:
     max_per_host: int = 2  # concurrent requests to one host through one client
     max_seconds_per_attempt: float = 120.0  # wall time to read one body (a slow drip is cut)
     retry_statuses: frozenset[int] = field(default=frozenset({429, 502, 503, 504}))
+    min_host_interval_seconds: float = 0.0  # least time between two request starts to one host
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +69,24 @@ class HttpResponse:
 class _HostSlots:
     """A semaphore per host, so concurrent fetches do not hammer one server."""
 
-    def __init__(self, per_host: int) -> None:
+    def __init__(self, per_host: int, min_interval: float = 0.0) -> None:
         self._per_host = max(per_host, 1)
+        self._min_interval = max(min_interval, 0.0)
         self._lock = threading.Lock()
         self._by_host: dict[str, threading.BoundedSemaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    def wait_turn(self, url: str) -> None:
+        """Sleep until this host may see another request (the policy's minimum interval)."""
+        if not self._min_interval:
+            return
+        host = urlsplit(url).netloc.lower()
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next_start.get(host, now))
+            self._next_start[host] = start + self._min_interval
+        if start > now:
+            time.sleep(start - now)
 
     def for_url(self, url: str) -> threading.BoundedSemaphore:
         host = urlsplit(url).netloc.lower()
@@ -94,7 +109,7 @@ def build_client(policy: HttpPolicy) -> httpx.Client:
         timeout=httpx.Timeout(policy.timeout_seconds),
         headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
     )
-    _HOST_SLOTS[client] = _HostSlots(policy.max_per_host)
+    _HOST_SLOTS[client] = _HostSlots(policy.max_per_host, policy.min_host_interval_seconds)
     return client
 
 
@@ -104,8 +119,11 @@ def fetch_bytes(
     *,
     headers: Mapping[str, str] | None = None,
     policy: HttpPolicy,
+    method: str = "GET",
+    content: bytes | None = None,
 ) -> HttpResponse:
-    """GET `url` and read its body, retrying transient failures per `policy`.
+    """GET `url` (or `method` with `content`, e.g. a login POST) and read its body,
+    retrying transient failures per `policy`.
 
     Returns 2xx and 304 responses (304 with an empty body); raises a `FetchError` for
     everything else once retries are used up.
@@ -116,7 +134,10 @@ def fetch_bytes(
         delay = _backoff(policy, attempt)
         try:
             slot = slots.for_url(url) if slots else contextlib.nullcontext()
-            with slot, client.stream("GET", url, headers=dict(headers or {})) as response:
+            if slots:
+                slots.wait_turn(url)
+            stream = client.stream(method, url, headers=dict(headers or {}), content=content)
+            with slot, stream as response:
                 status = response.status_code
                 if status in policy.retry_statuses:
                     wait = _retry_after_seconds(response.headers.get("retry-after"))
@@ -126,6 +147,9 @@ def fetch_bytes(
                         raise _status_error(url, response, wait, retried=policy.retries)
                     delay = max(delay, wait or 0.0)
                 elif status == 304:
+                    # Reading the (empty) body lets the connection go back to the pool; an
+                    # unread response closes it, and a reconnect per 304 triples its cost.
+                    response.read()
                     return HttpResponse(304, response.headers, b"", str(response.url))
                 elif not 200 <= status < 300:
                     raise _status_error(url, response, None, retried=0)

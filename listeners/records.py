@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -68,6 +69,12 @@ class SourceSpec:
     url: str
     owned: bool = False
     lang_hint: str | None = None
+    # Kind-specific settings (hashtag, account, query ...) and secrets read from the
+    # environment by the caller (token, app password); a listener never reads os.environ.
+    options: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    secrets: Mapping[str, str | None] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
 
 class FetchStatus(StrEnum):
@@ -90,3 +97,4 @@ class FetchResult:
     state: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     http_status: int | None = None
+    retry_after_seconds: float | None = None  # the server asked us to wait (429/503)

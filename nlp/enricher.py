@@ -150,6 +150,32 @@ class Enricher:
         while batch := list(islice(iterator, self.batch_size)):
             yield from self._annotate_batch(batch)
 
+    def annotate_parallel(
+        self, items: Iterable[tuple[str, str, str | None]], *, n_process: int = 2
+    ) -> Iterator[Annotation]:
+        """`annotate` over `n_process` worker processes, each with its own copy; in order."""
+        from concurrent.futures import ProcessPoolExecutor
+
+        settings = (
+            self.topics,
+            self.languages,
+            self.lexicons,
+            self.trained_pipelines,
+            self.batch_size,
+        )
+        chunk = self.batch_size * 16
+        iterator = iter(items)
+        with ProcessPoolExecutor(
+            n_process, initializer=_start_worker, initargs=(settings,)
+        ) as pool:
+            pending = []
+            while batch := list(islice(iterator, chunk)):
+                pending.append(pool.submit(_work, batch))
+                if len(pending) > n_process * 2:  # bounded memory
+                    yield from pending.pop(0).result()
+            for future in pending:
+                yield from future.result()
+
     def _annotate_batch(self, batch: list[tuple[str, str, str | None]]) -> list[Annotation]:
         guesses = [self.identifier.identify(text or "", hint) for _, text, hint in batch]
         groups: dict[str, list[int]] = defaultdict(list)
@@ -167,6 +193,26 @@ class Enricher:
                     annotation = _without_sentiment(annotation)
                 results[position] = annotation
         return [a for a in results if a is not None]
+
+
+_WORKER: list[Enricher] = []
+
+
+def _start_worker(settings: tuple[Any, ...]) -> None:
+    topics, languages, lexicons, trained, batch_size = settings
+    _WORKER[:] = [
+        Enricher(
+            topics,
+            languages=languages,
+            lexicons=lexicons,
+            trained_pipelines=trained,
+            batch_size=batch_size,
+        )
+    ]
+
+
+def _work(batch: list[tuple[str, str, str | None]]) -> list[Annotation]:
+    return list(_WORKER[0].annotate(batch))
 
 
 def _without_sentiment(annotation: Annotation) -> Annotation:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from spacy.language import Language
@@ -13,7 +13,7 @@ from spacy.tokens import Doc
 from nlp.lexicon import emoji_valences, load_lexicon, packaged_lexicon_path
 from nlp.normalise import fold, is_mention, is_url
 
-VERSION = "1"  # bump (and the factory name) when scoring changes
+VERSION = "2"  # bump (and the factory name) when scoring changes
 
 # VADER's empirically derived constants (Hutto & Gilbert 2014).
 BOOST = 0.293
@@ -21,6 +21,7 @@ CAPS_BOOST = 0.733
 NEGATION_SCALAR = -0.74
 EXCLAMATION_BOOST = 0.292
 ALPHA = 15.0
+SHORT_POST = 3  # words
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -36,6 +37,18 @@ class LanguageRules:
     contrast_clause_initial: frozenset[str]  # contrast words only when they open a clause
     suffixes: tuple[str, ...]  # tried, longest first, when a word is not in the lexicon
     final_negators: frozenset[str]  # negate the preceding word at the end of a clause (German)
+    # Fixed phrases whose words mean less than they say: greetings, sign-offs ("Liebe Grüße").
+    idioms: dict[tuple[str, ...], float] = field(default_factory=dict)
+    # Valence a post must exceed, per extra word**0.75, to take a side: long texts (news, press
+    # releases) collect stray lexicon hits without an opinion. Positive words are spent more
+    # freely in neutral text (politeness, adverts), so the positive band may be wider.
+    neutral_band: float = 0.0
+    positive_band: float = 0.0
+
+
+def _idioms(text: str, valence: float = 0.0) -> dict[tuple[str, ...], float]:
+    """Comma-separated phrases, folded word by word, all with the same valence."""
+    return {tuple(fold(w) for w in p.split()): valence for p in text.split(",") if p.strip()}
 
 
 RULES: dict[str, LanguageRules] = {
@@ -66,6 +79,12 @@ RULES: dict[str, LanguageRules] = {
         contrast_clause_initial=frozenset({"however", "yet"}),
         suffixes=(),
         final_negators=frozenset(),
+        idioms=_idioms(
+            "good morning, good night, good afternoon, good evening, best regards, "
+            "kind regards, best wishes, thank you for your, dear customer"
+        ),
+        neutral_band=0.06,
+        positive_band=0.06,
     ),
     "de": LanguageRules(
         negators=_word_set(
@@ -93,6 +112,17 @@ RULES: dict[str, LanguageRules] = {
         contrast_clause_initial=frozenset({"doch", "trotzdem", "dennoch"}),
         suffixes=("ten", "est", "en", "er", "es", "em", "st", "et", "te", "e", "n", "s", "t"),
         final_negators=frozenset({"nicht", "nie", "niemals", "kaum"}),
+        idioms=_idioms(
+            "liebe grüße, lieben gruß, lieben dank, liebe bahn, liebe db, liebe kunden, "
+            "liebe fahrgäste, lieber kunde, liebe leute, liebe freunde, liebes team, "
+            "guten morgen, guten tag, guten abend, gute nacht, gute fahrt, gute reise, "
+            "schönen tag, schönen abend, schönes wochenende, schönen sonntag, schönen gruß, "
+            "schöne grüße, beste grüße, besten gruß, besten dank, vielen dank, danke schön, "
+            "danke sehr, bitte schön, gerne geschehen, mit freundlichen grüßen, "
+            "viel glück, viel erfolg, viel spaß, frohe weihnachten, gutes neues"
+        ),
+        neutral_band=0.1,
+        positive_band=0.5,
     ),
 }
 DEFAULT_RULES = LanguageRules(
@@ -188,29 +218,58 @@ class SentimentScorer:
 
     def _words(self, doc: Doc) -> list[_Word]:
         words: list[_Word] = []
-        n = len(doc)
-        for token in doc:
-            if token.is_space or is_url(token) or is_mention(token):
+        lexicon = self.lexicon
+        tokens = [t for t in doc if not (t.is_space or is_url(t) or is_mention(t))]
+        n = len(tokens)
+        skip = False
+        for i, token in enumerate(tokens):
+            if skip:
+                skip = False
                 continue
-            text = token.text.lstrip("#") or token.text
+            text = token.text
+            is_punct = token.is_punct
+            if i + 1 < n and not token.whitespace_ and (is_punct or tokens[i + 1].is_punct):
+                # emoticons the tokenizer split: "D:" → "D" ":", ":l" → ":" "l"
+                joined = text + tokens[i + 1].text
+                if fold(joined) in lexicon:
+                    text, is_punct, skip = joined, False, True
+            text = text.lstrip("#") or text
             key = fold(text)
-            if token.is_punct and self.valence(key) == 0.0:
+            if is_punct and self.valence(key) == 0.0:
                 if words:
                     words[-1].clause_end = True
                 continue
-            nxt = token.i + 1
-            clause_end = nxt >= n or doc[nxt].is_punct
+            nxt = i + 2 if skip else i + 1
+            clause_end = nxt >= n or tokens[nxt].is_punct
             words.append(_Word(text, key, clause_end))
         return words
 
     def score(self, doc: Doc) -> float:
+        total, n_words = self.raw(doc)
+        rules = self.rules
+        # short posts are all opinion; the band only grows with the words beyond a few
+        extra = max(0, n_words - SHORT_POST)
+        band = (rules.positive_band if total > 0 else rules.neutral_band) * extra**0.75
+        total = math.copysign(max(0.0, abs(total) - band), total)
+        return normalise_score(total, self.alpha)
+
+    def raw(self, doc: Doc) -> tuple[float, int]:
+        """(valence sum with emphasis, number of words) of a doc."""
         words = self._words(doc)
         if not words:
-            return 0.0
+            return 0.0, 0
         rules = self.rules
         upper = sum(1 for w in words if w.text.isupper())
         cap_diff = 0 < upper < len(words)
-        valences = [0.0 if w.key in rules.boosters else self.valence(w.key) for w in words]
+        valences = [self.valence(w.key) for w in words]
+        if rules.idioms:
+            self._idioms(words, valences)
+        last = len(words) - 1
+        for i, word in enumerate(words):
+            # "so good": a booster; "Damn!" or "Super." on its own: a word with its own valence
+            boosts = i < last and not word.clause_end and valences[i + 1] != 0.0
+            if boosts and word.key in rules.boosters:
+                valences[i] = 0.0
         sentiments: list[float] = []
         window = self.negation_window
         for i, word in enumerate(words):
@@ -218,8 +277,10 @@ class SentimentScorer:
             if base == 0.0:
                 sentiments.append(0.0)
                 continue
-            if word.key in rules.negators and any(
-                valences[j] != 0.0 for j in range(i + 1, min(len(words), i + 1 + window))
+            if (
+                word.key in rules.negators
+                and not word.clause_end
+                and any(valences[j] != 0.0 for j in range(i + 1, min(len(words), i + 1 + window)))
             ):
                 # "no problems": the negator negates its neighbour instead of counting itself
                 sentiments.append(0.0)
@@ -232,6 +293,8 @@ class SentimentScorer:
                 if j < 0:
                     break
                 prev = words[j]
+                if prev.clause_end:
+                    break  # negation and boosting stay inside their clause
                 if prev.key in rules.negators:
                     value *= NEGATION_SCALAR
                 elif valences[j] == 0.0 and prev.key in rules.boosters:
@@ -258,7 +321,20 @@ class SentimentScorer:
             if questions > 1:
                 emphasis += questions * 0.18 if questions <= 3 else 0.96
             total += emphasis if total > 0 else -emphasis
-        return normalise_score(total, self.alpha)
+        return total, len(words)
+
+    def _idioms(self, words: Sequence[_Word], valences: list[float]) -> None:
+        idioms = self.rules.idioms
+        for i in range(len(words)):
+            if valences[i] == 0.0:
+                continue
+            for length in (2, 3, 4, 5):
+                phrase = tuple(w.key for w in words[i : i + length])
+                if len(phrase) == length and phrase in idioms:
+                    valences[i] = idioms[phrase]
+                    for j in range(i + 1, i + length):
+                        valences[j] = 0.0
+                    break
 
     def _contrast(self, words: Sequence[_Word], sentiments: list[float]) -> None:
         rules = self.rules

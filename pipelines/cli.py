@@ -133,6 +133,40 @@ def digest(
 
 
 @app.command()
+def alert(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Announce topic spikes now (webhook and e-mail, with the configured cooldown)."""
+    from pipelines import flows
+
+    _load(config)
+    outcome = _step("Checking for spikes", lambda: flows.alert(str(config)))
+    _console(stderr=True).print(
+        f"[green]alert[/]: {len(outcome.spikes)} spike(s), {len(outcome.announced)} announced, "
+        f"{len(outcome.suppressed)} in cooldown"
+    )
+    for channel, error in outcome.errors.items():
+        _console(stderr=True).print(f"  [red]✗[/] {channel}: {error}", highlight=False)
+
+
+@app.command()
+def check(
+    draft: Annotated[Path, typer.Argument(help="A draft post or newsletter (text or Markdown).")],
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Before you send: the draft's topics and buckets, how the audience moved on them, open
+    questions, and a warning when the draft lands in a negative spike."""
+    from pipelines import jobs
+    from pipelines.drafts import check_draft_file
+
+    loaded = _load(config)
+    result, report = _step(
+        "Checking the draft", lambda: check_draft_file(loaded, draft, jobs.utcnow())
+    )
+    _console().print(report, highlight=False, markup=False, end="")
+    if result.warnings:
+        raise typer.Exit(3)
+
+
+@app.command()
 def serve(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Run the schedules of prefect.yaml on this machine (collect every 30 min, digest Mondays)."""
     from pipelines.serve import serve_schedules
@@ -141,11 +175,20 @@ def serve(config: ConfigOption = DEFAULT_CONFIG) -> None:
     serve_schedules(str(config))
 
 
-@app.command()
-def sources(config: ConfigOption = DEFAULT_CONFIG) -> None:
+sources_app = typer.Typer(
+    help="Each source's health (the default), or add sources from a feed reader's OPML.",
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.callback(invoke_without_command=True)
+def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Each source with its last status, last success, posts in the last 7 days, next attempt."""
     from pipelines.inspect import source_rows
 
+    if ctx.invoked_subcommand is not None:
+        return
     loaded = _load(config)
     rows = _step("Reading the warehouse", lambda: source_rows(loaded))
     table = Table(title=f"Sources of {loaded.config.organisation}")
@@ -176,6 +219,30 @@ def sources(config: ConfigOption = DEFAULT_CONFIG) -> None:
             r["last_error"] or "",
         )
     _console().print(table)
+
+
+@sources_app.command("import-opml")
+def import_opml(
+    opml: Annotated[Path, typer.Argument(help="An OPML file exported from a feed reader.")],
+    config: ConfigOption = DEFAULT_CONFIG,
+    lang: Annotated[str | None, typer.Option(help="Language hint for the new feeds.")] = None,
+) -> None:
+    """Add every feed of an OPML file to the config as a `feed` source (known URLs skipped)."""
+    from pipelines.opml import OpmlImportError, import_opml_into
+
+    _load(config)
+    try:
+        added, skipped = import_opml_into(config, opml, lang=lang)
+    except OpmlImportError as exc:
+        _console(stderr=True).print(f"[bold red]OPML import failed:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    _console(stderr=True).print(
+        f"[green]imported[/] {len(added)} feed(s) into {config}"
+        + (f", {skipped} already configured" if skipped else ""),
+        highlight=False,
+    )
+    for source_id in added:
+        _console().print(f"  + {source_id}", highlight=False)
 
 
 @app.command()

@@ -49,17 +49,156 @@ class HttpConfig(_Model):
     backoff_seconds: float = Field(1.0, ge=0, le=60)
 
 
-class SourceConfig(_Model):
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class _SourceBase(_Model):
+    """What every source has; `url` is where it is read (for `earshot sources` and errors)."""
+
     id: Identifier
-    kind: Literal["feed"]
-    url: HttpUrl
     owned: bool = False
     lang: LanguageCode | None = None
     interval_minutes: int = Field(30, ge=1, le=7 * 24 * 60)
 
+    # Keys that are not listener options (the rest of a source's fields are).
+    _COMMON = frozenset({"id", "kind", "owned", "lang", "interval_minutes", "url"})
+
     @property
     def interval(self) -> timedelta:
         return timedelta(minutes=self.interval_minutes)
+
+    def options(self) -> dict[str, str]:
+        """Kind-specific settings for the listener (env-var names included, never secrets)."""
+        fields = self.model_dump(exclude=set(self._COMMON), exclude_none=True)
+        return {k: str(v) for k, v in fields.items()}
+
+    def secret_envs(self) -> dict[str, str]:
+        """{'token': 'MASTODON_TOKEN', ...}: secrets to read from the environment."""
+        return {k.removesuffix("_env"): v for k, v in self.options().items() if k.endswith("_env")}
+
+
+def _one_of(model: BaseModel, *names: str) -> None:
+    given = [n for n in names if getattr(model, n) is not None]
+    if len(given) != 1:
+        listed = ", ".join(f"`{n}`" for n in names)
+        raise ValueError(f"expected exactly one of {listed} (got {len(given) or 'none'})")
+
+
+class FeedSource(_SourceBase):
+    kind: Literal["feed"]
+    url: HttpUrl  # a feed, or a site whose <link rel="alternate"> names its feed
+
+
+class MastodonSource(_SourceBase):
+    kind: Literal["mastodon"]
+    instance: HttpUrl
+    hashtag: Annotated[str, Field(min_length=1, pattern=r"^#?[^\s#/?]+$")] | None = None
+    account: Annotated[str, Field(pattern=r"^@?[^\s@/]+(@[^\s@/]+)?$")] | None = None
+    query: Annotated[str, Field(min_length=1)] | None = None
+    token_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _what(self) -> MastodonSource:
+        _one_of(self, "hashtag", "account", "query")
+        if self.query is not None and self.token_env is None:
+            raise ValueError("Mastodon search (`query`) needs `token_env` (an access token)")
+        return self
+
+    @property
+    def url(self) -> str:
+        base = str(self.instance).rstrip("/")
+        if self.hashtag:
+            return f"{base}/tags/{self.hashtag.lstrip('#')}"
+        if self.account:
+            return f"{base}/@{self.account.lstrip('@')}"
+        return f"{base}/search?q={self.query}"
+
+
+class BlueskySource(_SourceBase):
+    kind: Literal["bluesky"]
+    actor: Annotated[str, Field(pattern=r"^@?[A-Za-z0-9.:-]+$")] | None = None  # handle or DID
+    query: Annotated[str, Field(min_length=1)] | None = None
+    handle_env: EnvName | None = None
+    app_password_env: EnvName | None = None
+    appview: HttpUrl | None = None  # default: the public AppView
+    service: HttpUrl | None = None  # default: https://bsky.social (login and search)
+
+    @model_validator(mode="after")
+    def _what(self) -> BlueskySource:
+        _one_of(self, "actor", "query")
+        if self.query is not None and (self.handle_env is None or self.app_password_env is None):
+            raise ValueError(
+                "Bluesky search (`query`) needs a session: `handle_env` and `app_password_env`"
+            )
+        return self
+
+    @property
+    def url(self) -> str:
+        if self.actor:
+            return f"https://bsky.app/profile/{self.actor.lstrip('@')}"
+        return f"https://bsky.app/search?q={self.query}"
+
+
+class RedditSource(_SourceBase):
+    kind: Literal["reddit"]
+    subreddit: Annotated[str, Field(pattern=r"^(r/)?[A-Za-z0-9_+]+$")] | None = None
+    query: Annotated[str, Field(min_length=1)] | None = None
+    client_id_env: EnvName | None = None
+    client_secret_env: EnvName | None = None
+    api_url: HttpUrl | None = None
+    oauth_api_url: HttpUrl | None = None
+    token_url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _what(self) -> RedditSource:
+        if self.subreddit is None and self.query is None:
+            raise ValueError("expected `subreddit`, `query` or both")
+        if (self.client_id_env is None) != (self.client_secret_env is None):
+            raise ValueError("OAuth needs both `client_id_env` and `client_secret_env`")
+        return self
+
+    @property
+    def url(self) -> str:
+        base = "https://www.reddit.com"
+        sub = f"/r/{self.subreddit.removeprefix('r/')}" if self.subreddit else ""
+        return f"{base}{sub}/search?q={self.query}" if self.query else f"{base}{sub}/new"
+
+
+class HackerNewsSource(_SourceBase):
+    kind: Literal["hackernews"]
+    query: str = Field(min_length=1)
+    tags: str = "(story,comment)"
+    api_url: HttpUrl | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://hn.algolia.com/?dateRange=all&sort=byDate&query={self.query}"
+
+
+class YouTubeSource(_SourceBase):
+    kind: Literal["youtube"]
+    channel_id: Annotated[str, Field(pattern=r"^UC[A-Za-z0-9_-]{22}$")] | None = None
+    playlist_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{10,64}$")] | None = None
+    feed_base: HttpUrl | None = None  # default: https://www.youtube.com/feeds/videos.xml
+
+    @model_validator(mode="after")
+    def _what(self) -> YouTubeSource:
+        _one_of(self, "channel_id", "playlist_id")
+        return self
+
+    @property
+    def url(self) -> str:
+        base = str(self.feed_base or "https://www.youtube.com/feeds/videos.xml")
+        if self.channel_id:
+            return f"{base}?channel_id={self.channel_id}"
+        return f"{base}?playlist_id={self.playlist_id}"
+
+
+SourceConfig = Annotated[
+    FeedSource | MastodonSource | BlueskySource | RedditSource | HackerNewsSource | YouTubeSource,
+    Field(discriminator="kind"),
+]
+SOURCE_KINDS = ("feed", "mastodon", "bluesky", "reddit", "hackernews", "youtube")
 
 
 class TopicConfig(_Model):
@@ -110,6 +249,20 @@ class DigestConfig(_Model):
     smtp: SmtpConfig | None = None
 
 
+class AlertsConfig(_Model):
+    """Spike alerts: webhook URLs are secrets, so the config names environment variables."""
+
+    webhook_url_envs: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(
+        default_factory=list
+    )
+    email: bool = True  # also mail the digest's recipients when SMTP is configured
+    window_hours: int = Field(24, ge=1, le=24 * 7)
+    baseline_windows: int = Field(28, ge=1, le=365)
+    min_posts: int = Field(5, ge=1)
+    min_z: float = Field(3.0, gt=0)
+    cooldown_hours: float = Field(24.0, ge=0)
+
+
 class ListeningConfig(_Model):
     organisation: str = Field(min_length=1)
     timezone: str = "Europe/Berlin"
@@ -121,6 +274,7 @@ class ListeningConfig(_Model):
     buckets: list[BucketConfig] = Field(default_factory=list)
     nlp: NlpConfig = Field(default_factory=NlpConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -181,8 +335,12 @@ _PATTERN_MEANING = {
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
     path = ""
+    previous: int | str | None = None
     for part in loc:
+        after_index, previous = isinstance(previous, int), part
         if part == "[key]":  # pydantic's marker for a bad mapping key
+            continue
+        if after_index and part in SOURCE_KINDS:  # the union's tag: `sources[2].hashtag`
             continue
         if isinstance(part, int):
             path += f"[{part}]"
@@ -200,6 +358,9 @@ def _describe(error: Any) -> tuple[str, str]:
     if isinstance(inner, _KeyedError):
         return inner.key, inner.message
     message = error["msg"]
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        got = f" (got {ctx['tag']!r})" if ctx.get("tag") is not None else ""
+        return _key_path((*loc, "kind")), f"expected one of {', '.join(SOURCE_KINDS)}{got}"
     if error["type"] == "extra_forbidden":
         message = "unknown key (a typo?)"
     elif error["type"] == "missing":

@@ -2,7 +2,9 @@
 
 collect: fetch every due source concurrently, store each result with its state.
 enrich:  tag posts lacking annotations of the current pipeline version, in batches.
-digest:  build the weekly digest, write it to the outbox, send it when SMTP is configured.
+digest:  build the weekly digest, write it to the outbox, send it when SMTP is configured
+         (and retry earlier weeks whose send failed).
+alert:   announce volume/negativity spikes per topic by webhook and mail, with a cooldown.
 listen:  collect -> enrich.      run: collect -> enrich -> digest.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -27,9 +30,16 @@ from listeners.records import FetchResult, FetchStatus
 from nlp import Annotation, Enricher
 from pipelines import jobs
 from pipelines.config import load_config
-from reports.delivery import SmtpSettings, build_message, send_digest, write_outbox
+from reports.alerts import AlertOutcome, AlertRules, run_alerts
+from reports.delivery import (
+    SmtpSettings,
+    build_message,
+    retry_failed,
+    send_digest,
+    write_outbox,
+)
 from reports.digest import build_digest
-from reports.render import render_html, render_text
+from reports.render import render_charts, render_html, render_text
 from warehouse.annotations import count_stale, next_stale_batch, store_annotations
 from warehouse.loads import finish_load, start_load
 from warehouse.metrics import last_complete_week, parse_week
@@ -61,6 +71,7 @@ class DigestSummary:
     sent: bool
     audience_posts: int
     no_source_reachable: bool
+    retried: dict[str, str] = field(default_factory=dict)  # earlier week -> 'sent' or error
 
 
 # --- tasks: small I/O steps ------------------------------------------------------------
@@ -185,15 +196,20 @@ def digest(config: str = "listening.yaml", week: str | None = None) -> DigestSum
             language=cfg.digest.language,
             top_n=cfg.digest.top_posts,
         )
-    html, text = render_html(report), render_text(report)
-    folder = write_outbox(loaded.outbox, report, html, text)
+    charts = render_charts(report)
+    html, text = render_html(report, charts), render_text(report)
+    mail_html = render_html(report, charts, cid=True)
+    folder = write_outbox(loaded.outbox, report, html, text, charts=charts, mail_html=mail_html)
     settings = jobs.smtp_settings(loaded)
     sent = False
+    retried: dict[str, str] = {}
     if settings is not None:
+        recipients = list(cfg.digest.recipients)
+        retried = retry_failed(loaded.outbox, settings, recipients, skip=[week])
         message = build_message(
-            report, html, text, sender=settings.sender, recipients=cfg.digest.recipients
+            report, mail_html, text, sender=settings.sender, recipients=recipients, charts=charts
         )
-        sent = send(folder, message, settings, list(cfg.digest.recipients))
+        sent = send(folder, message, settings, recipients)
     logger.info("digest %s written to %s%s", week, folder, " and sent" if sent else "")
     return DigestSummary(
         week=week,
@@ -201,7 +217,48 @@ def digest(config: str = "listening.yaml", week: str | None = None) -> DigestSum
         sent=sent,
         audience_posts=report.totals.audience_posts,
         no_source_reachable=report.no_source_reachable,
+        retried=retried,
     )
+
+
+@flow(name="alert")
+def alert(config: str = "listening.yaml") -> AlertOutcome:
+    """Announce topic spikes (volume or negativity) that are not in their cooldown."""
+    logger = get_run_logger()
+    loaded = load_config(config)
+    cfg = loaded.config
+    rules = AlertRules(
+        window_hours=cfg.alerts.window_hours,
+        baseline_windows=cfg.alerts.baseline_windows,
+        min_posts=cfg.alerts.min_posts,
+        min_z=cfg.alerts.min_z,
+        cooldown=timedelta(hours=cfg.alerts.cooldown_hours),
+    )
+    urls = [
+        url
+        for i, env in enumerate(cfg.alerts.webhook_url_envs)
+        if (url := loaded.secret(f"alerts.webhook_url_envs[{i}]", env))
+    ]
+    smtp = jobs.smtp_settings(loaded) if cfg.alerts.email else None
+    with jobs.warehouse(loaded) as con, httpx.Client(timeout=20) as client:
+        outcome = run_alerts(
+            con,
+            jobs.utcnow(),
+            rules=rules,
+            organisation=cfg.organisation,
+            language=cfg.digest.language,
+            client=client,
+            webhook_urls=urls,
+            smtp=smtp,
+            recipients=list(cfg.digest.recipients),
+        )
+    logger.info(
+        "alert: %d spike(s), %d announced, %d in cooldown",
+        len(outcome.spikes),
+        len(outcome.announced),
+        len(outcome.suppressed),
+    )
+    return outcome
 
 
 @flow(name="listen")

@@ -6,6 +6,7 @@ No Prefect here, so each step can be tested and reused on its own.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ import httpx
 
 from listeners.http import HttpPolicy, build_client
 from listeners.records import FetchResult, SourceSpec
-from listeners.schedule import next_attempt
+from listeners.schedule import plan_next_attempt
 from nlp import Enricher, TopicRule
 from pipelines.config import LoadedConfig
 from reports.delivery import SmtpSettings
@@ -60,6 +61,8 @@ def http_policy(loaded: LoadedConfig) -> HttpPolicy:
         max_body_bytes=int(cfg.http.max_body_mb * 1024 * 1024),
         retries=cfg.http.retries,
         backoff_seconds=cfg.http.backoff_seconds,
+        # One request per second per host at most: many sources often share one host.
+        min_host_interval_seconds=1.0,
     )
 
 
@@ -84,7 +87,15 @@ def due_sources(
         saved = states.get(s.id)
         next_at = saved.next_attempt_at if saved else None
         if force or next_at is None or next_at <= now + DUE_SLACK:
-            spec = SourceSpec(s.id, s.kind, str(s.url), s.owned, s.lang)
+            spec = SourceSpec(
+                s.id,
+                s.kind,
+                str(s.url),
+                s.owned,
+                s.lang,
+                options=s.options(),
+                secrets={name: os.environ.get(env) for name, env in s.secret_envs().items()},
+            )
             due.append(DueSource(spec, dict(saved.state) if saved else {}, s.interval))
     return due
 
@@ -102,7 +113,15 @@ def record_fetch(
         "SELECT failure_count FROM _sources WHERE source_id = ?", [result.source_id]
     ).fetchall()
     failures = int(rows[0][0]) if rows else 0
-    upcoming = next_attempt(result.status, failures + 1, attempted_at, interval)
+    quiet = result.state.get("quiet_runs")
+    upcoming = plan_next_attempt(
+        result.status,
+        failures + 1,
+        attempted_at,
+        interval,
+        quiet_runs=quiet if isinstance(quiet, int) else 0,
+        retry_after_seconds=result.retry_after_seconds,
+    )
     return store_fetch(
         con, result, load_id=load_id, attempted_at=attempted_at, next_attempt_at=upcoming
     )

@@ -18,4 +18,5 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("listen-every-30-min", "listen", "*/30 * * * *"),
     Schedule("weekly-digest", "digest", "0 7 * * 1"),
+    Schedule("alert-every-15-min", "alert", "*/15 * * * *"),
 )

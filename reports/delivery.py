@@ -1,12 +1,15 @@
 """Getting the digest out: the outbox folder (always) and SMTP (when configured).
 
-Outbox layout: `<outbox>/<week>/digest.html`, `digest.txt`, `digest.eml`, and `sent.json` once
-the mail went out; `<outbox>/index.html` lists every week, newest first. A week with
-`sent.json` is never sent again; a failed send leaves none, so the next run retries.
+Outbox layout: `<outbox>/<week>/digest.html`, `digest.txt`, the chart PNGs, `digest.eml`, and
+`sent.json` once the mail went out; `<outbox>/index.html` lists every week, newest first. A week
+with `sent.json` is never sent again; a failed send leaves `failed.json` instead, and
+`retry_failed` sends such weeks (their saved `digest.eml`) on the next run.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import logging
 import os
@@ -21,14 +24,16 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Literal
 
+from reports.charts import Chart
 from reports.digest import Digest
 from reports.errors import DeliveryError
-from reports.render import render_index, subject
+from reports.render import content_id, render_index, subject
 from warehouse.metrics import parse_week
 
 log = logging.getLogger(__name__)
 
 SENT_MARKER = "sent.json"
+FAILED_MARKER = "failed.json"
 PREVIEW_SENDER = "earshot@localhost"
 
 
@@ -44,9 +49,19 @@ class SmtpSettings:
 
 
 def build_message(
-    digest: Digest, html: str, text: str, *, sender: str, recipients: Sequence[str]
+    digest: Digest,
+    html: str,
+    text: str,
+    *,
+    sender: str,
+    recipients: Sequence[str],
+    charts: Sequence[Chart] = (),
 ) -> EmailMessage:
-    """The digest mail: multipart/alternative, plain text first, then HTML."""
+    """The digest mail: multipart/alternative, plain text first, then HTML.
+
+    With `charts`, the HTML part becomes multipart/related with each chart as an inline PNG
+    whose Content-ID is `content_id(chart)` (render the HTML with `cid=True`).
+    """
     recipients = _recipient_list(recipients)
     message = EmailMessage()
     message["Subject"] = subject(digest)
@@ -61,22 +76,52 @@ def build_message(
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(html, subtype="html", charset="utf-8")
+    if charts:
+        html_part = next(p for p in message.iter_parts() if p.get_content_type() == "text/html")
+        for chart in charts:
+            html_part.add_related(
+                chart.png,
+                maintype="image",
+                subtype="png",
+                cid=f"<{content_id(chart)}>",
+                filename=chart.name,
+                disposition="inline",
+            )
     return message
 
 
-def write_outbox(outbox: Path, digest: Digest, html: str, text: str) -> Path:
+def write_outbox(
+    outbox: Path,
+    digest: Digest,
+    html: str,
+    text: str,
+    *,
+    charts: Sequence[Chart] = (),
+    mail_html: str | None = None,
+) -> Path:
     """Write the week's digest files (each atomically) and refresh the index; return the folder.
 
-    Also writes `digest.eml`, a preview mail without recipients, unless the week was already
-    sent: then the `.eml` stays the message that went out.
+    `html` is the file version (charts as the PNG files written beside it), `mail_html` the
+    mail version (charts by Content-ID; default `html`). Also writes `digest.eml`, a preview
+    mail without recipients, unless the week was already sent or its send failed: then the
+    `.eml` stays the message that went out (or is to be retried).
     """
     parse_week(digest.week)  # the folder name comes from it: nothing but 'YYYY-Www'
     folder = Path(outbox) / digest.week
     folder.mkdir(parents=True, exist_ok=True)
+    for chart in charts:
+        _atomic_write(folder / Path(chart.name).name, chart.png)
     _atomic_write(folder / "digest.html", html.encode("utf-8"))
     _atomic_write(folder / "digest.txt", text.encode("utf-8"))
-    if not (folder / SENT_MARKER).exists():
-        preview = build_message(digest, html, text, sender=PREVIEW_SENDER, recipients=())
+    if not (folder / SENT_MARKER).exists() and not (folder / FAILED_MARKER).exists():
+        preview = build_message(
+            digest,
+            mail_html if mail_html is not None else html,
+            text,
+            sender=PREVIEW_SENDER,
+            recipients=(),
+            charts=charts,
+        )
         save_message(folder, preview)
     _write_index(Path(outbox), digest)
     return folder
@@ -109,7 +154,12 @@ def send_digest(
         return False
     folder.mkdir(parents=True, exist_ok=True)
     save_message(folder, message)
-    refused = _send(message, settings, recipients)
+    try:
+        refused = _send(message, settings, recipients)
+    except DeliveryError as exc:
+        failure = {"failed_at": datetime.now(UTC).isoformat(), "error": str(exc)}
+        _atomic_write(folder / FAILED_MARKER, json.dumps(failure, indent=2).encode("utf-8"))
+        raise
     record = {
         "sent_at": datetime.now(UTC).isoformat(),
         "recipients": _recipient_list(recipients),
@@ -120,7 +170,50 @@ def send_digest(
         "server": f"{settings.host}:{settings.port}",
     }
     _atomic_write(marker, json.dumps(record, indent=2).encode("utf-8"))
+    (folder / FAILED_MARKER).unlink(missing_ok=True)
     return True
+
+
+def pending_weeks(outbox: Path) -> list[str]:
+    """Weeks whose send failed (`failed.json`, no `sent.json`), oldest first."""
+    found: list[tuple[tuple[int, int], str]] = []
+    root = Path(outbox)
+    if not root.is_dir():
+        return []
+    for child in root.iterdir():
+        if (child / FAILED_MARKER).exists() and not (child / SENT_MARKER).exists():
+            try:
+                found.append((parse_week(child.name), child.name))
+            except ValueError:
+                continue
+    return [week for _, week in sorted(found)]
+
+
+def retry_failed(
+    outbox: Path, settings: SmtpSettings, recipients: Sequence[str], *, skip: Sequence[str] = ()
+) -> dict[str, str]:
+    """Send again every week whose earlier send failed, from its saved `digest.eml`.
+
+    Returns week -> 'sent' or the error; a week failing again keeps `failed.json` (updated)
+    and does not stop the others. `skip` names weeks the caller sends itself.
+    """
+    outcome: dict[str, str] = {}
+    for week in pending_weeks(outbox):
+        if week in skip:
+            continue
+        folder = Path(outbox) / week
+        message = email.message_from_bytes(
+            (folder / "digest.eml").read_bytes(), policy=email.policy.default
+        )
+        if not isinstance(message, EmailMessage):  # policy.default always makes one
+            raise TypeError(f"{folder / 'digest.eml'}: not an e-mail message")
+        try:
+            send_digest(folder, message, settings, recipients)
+            outcome[week] = "sent"
+        except DeliveryError as exc:
+            log.warning("retrying the digest of %s failed: %s", week, exc)
+            outcome[week] = str(exc)
+    return outcome
 
 
 # --- internals ------------------------------------------------------------------------------

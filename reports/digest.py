@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -12,14 +12,27 @@ import duckdb
 
 from reports.i18n import strings
 from warehouse.metrics import (
+    AudienceQuestion,
+    BucketBalance,
+    Coverage,
+    EmergingTerm,
     SourceStatus,
+    TopicMovement,
+    TopicShare,
     TopicWeek,
     TopPost,
     WeekTotals,
+    audience_questions,
+    bucket_balance,
+    coverage,
+    emerging_terms,
     parse_week,
+    silent_sources,
     source_coverage,
     top_posts,
     topic_movement,
+    topic_movements,
+    topic_shares,
     week_bounds,
     week_totals,
 )
@@ -102,6 +115,14 @@ class Digest:
     top_posts: list[TopPost]  # the audience's most engaging posts
     sources: list[SourceStatus]  # every active source
     generated_at: datetime  # local to `timezone`
+    # The sections of views/digest_views.sql (empty when built without them).
+    movements: list[TopicMovement] = field(default_factory=list)  # strongest rise first
+    emerging: list[EmergingTerm] = field(default_factory=list)
+    questions: list[AudienceQuestion] = field(default_factory=list)
+    shares: list[TopicShare] = field(default_factory=list)  # "talk more" first
+    buckets: list[BucketBalance] = field(default_factory=list)
+    coverage: Coverage | None = None
+    silent_sources: list[str] = field(default_factory=list)
 
     @property
     def year(self) -> int:
@@ -120,6 +141,15 @@ class Digest:
             if t.topic_id == topic_id:
                 return t.label
         return topic_id
+
+    @property
+    def at_risk(self) -> list[TopicMovement]:
+        return [m for m in self.movements if m.at_risk]
+
+    @property
+    def moved(self) -> list[TopicMovement]:
+        """Topics whose volume rose or fell beyond chance against their baseline."""
+        return [m for m in self.movements if m.movement in ("rising", "falling")]
 
     @property
     def sources_failed(self) -> list[SourceStatus]:
@@ -143,6 +173,7 @@ def build_digest(
     timezone: str,
     language: str,
     top_n: int = 10,
+    questions_per_topic: int = 3,
     now: datetime | None = None,
 ) -> Digest:
     """Read the week's metrics from the warehouse into a `Digest`.
@@ -172,4 +203,11 @@ def build_digest(
         top_posts=top_posts(con, week, top_n),
         sources=source_coverage(con, week),
         generated_at=(now or datetime.now(UTC)).astimezone(zone),
+        movements=topic_movements(con, week),
+        emerging=emerging_terms(con, week),
+        questions=audience_questions(con, week, questions_per_topic),
+        shares=topic_shares(con, week),
+        buckets=bucket_balance(con, week),
+        coverage=coverage(con, week),
+        silent_sources=silent_sources(con, week),
     )

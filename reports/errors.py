@@ -1,7 +1,8 @@
 """Errors of the reports package.
 
 ReportError           anything the reports package refuses or fails to do
- └── DeliveryError    the digest could not be handed to the SMTP server (names host:port)
+ ├── DeliveryError    the digest could not be handed to the SMTP server (names host:port)
+ └── AlertError       a spike alert could not be posted to a webhook
 """
 
 from __future__ import annotations
@@ -23,3 +24,7 @@ class DeliveryError(ReportError):
     def __reduce__(self) -> tuple[type[DeliveryError], tuple[str, int, str]]:
         # Pickle-safe (Prefect may serialise task exceptions): rebuild from the parts.
         return (DeliveryError, (self.host, self.port, self.cause))
+
+
+class AlertError(ReportError):
+    """A notification channel (webhook or mail) refused or failed an alert."""

@@ -15,6 +15,80 @@ _EN: dict[str, str] = {
     "totals": "{audience} audience posts · {own} own posts · {tagged} tagged with a topic",
     "notice_no_source": "No source could be reached this week — see source health below.",
     "notice_no_posts": "No audience posts were collected this week.",
+    "moved_heading": "What moved",
+    "moved_intro": (
+        "Each topic's audience posts this week against last week and against its baseline "
+        "(the mean of up to 8 weeks before). A rise or fall is only claimed when a test says it "
+        "is unlikely to be chance (|z| ≥ 3) and there are at least 5 posts."
+    ),
+    "col_previous": "Last week",
+    "col_baseline": "Baseline (weeks)",
+    "col_signal": "Signal",
+    "signal_rising": "rising",
+    "signal_falling": "falling",
+    "signal_steady": "no clear change",
+    "signal_few posts": "too few posts to tell",
+    "signal_no baseline": "no history yet",
+    "chart_moved": "Posts this week (blue) against the weekly baseline (grey), per topic",
+    "legend_week": "this week",
+    "legend_baseline": "baseline (mean per week)",
+    "risk_heading": "Risk watch",
+    "risk_item": (
+        "{topic}: {posts} posts, {negative} negative (baseline {baseline_negative}), z = {z}"
+    ),
+    "no_risk": "No topic shows a negative spike or a volume spike with mostly negative posts.",
+    "gap_heading": "Talk more, talk less: audience vs. your own posts (last 4 weeks)",
+    "gap_intro": (
+        "Each topic's share of the audience's topic mentions ({audience} in 4 weeks) against its "
+        "share of your own ({own}). Advice only where the difference passes a test (|z| ≥ 1.96) "
+        "and both sides have at least 10 mentions."
+    ),
+    "col_audience_share": "Audience",
+    "col_own_share": "Your posts",
+    "col_advice": "Advice",
+    "advice_talk more": "talk more about it",
+    "advice_talk less": "talk less about it",
+    "advice_in line": "in line",
+    "advice_too few posts": "too few posts to tell",
+    "chart_gap": (
+        "Share of the audience's conversation (blue) against share of your own posts (grey)"
+    ),
+    "legend_audience": "audience",
+    "legend_own": "your posts",
+    "questions_heading": "Audience questions",
+    "no_questions": "No audience questions were detected this week.",
+    "no_topic": "No topic",
+    "emerging_heading": "Emerging terms you are not tracking",
+    "emerging_item": "{term}: {posts} posts by {authors} authors (baseline {baseline} per week)",
+    "no_emerging": "No untracked term rose clearly this week.",
+    "buckets_heading": "Content-bucket balance (your posts, last 4 weeks)",
+    "buckets_intro": "Shares of {total} own posts with a bucket; 95% interval in brackets.",
+    "col_bucket": "Bucket",
+    "col_share": "Share",
+    "col_target": "Target",
+    "col_balance": "Balance",
+    "balance_below target": "below target",
+    "balance_above target": "above target",
+    "balance_on target": "on target",
+    "balance_no own posts": "no own posts",
+    "chart_buckets": "Share of your posts per bucket (blue) against the target share (grey)",
+    "legend_share": "your share",
+    "legend_target": "target",
+    "no_buckets": "No content buckets are configured.",
+    "coverage_heading": "Coverage: how far to trust the numbers",
+    "coverage_posts": (
+        "{audience} audience posts ({duplicates} duplicates not counted), {enriched} analysed, "
+        "{rated} with a sentiment, {tagged} with a topic, {questions} questions; "
+        "{own} own posts."
+    ),
+    "coverage_languages": "Languages: {languages}.",
+    "coverage_silent": "Silent this week although active before: {sources}.",
+    "language_unknown": "not analysed",
+    "alert_subject": "Earshot alert: {topics} — {organisation}",
+    "alert_volume": ("{topic}: {posts} posts in the last {hours} h, usually {baseline} (z = {z})"),
+    "alert_negative": (
+        "{topic}: {value} of posts negative in the last {hours} h, usually {baseline} (z = {z})"
+    ),
     "topics_heading": "Topics by volume",
     "col_topic": "Topic",
     "col_posts": "Posts",
@@ -49,7 +123,9 @@ _EN: dict[str, str] = {
         "(audience posts only; posts of your own sources are excluded), the most engaging "
         "posts from the view posts. Engagement = likes + reposts + replies. Mean sentiment "
         "runs from -1 (negative) to +1 (positive); negative = share of posts rated negative. "
-        "Weeks are ISO weeks in the {timezone} time zone."
+        "Weeks are ISO weeks in the {timezone} time zone. The other sections come from the "
+        "views topic_movement, emerging_terms, audience_questions, topic_share_4w, "
+        "bucket_balance_4w and week_coverage, where near-duplicates count once."
     ),
     "generated": "Generated {when}.",
     "index_title": "Earshot digests — {organisation}",
@@ -69,6 +145,88 @@ _DE: dict[str, str] = {
         "Diese Woche war keine Quelle erreichbar — siehe Zustand der Quellen unten."
     ),
     "notice_no_posts": "Diese Woche wurden keine Beiträge der Zielgruppe gesammelt.",
+    "moved_heading": "Was sich bewegt hat",
+    "moved_intro": (
+        "Beiträge der Zielgruppe je Thema diese Woche gegen die Vorwoche und gegen die Basis "
+        "(Mittel der bis zu 8 Wochen davor). Anstieg oder Rückgang wird nur gemeldet, wenn ein "
+        "Test Zufall unwahrscheinlich macht (|z| ≥ 3) und mindestens 5 Beiträge vorliegen."
+    ),
+    "col_previous": "Vorwoche",
+    "col_baseline": "Basis (Wochen)",
+    "col_signal": "Signal",
+    "signal_rising": "steigt",
+    "signal_falling": "fällt",
+    "signal_steady": "keine klare Veränderung",
+    "signal_few posts": "zu wenige Beiträge für eine Aussage",
+    "signal_no baseline": "noch keine Vorgeschichte",
+    "chart_moved": "Beiträge diese Woche (blau) gegen die Wochenbasis (grau), je Thema",
+    "legend_week": "diese Woche",
+    "legend_baseline": "Basis (Mittel je Woche)",
+    "risk_heading": "Risiko-Radar",
+    "risk_item": (
+        "{topic}: {posts} Beiträge, {negative} negativ (Basis {baseline_negative}), z = {z}"
+    ),
+    "no_risk": (
+        "Kein Thema zeigt eine negative Spitze oder eine Volumenspitze mit überwiegend "
+        "negativen Beiträgen."
+    ),
+    "gap_heading": "Mehr oder weniger darüber reden: Zielgruppe vs. eigene Beiträge (4 Wochen)",
+    "gap_intro": (
+        "Anteil jedes Themas an den Themen-Nennungen der Zielgruppe ({audience} in 4 Wochen) "
+        "gegen seinen Anteil an Ihren eigenen ({own}). Eine Empfehlung nur, wo der Unterschied "
+        "einen Test besteht (|z| ≥ 1,96) und beide Seiten mindestens 10 Nennungen haben."
+    ),
+    "col_audience_share": "Zielgruppe",
+    "col_own_share": "Eigene Beiträge",
+    "col_advice": "Empfehlung",
+    "advice_talk more": "mehr darüber reden",
+    "advice_talk less": "weniger darüber reden",
+    "advice_in line": "passt",
+    "advice_too few posts": "zu wenige Beiträge für eine Aussage",
+    "chart_gap": "Anteil am Gespräch der Zielgruppe (blau) gegen Anteil eigener Beiträge (grau)",
+    "legend_audience": "Zielgruppe",
+    "legend_own": "eigene Beiträge",
+    "questions_heading": "Fragen der Zielgruppe",
+    "no_questions": "Diese Woche wurden keine Fragen der Zielgruppe erkannt.",
+    "no_topic": "Ohne Thema",
+    "emerging_heading": "Neue Begriffe, die Sie noch nicht verfolgen",
+    "emerging_item": (
+        "{term}: {posts} Beiträge von {authors} Autor:innen (Basis {baseline} je Woche)"
+    ),
+    "no_emerging": "Kein nicht verfolgter Begriff ist diese Woche klar gestiegen.",
+    "buckets_heading": "Balance der Inhaltskategorien (eigene Beiträge, 4 Wochen)",
+    "buckets_intro": (
+        "Anteile an {total} eigenen Beiträgen mit Kategorie; 95-%-Intervall in Klammern."
+    ),
+    "col_bucket": "Kategorie",
+    "col_share": "Anteil",
+    "col_target": "Ziel",
+    "col_balance": "Balance",
+    "balance_below target": "unter dem Ziel",
+    "balance_above target": "über dem Ziel",
+    "balance_on target": "im Ziel",
+    "balance_no own posts": "keine eigenen Beiträge",
+    "chart_buckets": "Anteil Ihrer Beiträge je Kategorie (blau) gegen den Zielanteil (grau)",
+    "legend_share": "Ihr Anteil",
+    "legend_target": "Ziel",
+    "no_buckets": "Es sind keine Inhaltskategorien konfiguriert.",
+    "coverage_heading": "Abdeckung: wie belastbar die Zahlen sind",
+    "coverage_posts": (
+        "{audience} Beiträge der Zielgruppe ({duplicates} Duplikate nicht gezählt), "
+        "{enriched} analysiert, {rated} mit Stimmung, {tagged} mit Thema, {questions} Fragen; "
+        "{own} eigene Beiträge."
+    ),
+    "coverage_languages": "Sprachen: {languages}.",
+    "coverage_silent": "Diese Woche still, obwohl vorher aktiv: {sources}.",
+    "language_unknown": "nicht analysiert",
+    "alert_subject": "Earshot-Alarm: {topics} — {organisation}",
+    "alert_volume": (
+        "{topic}: {posts} Beiträge in den letzten {hours} Std., sonst {baseline} (z = {z})"
+    ),
+    "alert_negative": (
+        "{topic}: {value} der Beiträge negativ in den letzten {hours} Std., sonst {baseline} "
+        "(z = {z})"
+    ),
     "topics_heading": "Themen nach Umfang",
     "col_topic": "Thema",
     "col_posts": "Beiträge",
@@ -104,7 +262,9 @@ _DE: dict[str, str] = {
         "Beiträge mit den meisten Interaktionen aus der Sicht posts. Interaktionen = Likes + "
         "Reposts + Antworten. Die mittlere Stimmung reicht von -1 (negativ) bis +1 (positiv); "
         "Negativ = Anteil der als negativ bewerteten Beiträge. Wochen sind ISO-Kalenderwochen "
-        "in der Zeitzone {timezone}."
+        "in der Zeitzone {timezone}. Die übrigen Abschnitte stammen aus den Sichten "
+        "topic_movement, emerging_terms, audience_questions, topic_share_4w, "
+        "bucket_balance_4w und week_coverage; Beinahe-Duplikate zählen dort einmal."
     ),
     "generated": "Erstellt am {when}.",
     "index_title": "Earshot-Wochenberichte — {organisation}",

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from reports.digest import ChangeKind, Digest, TopicChange, headline, web_url
+from reports.charts import Chart, paired_bars
+from reports.digest import ChangeKind, Digest, TopicChange, headline, snippet, web_url
 from reports.i18n import (
     DASH,
     format_date,
@@ -43,12 +44,79 @@ def _environment(html: bool) -> jinja2.Environment:
     )
 
 
-def render_html(digest: Digest) -> str:
-    return _environment(True).get_template("digest.html.j2").render(_view(digest))
+CID_DOMAIN = "earshot.invalid"
+
+
+def render_html(digest: Digest, charts: Sequence[Chart] = (), *, cid: bool = False) -> str:
+    """The HTML digest. Charts are `<img>`s: `src="cid:..."` for the mail (`cid=True`), else
+    the chart's file name, for the copy saved beside the PNGs in the outbox."""
+    images = {
+        c.name: {
+            "src": f"cid:{content_id(c)}" if cid else c.name,
+            "alt": c.alt,
+            "width": c.width,
+            "height": c.height,
+        }
+        for c in charts
+    }
+    view = _view(digest)
+    view["images"] = images
+    return _environment(True).get_template("digest.html.j2").render(view)
 
 
 def render_text(digest: Digest) -> str:
-    return _environment(False).get_template("digest.txt.j2").render(_view(digest))
+    view = _view(digest)
+    view["images"] = {}
+    return _environment(False).get_template("digest.txt.j2").render(view)
+
+
+def content_id(chart: Chart) -> str:
+    """The Content-ID (without angle brackets) of a chart in the mail."""
+    return f"{chart.name.removesuffix('.png')}@{CID_DOMAIN}"
+
+
+def render_charts(digest: Digest) -> list[Chart]:
+    """The digest's charts (what moved, relevance gap, bucket balance); none without data."""
+    s = strings(digest.language)
+    charts: list[Chart] = []
+    moved = [m for m in digest.movements if m.posts or (m.baseline_mean or 0)][:8]
+    if moved:
+        charts.append(
+            paired_bars(
+                "moved.png",
+                [m.label for m in moved],
+                [m.posts for m in moved],
+                [m.baseline_mean or 0.0 for m in moved],
+                legend=(s["legend_week"], s["legend_baseline"]),
+                alt=s["chart_moved"],
+            )
+        )
+    shares = [x for x in digest.shares if x.audience_posts or x.own_posts][:8]
+    if shares:
+        charts.append(
+            paired_bars(
+                "gap.png",
+                [x.label for x in shares],
+                [x.audience_share or 0.0 for x in shares],
+                [x.own_share or 0.0 for x in shares],
+                legend=(s["legend_audience"], s["legend_own"]),
+                alt=s["chart_gap"],
+                percent=True,
+            )
+        )
+    if digest.buckets and any(b.bucket_posts for b in digest.buckets):
+        charts.append(
+            paired_bars(
+                "buckets.png",
+                [b.label for b in digest.buckets],
+                [b.share or 0.0 for b in digest.buckets],
+                [b.target_share for b in digest.buckets],
+                legend=(s["legend_share"], s["legend_target"]),
+                alt=s["chart_buckets"],
+                percent=True,
+            )
+        )
+    return charts
 
 
 def render_index(weeks: Sequence[str], *, organisation: str, language: str) -> str:
@@ -179,7 +247,9 @@ def _view(digest: Digest) -> dict[str, Any]:
         for src in digest.sources
     ]
     failed = len(digest.sources_failed)
+    sections = _sections(digest, s)
     return {
+        **sections,
         "s": s,
         "language": lang,
         "title": s["title"],
@@ -204,4 +274,132 @@ def _view(digest: Digest) -> dict[str, Any]:
         ),
         "method": s["method"].format(timezone=digest.timezone),
         "generated": s["generated"].format(when=format_datetime(digest.generated_at, lang)),
+    }
+
+
+def _z(value: float | None, language: str) -> str:
+    return format_decimal(value, language, signed=True)
+
+
+def _share(share: float | None, posts: int, language: str) -> str:
+    return f"{format_percent(share, language)} ({format_int(posts, language)})"
+
+
+def _interval(low: float | None, high: float | None, language: str) -> str:
+    if low is None or high is None:
+        return DASH
+    return f"{format_percent(low, language)}{DASH}{format_percent(high, language)}"
+
+
+def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
+    """The view model of the sections from views/digest_views.sql."""
+    lang = digest.language
+    moved = [
+        {
+            "label": m.label,
+            "posts": format_int(m.posts, lang),
+            "previous": format_int(m.previous_posts, lang),
+            "baseline": (
+                f"{format_decimal(m.baseline_mean, lang)} ({m.baseline_weeks})"
+                if m.baseline_mean is not None
+                else DASH
+            ),
+            "signal": s[f"signal_{m.movement}"]
+            + (f" (z = {_z(m.volume_z, lang)})" if m.movement in ("rising", "falling") else ""),
+            "strong": m.movement in ("rising", "falling"),
+        }
+        for m in digest.movements
+    ]
+    risks = [
+        s["risk_item"].format(
+            topic=m.label,
+            posts=format_int(m.posts, lang),
+            negative=format_percent(m.negative_share, lang),
+            baseline_negative=format_percent(m.baseline_negative_share, lang),
+            z=_z(m.negative_z if (m.negative_z or 0) >= (m.volume_z or 0) else m.volume_z, lang),
+        )
+        for m in digest.at_risk
+    ]
+    first = digest.shares[0] if digest.shares else None
+    gap = [
+        {
+            "label": x.label,
+            "audience": _share(x.audience_share, x.audience_posts, lang),
+            "own": _share(x.own_share, x.own_posts, lang),
+            "advice": s[f"advice_{x.advice}"],
+            "strong": x.advice in ("talk more", "talk less"),
+        }
+        for x in digest.shares
+    ]
+    questions: list[dict[str, Any]] = []
+    for q in digest.questions:
+        label = digest.topic_label(q.topic_id) if q.topic_id else s["no_topic"]
+        if not questions or questions[-1]["topic"] != label:
+            questions.append({"topic": label, "items": []})
+        questions[-1]["items"].append(
+            {
+                "text": snippet(q.title if q.title and q.title.strip() else q.text),
+                "href": web_url(q.url),
+                "url": q.url or "",
+                "engagement": format_int(q.engagement, lang),
+                "author": q.author or "",
+            }
+        )
+    emerging = [
+        s["emerging_item"].format(
+            term=e.term,
+            posts=format_int(e.posts, lang),
+            authors=format_int(e.authors, lang),
+            baseline=format_decimal(e.baseline_mean, lang),
+        )
+        for e in digest.emerging
+    ]
+    total_bucketed = digest.buckets[0].bucket_posts if digest.buckets else 0
+    buckets = [
+        {
+            "label": b.label,
+            "share": (
+                f"{format_percent(b.share, lang)} ({_interval(b.share_low, b.share_high, lang)})"
+            ),
+            "posts": format_int(b.own_posts, lang),
+            "target": format_percent(b.target_share, lang),
+            "balance": s[f"balance_{b.balance}"],
+            "strong": b.balance in ("below target", "above target"),
+        }
+        for b in digest.buckets
+    ]
+    c = digest.coverage
+    coverage: list[str] = []
+    if c is not None:
+        coverage.append(
+            s["coverage_posts"].format(
+                audience=format_int(c.audience_posts, lang),
+                duplicates=format_int(c.duplicates, lang),
+                enriched=format_int(c.enriched_posts, lang),
+                rated=format_int(c.rated_posts, lang),
+                tagged=format_int(c.tagged_posts, lang),
+                questions=format_int(c.questions, lang),
+                own=format_int(c.own_posts, lang),
+            )
+        )
+        if c.languages:
+            mix = ", ".join(
+                f"{code or s['language_unknown']} {format_int(n, lang)}" for code, n in c.languages
+            )
+            coverage.append(s["coverage_languages"].format(languages=mix))
+    if digest.silent_sources:
+        coverage.append(s["coverage_silent"].format(sources=", ".join(digest.silent_sources)))
+    return {
+        "moved": moved,
+        "risks": risks,
+        "gap": gap,
+        "gap_intro": s["gap_intro"].format(
+            audience=format_int(first.audience_tags if first else 0, lang),
+            own=format_int(first.own_tags if first else 0, lang),
+        ),
+        "questions": questions,
+        "emerging": emerging,
+        "buckets": buckets,
+        "buckets_intro": s["buckets_intro"].format(total=format_int(total_bucketed, lang)),
+        "coverage": coverage,
     }

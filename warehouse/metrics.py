@@ -170,3 +170,293 @@ def week_totals(con: duckdb.DuckDBPyConnection, week: str) -> WeekTotals:
         [week],
     ).fetchall()[0]
     return WeekTotals(*(int(x) for x in row))
+
+
+# --- the digest's sections, read from the views of views/digest_views.sql ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMovement:
+    """One topic's week in `topic_movement`: against last week and its (up to) 8-week baseline."""
+
+    topic_id: str
+    label: str
+    posts: int
+    previous_posts: int
+    authors: int
+    engagement: int
+    avg_sentiment: float | None
+    rated_posts: int
+    negative_share: float | None
+    baseline_weeks: int
+    baseline_mean: float | None
+    baseline_negative_share: float | None
+    volume_z: float | None
+    negative_z: float | None
+    few_posts: bool
+    movement: str  # 'rising' | 'falling' | 'steady' | 'few posts' | 'no baseline'
+    at_risk: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EmergingTerm:
+    term: str
+    posts: int
+    authors: int
+    baseline_mean: float
+    volume_z: float
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceQuestion:
+    topic_id: str | None
+    post_id: str
+    url: str | None
+    title: str | None
+    text: str
+    author: str | None
+    engagement: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicShare:
+    """A topic's share of audience vs. own topic tags over the 4 weeks ending with the week."""
+
+    topic_id: str
+    label: str
+    audience_posts: int
+    audience_tags: int
+    audience_share: float | None
+    own_posts: int
+    own_tags: int
+    own_share: float | None
+    gap: float | None
+    gap_z: float | None
+    advice: str  # 'talk more' | 'talk less' | 'in line' | 'too few posts'
+
+
+@dataclass(frozen=True, slots=True)
+class BucketBalance:
+    bucket_id: str
+    label: str
+    target_share: float
+    own_posts: int
+    bucket_posts: int
+    share: float | None
+    share_low: float | None
+    share_high: float | None
+    balance: str  # 'below target' | 'above target' | 'on target' | 'no own posts'
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """The denominators of the week (audience unless named own) and the language mix."""
+
+    audience_rows: int
+    audience_posts: int
+    duplicates: int
+    own_posts: int
+    enriched_posts: int
+    rated_posts: int
+    tagged_posts: int
+    questions: int
+    languages: tuple[tuple[str | None, int], ...]
+
+
+_MOVEMENT_COLUMNS = """
+    m.topic_id, t.label, m.posts, m.previous_posts, m.authors, m.engagement, m.avg_sentiment,
+    m.rated_posts, m.negative_share, m.baseline_weeks, m.baseline_mean,
+    m.baseline_negative_share, m.volume_z, m.negative_z, m.few_posts, m.movement, m.at_risk
+"""
+
+
+def topic_movements(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicMovement]:
+    """Every topic's row of `topic_movement` for `week`, strongest rise first."""
+    rows = con.execute(
+        f"""
+        SELECT {_MOVEMENT_COLUMNS}
+        FROM topic_movement m JOIN topics t USING (topic_id)
+        WHERE m.week = ?
+        ORDER BY m.volume_z DESC NULLS LAST, m.posts DESC, m.topic_id
+        """,
+        [week],
+    ).fetchall()
+    return [TopicMovement(*r) for r in rows]
+
+
+def emerging_terms(
+    con: duckdb.DuckDBPyConnection, week: str, limit: int = 10
+) -> list[EmergingTerm]:
+    rows = con.execute(
+        """
+        SELECT term, posts, authors, baseline_mean, volume_z FROM emerging_terms
+        WHERE week = ? ORDER BY volume_z DESC, posts DESC, term LIMIT ?
+        """,
+        [week, limit],
+    ).fetchall()
+    return [EmergingTerm(*r) for r in rows]
+
+
+def audience_questions(
+    con: duckdb.DuckDBPyConnection, week: str, per_topic: int = 3
+) -> list[AudienceQuestion]:
+    """The most engaging questions of each topic (NULL topic last), most engaging first."""
+    rows = con.execute(
+        """
+        SELECT topic_id, post_id, url, title, text, author, engagement
+        FROM audience_questions
+        WHERE week = ? AND rank_in_topic <= ?
+        ORDER BY topic_id NULLS LAST, rank_in_topic
+        """,
+        [week, per_topic],
+    ).fetchall()
+    return [AudienceQuestion(*r) for r in rows]
+
+
+def topic_shares(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicShare]:
+    """`topic_share_4w` for the 4 weeks ending with `week`, largest gap ("talk more") first."""
+    rows = con.execute(
+        """
+        SELECT s.topic_id, t.label, s.audience_posts, s.audience_tags, s.audience_share,
+               s.own_posts, s.own_tags, s.own_share, s.gap, s.gap_z, s.advice
+        FROM topic_share_4w s JOIN topics t USING (topic_id)
+        WHERE s.week = ?
+        ORDER BY s.gap DESC NULLS LAST, s.audience_posts DESC, s.topic_id
+        """,
+        [week],
+    ).fetchall()
+    return [TopicShare(*r) for r in rows]
+
+
+def bucket_balance(con: duckdb.DuckDBPyConnection, week: str) -> list[BucketBalance]:
+    rows = con.execute(
+        """
+        SELECT b.bucket_id, k.label, b.target_share, b.own_posts, b.bucket_posts, b.share,
+               b.share_low, b.share_high, b.balance
+        FROM bucket_balance_4w b JOIN buckets k USING (bucket_id)
+        WHERE b.week = ?
+        ORDER BY b.target_share DESC, b.bucket_id
+        """,
+        [week],
+    ).fetchall()
+    return [BucketBalance(*r) for r in rows]
+
+
+def coverage(con: duckdb.DuckDBPyConnection, week: str) -> Coverage:
+    row = con.execute(
+        """
+        SELECT audience_rows, audience_posts, duplicates, own_posts, enriched_posts,
+               rated_posts, tagged_posts, questions
+        FROM week_coverage WHERE week = ?
+        """,
+        [week],
+    ).fetchone()
+    langs = con.execute(
+        "SELECT lang, posts FROM week_languages WHERE week = ? "
+        "ORDER BY posts DESC, lang NULLS LAST",
+        [week],
+    ).fetchall()
+    n = [int(x) for x in row] if row else [0] * 8
+    return Coverage(
+        audience_rows=n[0],
+        audience_posts=n[1],
+        duplicates=n[2],
+        own_posts=n[3],
+        enriched_posts=n[4],
+        rated_posts=n[5],
+        tagged_posts=n[6],
+        questions=n[7],
+        languages=tuple((lang, int(k)) for lang, k in langs),
+    )
+
+
+def silent_sources(con: duckdb.DuckDBPyConnection, week: str) -> list[str]:
+    """Active sources with no post in `week` although they had posts in the 8 weeks before."""
+    rows = con.execute(
+        """
+        WITH w AS (SELECT week_start FROM digest_weeks WHERE week = ?)
+        SELECT s.source_id FROM _sources s, w
+        WHERE s.active
+          AND NOT EXISTS (SELECT 1 FROM _posts p JOIN post_calendar c USING (post_id)
+                          WHERE p.source_id = s.source_id AND c.week_start = w.week_start)
+          AND EXISTS (SELECT 1 FROM _posts p JOIN post_calendar c USING (post_id)
+                      WHERE p.source_id = s.source_id
+                        AND c.week_start < w.week_start
+                        AND c.week_start >= w.week_start - INTERVAL 56 DAY)
+        ORDER BY s.source_id
+        """,
+        [week],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Spike:
+    """A topic's recent window against the same-length windows before it (for alerts)."""
+
+    topic_id: str
+    label: str
+    kind: str  # 'volume' | 'negative'
+    posts: int
+    baseline: float  # mean posts per window (volume) or negative share (negative)
+    value: float  # posts (volume) or negative share (negative) in the window
+    z: float
+
+
+def topic_spikes(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    *,
+    window_hours: int = 24,
+    baseline_windows: int = 28,
+    min_posts: int = 5,
+    min_z: float = 3.0,
+) -> list[Spike]:
+    """Audience volume or negativity spikes per topic in the last `window_hours` before `now`.
+
+    The same tests as `topic_movement`, on windows instead of weeks: the baseline is the
+    `baseline_windows` windows before the current one.
+    """
+    rows = con.execute(
+        """
+        WITH w AS (
+            SELECT t.topic_id,
+                   coalesce(p.published_at, p.fetched_at) >= ?::TIMESTAMPTZ - to_hours(?) AS cur,
+                   p.content_key, p.sentiment_label
+            FROM post_topics t JOIN posts p USING (post_id)
+            WHERE NOT p.is_own
+              AND coalesce(p.published_at, p.fetched_at) < ?::TIMESTAMPTZ
+              AND coalesce(p.published_at, p.fetched_at)
+                  >= ?::TIMESTAMPTZ - to_hours(? * (? + 1))
+        ),
+        agg AS (
+            SELECT topic_id,
+                   count(DISTINCT content_key) FILTER (WHERE cur) AS n1,
+                   count(DISTINCT content_key) FILTER (WHERE NOT cur) AS n0,
+                   count(sentiment_label) FILTER (WHERE cur) AS r1,
+                   count(*) FILTER (WHERE cur AND sentiment_label = 'negative') AS g1,
+                   count(sentiment_label) FILTER (WHERE NOT cur) AS r0,
+                   count(*) FILTER (WHERE NOT cur AND sentiment_label = 'negative') AS g0
+            FROM w GROUP BY topic_id
+        )
+        SELECT a.topic_id, t.label, n1, n0, r1, g1, r0, g0
+        FROM agg a JOIN topics t USING (topic_id)
+        ORDER BY a.topic_id
+        """,
+        [now, window_hours, now, now, window_hours, baseline_windows],
+    ).fetchall()
+    spikes: list[Spike] = []
+    k = baseline_windows
+    for topic_id, label, n1, n0, r1, g1, r0, g0 in rows:
+        mean = n0 / k
+        if max(n1, mean) >= min_posts and n1 + n0 > 0:
+            p0 = 1 / (k + 1)
+            z = (n1 - (n1 + n0) * p0) / ((n1 + n0) * p0 * (1 - p0)) ** 0.5
+            if z >= min_z:
+                spikes.append(Spike(topic_id, label, "volume", n1, mean, float(n1), z))
+        if r1 >= min_posts and r0 > 0 and 0 < g1 + g0 < r1 + r0:
+            pooled = (g1 + g0) / (r1 + r0)
+            z = (g1 / r1 - g0 / r0) / (pooled * (1 - pooled) * (1 / r1 + 1 / r0)) ** 0.5
+            if z >= min_z:
+                spikes.append(Spike(topic_id, label, "negative", n1, g0 / r0, g1 / r1, z))
+    return spikes

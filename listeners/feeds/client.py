@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -9,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from listeners.errors import ListenerError, ParseError
+from listeners.errors import HttpStatusError, ListenerError, ParseError, RateLimited
+from listeners.feeds.discover import discover_feeds
 from listeners.feeds.normalize import feed_title, posts_from_feed
 from listeners.feeds.parse import parse_feed
 from listeners.http import HttpPolicy, fetch_bytes
@@ -57,6 +59,7 @@ def fetch(
             state=previous,
             error=str(exc),
             http_status=exc.http_status,
+            retry_after_seconds=exc.retry_after if isinstance(exc, RateLimited) else None,
         )
 
 
@@ -68,7 +71,29 @@ def _fetch(
     policy: HttpPolicy,
     now: datetime,
 ) -> FetchResult:
-    response = fetch_bytes(client, spec.url, headers=conditional_headers(previous), policy=policy)
+    # A site URL configured instead of a feed: read the feed its page announced last time.
+    feed_url = previous.get("feed_url") if isinstance(previous.get("feed_url"), str) else None
+    try:
+        return _fetch_feed(client, spec, previous, feed_url or spec.url, policy=policy, now=now)
+    except HttpStatusError as exc:
+        if feed_url is None or exc.status not in (404, 410):
+            raise
+    # The announced feed is gone: look at the site again.
+    rest = {k: v for k, v in previous.items() if k != "feed_url"}
+    return _fetch_feed(client, spec, rest, spec.url, policy=policy, now=now)
+
+
+def _fetch_feed(
+    client: httpx.Client,
+    spec: SourceSpec,
+    previous: dict[str, Any],
+    url: str,
+    *,
+    policy: HttpPolicy,
+    now: datetime,
+    discovering: bool = True,
+) -> FetchResult:
+    response = fetch_bytes(client, url, headers=conditional_headers(previous), policy=policy)
     if response.status_code == 304:
         return FetchResult(
             spec.source_id, FetchStatus.NOT_MODIFIED, state=previous, http_status=304
@@ -87,11 +112,17 @@ def _fetch(
             state={**previous, **fresher},
             http_status=response.status_code,
         )
+    content_type = response.headers.get("content-type")
     try:
-        parsed = parse_feed(
-            response.content, url=response.url, content_type=response.headers.get("content-type")
-        )
+        parsed = parse_feed(response.content, url=response.url, content_type=content_type)
     except ParseError as exc:
+        announced = discover_feeds(response.content, response.url) if discovering else []
+        if announced and announced[0] != url:
+            # A web page that names its feed: follow it once, and remember it.
+            found = _fetch_feed(
+                client, spec, {}, announced[0], policy=policy, now=now, discovering=False
+            )
+            return dataclasses.replace(found, state={**found.state, "feed_url": announced[0]})
         # Name the configured URL (the one the data person knows), and where it led.
         moved = f" (after a redirect to {response.url})" if response.url != spec.url else ""
         raise ParseError(spec.url, exc.message + moved, http_status=response.status_code) from exc
@@ -103,6 +134,8 @@ def _fetch(
         fetched_at=now,
     )
     state = {**validators, "body_sha256": body_sha256, "feed_title": feed_title(parsed)}
+    if url != spec.url:
+        state["feed_url"] = url
     return FetchResult(
         spec.source_id, FetchStatus.OK, posts=posts, state=state, http_status=response.status_code
     )

@@ -17,6 +17,8 @@ from listeners.text import collapse_whitespace, html_to_text
 PLATFORM = "feed"
 # A date this far beyond the fetch is a broken clock or a placeholder, not a publication date.
 MAX_FUTURE = timedelta(days=1)
+# Real feeds carry tens of entries, archives a few thousand; beyond this a feed is hostile.
+MAX_ENTRIES = 5000
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 
 
@@ -243,7 +245,7 @@ def posts_from_feed(
         fetched_at=fetched_at,
     )
     posts: dict[str, Post] = {}
-    for entry in parsed.entries:
+    for entry in parsed.entries[:MAX_ENTRIES]:
         post = to_post(entry, context)
         posts.setdefault(post.post_id, post)
     return tuple(posts.values())

@@ -10,7 +10,9 @@ Reusable from any test folder::
         ...
         assert server.requests_to("/feed.xml")[1]["if-none-match"] == '"v1"'
 
-Each route serves its replies in order and repeats the last one. A reply with an ETag or
+Each route serves its replies in order and repeats the last one. An API route instead
+answers through a function of the query and the request (`server.handle(path, answer)`),
+which is how the platform tests page by cursor, since_id or `after`. A reply with an ETag or
 Last-Modified answers a matching If-None-Match / If-Modified-Since with 304. Every request's
 headers are recorded per path (names lower-cased).
 """
@@ -20,13 +22,27 @@ from __future__ import annotations
 import contextlib
 import gzip
 import socket
+import struct
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
+from urllib.parse import parse_qs
+
+
+@dataclass(frozen=True)
+class Request:
+    """What an API handler sees: method, path, query (first value per name), headers, body."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,8 @@ class Reply:
     retry_after: str | None = None
     headers: dict[str, str] = field(default_factory=dict)  # extra, e.g. Location
     drip_seconds: float = 0.0  # pause between 64-byte pieces of the body: a slow server
+    delay_seconds: float = 0.0  # pause before answering at all: a server that hangs
+    reset: bool = False  # drop the connection (TCP RST) instead of answering
 
 
 def redirect(location: str, status: int = 302) -> Reply:
@@ -51,12 +69,31 @@ def redirect(location: str, status: int = 302) -> Reply:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else headers and body wait on delayed ACKs (~40 ms)
+
+    def do_POST(self) -> None:
+        self.do_GET()
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
-        reply = self.server.owner._next_reply(path, {k.lower(): v for k, v in self.headers.items()})
+        path, _, query = self.path.partition("?")
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        qs = {k: v[0] for k, v in parse_qs(query).items()}
+        request = Request(self.command, path, qs, headers, body)
+        reply = self.server.owner._next_reply(path, headers, request)
         if reply is None:
             self._send(404, {"Content-Type": "text/plain"}, b"no such route")
+            return
+        if reply.delay_seconds:
+            time.sleep(reply.delay_seconds)
+        if reply.reset:
+            # SO_LINGER 0: close() sends RST, as a crashing server or a middlebox does.
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            self.close_connection = True
+            self.connection.close()
             return
         headers = dict(reply.headers)
         if reply.etag:
@@ -121,6 +158,8 @@ class FeedServer:
         self._routes: dict[str, list[Reply]] = {}
         self._served: dict[str, int] = defaultdict(int)
         self._requests: dict[str, list[dict[str, str]]] = defaultdict(list)
+        self._handlers: dict[str, Callable[[Request], Reply]] = {}
+        self.api_requests: list[Request] = []  # every request to a handled path, in order
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
@@ -146,14 +185,28 @@ class FeedServer:
             self._served[path] = 0
         return self.url(path)
 
+    def handle(self, path: str, answer: Callable[[Request], Reply]) -> str:
+        """Answer requests at `path` with `answer(request)`; return the full URL."""
+        with self._lock:
+            self._handlers[path] = answer
+        return self.url(path)
+
     def requests_to(self, path: str) -> list[dict[str, str]]:
         """Headers of every request received at `path`, oldest first."""
         with self._lock:
             return [dict(h) for h in self._requests[path]]
 
-    def _next_reply(self, path: str, headers: dict[str, str]) -> Reply | None:
+    def _next_reply(
+        self, path: str, headers: dict[str, str], request: Request | None = None
+    ) -> Reply | None:
         with self._lock:
             self._requests[path].append(headers)
+            handler = self._handlers.get(path)
+            if handler is not None and request is not None:
+                self.api_requests.append(request)
+        if handler is not None and request is not None:
+            return handler(request)
+        with self._lock:
             replies = self._routes.get(path)
             if not replies:
                 return None

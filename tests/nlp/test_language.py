@@ -45,3 +45,9 @@ def test_empty_and_letterless_texts(identifier: LanguageIdentifier) -> None:
     assert identifier.identify("   \n").lang == "und"
     assert identifier.identify("https://x.de 123 🙂").lang == "und"
     assert identifier.identify("https://x.de 123 🙂", "de-DE").lang == "de"
+
+
+def test_configured_languages_win_short_ambiguous_posts(identifier: LanguageIdentifier) -> None:
+    assert identifier.identify("@someone great! :)").lang == "en"
+    assert identifier.identify("Boah, schon wieder zu spät").lang == "de"
+    assert identifier.identify("Où est la gare, s'il vous plaît ?").lang == "fr"

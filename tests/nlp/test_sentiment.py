@@ -114,3 +114,22 @@ def test_packaged_german_lexicon_is_large_and_valid() -> None:
     lexicon = read_lexicon(path)
     assert sum(1 for v in lexicon.values() if v) >= 400
     assert lexicon["gut"] > 0 > lexicon["schlecht"]
+
+
+def test_boosters_alone_keep_their_own_valence(en_nlp: Language) -> None:
+    assert score(en_nlp, "Damn damn damn") < 0
+    assert score(en_nlp, "damn good") > score(en_nlp, "good")
+
+
+def test_greetings_are_not_opinions(de_nlp: Language) -> None:
+    assert label(de_nlp, "Liebe Grüße und guten Morgen aus Köln") == "neutral"
+    assert label(de_nlp, "Ich liebe diesen Zug") == "positive"
+
+
+def test_long_neutral_text_with_a_stray_positive_word_stays_neutral(de_nlp: Language) -> None:
+    report = (
+        "Die Bahn baut in den kommenden Wochen die Strecke zwischen Hamburg und Berlin aus. "
+        "Nach Angaben des Unternehmens werden dabei neue Gleise verlegt und Signale erneuert. "
+        "Die Arbeiten sollen bis zum Herbst dauern, eine gute Nachricht für Pendler aus der Region."
+    )
+    assert label(de_nlp, report) == "neutral"

@@ -214,7 +214,13 @@ def test_collect_enrich_digest_end_to_end(
     assert sorted(received.rcpt_tos) == ["lead@example.org", "team@example.org"]
     message = email.message_from_bytes(received.content, policy=email.policy.default)
     assert "2026" in message["Subject"] and "Beispiel GmbH" in message["Subject"]
-    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    # text, then HTML with its charts as inline images (multipart/related)
+    assert [p.get_content_type() for p in message.iter_parts()] == [
+        "text/plain",
+        "multipart/related",
+    ]
+    html_part = message.get_body(("html",))
+    assert html_part is not None and "cid:moved@earshot.invalid" in html_part.get_content()
 
     again = flows.digest(config, week=WEEK)  # the same week is never sent twice
     assert not again.sent and len(smtp_server.recorder.messages) == 1

@@ -1,0 +1,225 @@
+"""Benchmark: collecting 1,000 feeds of 50 items from a local server, against a naive loop.
+
+    python bench/collect.py [--feeds 1000] [--items 50] [--workers 8]
+
+In one run, each phase in its own process (so its peak memory is its own):
+  1. naive:    sequential `httpx.get` + `feedparser.parse` (defaults) per feed
+  2. earshot:  `listeners.fetch_source` on the shared client, `--workers` threads
+  3. earshot, second pass with the saved state: nothing changed (304s)
+  4. parse stage alone on the same bodies: `feedparser.parse` defaults vs Earshot's parse +
+     normalise
+Prints items/s, peak RSS and the ratios. The server runs in its own process too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import multiprocessing as mp
+import random
+import resource
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+WORDS = [
+    "marketing",
+    "newsletter",
+    "Kundenservice",
+    "Vertrieb",
+    "customer",
+    "sales",
+    "brand",
+    "campaign",
+    "launch",
+    "Datenschutz",
+    "social",
+    "media",
+    "audience",
+    "engagement",
+    "content",
+    "strategy",
+    "growth",
+    "Zielgruppe",
+]
+
+
+def make_feed(n: int, items: int) -> bytes:
+    """An RSS 2.0 feed like a real blog's: HTML descriptions, content:encoded, dc:creator."""
+    rng = random.Random(n)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/">\n<channel>\n'
+        f"<title>Blog {n}</title><link>https://blog{n}.example/</link>"
+        "<language>en-US</language>\n"
+    ]
+    for i in range(items):
+        words = " ".join(rng.choice(WORDS) for _ in range(120))
+        when = format_datetime(start + timedelta(minutes=37 * i + n))
+        parts.append(
+            f"<item><title>Post {i} of blog {n}: {' '.join(rng.sample(WORDS, 5))}</title>"
+            f"<link>https://blog{n}.example/posts/{i}</link>"
+            f'<guid isPermaLink="false">blog{n}-post{i}</guid>'
+            f"<dc:creator>Author {i % 7}</dc:creator><pubDate>{when}</pubDate>"
+            f"<description><![CDATA[<p>{words[:200]}&hellip;</p>]]></description>"
+            f'<content:encoded><![CDATA[<p>{words}</p><p><a href="/x/{i}">more</a> '
+            f'<img src="/img/{i}.png"/></p>]]></content:encoded></item>\n'
+        )
+    parts.append("</channel>\n</rss>\n")
+    return "".join(parts).encode()
+
+
+def _serve(feeds: int, items: int, port_out: Any, stop: Any) -> None:
+    from tests.listeners.feedserver import FeedServer, Reply
+
+    with FeedServer() as server:
+        for n in range(feeds):
+            body = make_feed(n, items)
+            server.route(f"/feed/{n}.xml", Reply(body, content_type="application/rss+xml",
+                                                 etag=f'"v{n}"'))  # fmt: skip
+        port_out.put(server.base_url)
+        stop.wait()
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _naive(urls: list[str], out: Any) -> None:
+    import feedparser
+    import httpx
+
+    started = time.perf_counter()
+    entries = 0
+    for url in urls:
+        response = httpx.get(url)
+        entries += len(feedparser.parse(io.BytesIO(response.content)).entries)
+    out.put({"seconds": time.perf_counter() - started, "items": entries, "peak_mb": _peak_mb()})
+
+
+def _earshot(urls: list[str], workers: int, out: Any) -> None:
+    from listeners import HttpPolicy, SourceSpec, build_client, fetch_source
+
+    # All feeds sit on one local host here; in real use they are spread over many hosts.
+    policy = HttpPolicy(user_agent="Earshot-bench/1", max_per_host=workers, retries=0)
+    specs = [SourceSpec(f"f{i}", "feed", url) for i, url in enumerate(urls)]
+    with build_client(policy) as client, ThreadPoolExecutor(workers) as pool:
+
+        def run(states: list[dict[str, Any]]) -> tuple[float, int, list[Any]]:
+            started = time.perf_counter()
+            results = list(pool.map(
+                lambda pair: fetch_source(client, pair[0], pair[1], policy=policy),
+                zip(specs, states, strict=True),
+            ))  # fmt: skip
+            seconds = time.perf_counter() - started
+            return seconds, sum(len(r.posts) for r in results), results
+
+        first_s, first_items, results = run([{} for _ in specs])
+        failed = [r.error for r in results if r.error]
+        second_s, second_items, second = run([r.state for r in results])
+        statuses = sorted({r.status.value for r in second})
+    out.put({
+        "seconds": first_s, "items": first_items, "failed": failed[:3],
+        "second_seconds": second_s, "second_items": second_items, "second_statuses": statuses,
+        "peak_mb": _peak_mb(),
+    })  # fmt: skip
+
+
+def _parse_stage(feeds: int, items: int, which: str, out: Any) -> None:
+    import feedparser
+
+    from listeners.feeds.normalize import posts_from_feed
+    from listeners.feeds.parse import parse_feed
+
+    bodies = [make_feed(n, items) for n in range(feeds)]
+    size = sum(map(len, bodies))
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    entries = 0
+    for n, body in enumerate(bodies):
+        if which == "feedparser":
+            entries += len(feedparser.parse(io.BytesIO(body)).entries)
+        else:
+            url = f"http://127.0.0.1/feed/{n}.xml"
+            parsed = parse_feed(body, url=url, content_type="application/rss+xml")
+            posts = posts_from_feed(parsed, source_id="b", base_url=url, lang_hint=None,
+                                    fetched_at=now)  # fmt: skip
+            entries += len(posts)
+    seconds = time.perf_counter() - started
+    out.put({"seconds": seconds, "items": entries, "mb": size / 1e6, "peak_mb": _peak_mb()})
+
+
+def _in_process(target: Callable[..., None], *args: Any) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    process = ctx.Process(target=target, args=(*args, out))
+    process.start()
+    figures: dict[str, Any] = out.get()
+    process.join()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--parse-feeds", type=int, default=200, help="feeds in the parse stage")
+    args = parser.parse_args()
+
+    ctx = mp.get_context("spawn")
+    port_out, stop = ctx.Queue(), ctx.Event()
+    server = ctx.Process(target=_serve, args=(args.feeds, args.items, port_out, stop))
+    server.start()
+    base = port_out.get(timeout=300)
+    urls = [f"{base}/feed/{n}.xml" for n in range(args.feeds)]
+    try:
+        size_mb = len(make_feed(0, args.items)) * args.feeds / 1e6
+        print(f"{args.feeds} feeds x {args.items} items (~{size_mb:.0f} MB) from {base}")
+        naive = _in_process(_naive, urls)
+        ours = _in_process(_earshot, urls, args.workers)
+    finally:
+        stop.set()
+        server.join()
+    naive_rate = naive["items"] / naive["seconds"]
+    our_rate = ours["items"] / ours["seconds"]
+    print(
+        f"naive  (httpx.get + feedparser.parse, sequential): {naive['items']} items in "
+        f"{naive['seconds']:.2f} s = {naive_rate:,.0f} items/s, peak {naive['peak_mb']:.0f} MB"
+    )
+    print(
+        f"earshot collect, first pass ({args.workers} threads): {ours['items']} items in "
+        f"{ours['seconds']:.2f} s = {our_rate:,.0f} items/s, peak {ours['peak_mb']:.0f} MB"
+        + (f", failures e.g. {ours['failed']}" if ours["failed"] else "")
+    )
+    print(
+        f"earshot collect, second pass (nothing changed): {ours['second_items']} new items in "
+        f"{ours['second_seconds']:.2f} s ({', '.join(ours['second_statuses'])})"
+    )
+    print(f"ratio first pass vs naive: {our_rate / naive_rate:.1f}x (target >= 3x)")
+    print(
+        f"ratio first vs second pass: {ours['seconds'] / ours['second_seconds']:.1f}x "
+        "(target >= 20x)"
+    )
+    fp = _in_process(_parse_stage, args.parse_feeds, args.items, "feedparser")
+    es = _in_process(_parse_stage, args.parse_feeds, args.items, "earshot")
+    print(
+        f"parse stage, {args.parse_feeds} feeds ({fp['mb']:.1f} MB): feedparser defaults "
+        f"{fp['mb'] / fp['seconds']:.1f} MB/s ({fp['items']} entries); earshot parse+normalise "
+        f"{es['mb'] / es['seconds']:.1f} MB/s ({es['items']} posts); "
+        f"ratio {fp['seconds'] / es['seconds']:.1f}x (target >= 5x)"
+    )
+    print(f"peak memory: earshot {ours['peak_mb']:.0f} MB (target < 500 MB)")
+
+
+if __name__ == "__main__":
+    main()

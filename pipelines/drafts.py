@@ -1,0 +1,32 @@
+"""`earshot check DRAFT_FILE`: tag a draft with the configured NLP pipeline, then ask the
+digest engine (reports.check) about the topics it touches. Read-only on the warehouse."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from pipelines import jobs
+from pipelines.config import ConfigError, LoadedConfig
+from reports.check import DraftCheck, check_draft, draft_text, format_check
+from warehouse import open_warehouse
+from warehouse.metrics import last_complete_week
+
+
+def check_draft_file(loaded: LoadedConfig, draft: Path, now: datetime) -> tuple[DraftCheck, str]:
+    try:
+        markdown = draft.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{draft}: cannot read the draft: {exc}") from None
+    text = draft_text(markdown)
+    annotation = next(iter(jobs.build_enricher(loaded).annotate([("draft", text, None)])))
+    topic_ids = [t.topic_id for t in annotation.topics]
+    bucket_ids = sorted({t.bucket_id for t in annotation.topics if t.bucket_id})
+    cfg = loaded.config
+    week = last_complete_week(now, cfg.timezone)
+    con = open_warehouse(loaded.warehouse_path, read_only=True)
+    try:
+        result = check_draft(con, topic_ids=topic_ids, bucket_ids=bucket_ids, week=week, now=now)
+    finally:
+        con.close()
+    return result, format_check(result, unmatched=not topic_ids)

@@ -1,0 +1,147 @@
+"""Every listener kind in `listening.yaml`, the specs `due_sources` builds from them, and
+`earshot sources import-opml`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from pipelines import jobs
+from pipelines.cli import app
+from pipelines.config import ConfigError, load_config
+from warehouse import open_warehouse
+
+SOURCES = [
+    {"id": "blog", "kind": "feed", "url": "https://blog.example/feed"},
+    {
+        "id": "masto",
+        "kind": "mastodon",
+        "instance": "https://mastodon.social",
+        "hashtag": "#marketing",
+    },
+    {
+        "id": "masto-search",
+        "kind": "mastodon",
+        "instance": "https://m.example",
+        "query": "newsletter",
+        "token_env": "EARSHOT_TEST_MASTODON_TOKEN",
+    },
+    {"id": "sky", "kind": "bluesky", "actor": "bsky.app", "lang": "en"},
+    {
+        "id": "sky-search",
+        "kind": "bluesky",
+        "query": "newsletter",
+        "handle_env": "EARSHOT_TEST_BSKY_HANDLE",
+        "app_password_env": "EARSHOT_TEST_BSKY_PASSWORD",
+    },
+    {"id": "sub", "kind": "reddit", "subreddit": "marketing"},
+    {"id": "hn", "kind": "hackernews", "query": "newsletter"},
+    {"id": "yt", "kind": "youtube", "channel_id": "UCK8sQmJBp8GCxrOtXWBpyEA"},
+]
+
+
+def write(tmp_path: Path, sources: list[dict[str, object]]) -> Path:
+    path = tmp_path / "listening.yaml"
+    data = {"organisation": "Test", "warehouse": {"path": "data/w.duckdb"}, "sources": sources}
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_every_kind_loads_and_becomes_a_spec(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EARSHOT_TEST_MASTODON_TOKEN", "tok")
+    monkeypatch.delenv("EARSHOT_TEST_BSKY_HANDLE", raising=False)
+    loaded = load_config(write(tmp_path, SOURCES))
+    con = open_warehouse(loaded.warehouse_path)
+    try:
+        due = {d.spec.source_id: d.spec for d in jobs.due_sources(con, loaded, datetime.now(UTC))}
+    finally:
+        con.close()
+    assert due["masto"].url == "https://mastodon.social/tags/marketing"
+    assert due["masto"].options == {"instance": "https://mastodon.social/", "hashtag": "#marketing"}
+    assert due["masto-search"].secrets == {"token": "tok"}
+    assert due["sky-search"].secrets["handle"] is None  # unset: the listener says so, per source
+    assert due["sky"].lang_hint == "en" and due["sky"].options == {"actor": "bsky.app"}
+    assert due["yt"].url == (
+        "https://www.youtube.com/feeds/videos.xml?channel_id=UCK8sQmJBp8GCxrOtXWBpyEA"
+    )
+    assert due["hn"].options["tags"] == "(story,comment)"
+    assert due["blog"].options == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            {"kind": "mastodon", "instance": "https://m.example"},
+            "sources[0]: expected exactly one of `hashtag`, `account`, `query` (got none)",
+        ),
+        (
+            {"kind": "mastodon", "instance": "https://m.example", "query": "x"},
+            "sources[0]: Mastodon search (`query`) needs `token_env`",
+        ),
+        ({"kind": "bluesky", "query": "x"}, "sources[0]: Bluesky search (`query`) needs a session"),
+        ({"kind": "reddit"}, "sources[0]: expected `subreddit`, `query` or both"),
+        ({"kind": "youtube", "channel_id": "nope"}, "sources[0].channel_id: "),
+        ({"kind": "hackernews"}, "sources[0].query: required key is missing"),
+        ({"kind": "gopher"}, "sources[0].kind: expected one of feed, mastodon, bluesky"),
+        (
+            {"kind": "reddit", "subreddit": "x", "token_env": "T"},
+            "sources[0].token_env: unknown key",
+        ),
+    ],
+)
+def test_bad_sources_name_the_key(tmp_path: Path, source: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, [{"id": "s", **source}]))
+    assert expected in str(err.value)
+
+
+OPML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0"><head><title>Export</title></head><body>
+  <outline text="News">
+    <outline type="rss" text="Heise" title="heise online" xmlUrl="https://www.heise.de/rss/heise.rdf"
+             htmlUrl="https://www.heise.de/" language="de-DE"/>
+    <outline type="rss" text="Already there" xmlUrl="https://blog.example/feed"/>
+  </outline>
+  <outline type="rss" text="Stra\xc3\x9fe &amp; Co" xmlUrl="https://strasse.example/feed/"/>
+</body></opml>
+"""
+
+
+def test_import_opml_appends_feeds_and_keeps_the_file_loadable(tmp_path: Path) -> None:
+    config = tmp_path / "listening.yaml"
+    config.write_text(
+        "organisation: Test\n# our feeds\nsources:\n  - id: blog\n    kind: feed\n"
+        "    url: https://blog.example/feed\n\n# what we care about\ntopics: []\n",
+        encoding="utf-8",
+    )
+    opml = tmp_path / "feeds.opml"
+    opml.write_bytes(OPML)
+    result = CliRunner().invoke(app, ["sources", "import-opml", str(opml), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())  # rich wraps long lines
+    assert "imported 2 feed(s)" in output and "1 already configured" in output
+    sources = load_config(config).config.sources
+    assert [s.id for s in sources] == ["blog", "heise-online", "strasse-co"]
+    assert sources[1].lang == "de" and str(sources[2].url) == "https://strasse.example/feed/"
+    text = config.read_text(encoding="utf-8")
+    assert "# our feeds" in text and "# what we care about" in text  # comments kept
+    again = CliRunner().invoke(app, ["sources", "import-opml", str(opml), "--config", str(config)])
+    output = " ".join(again.output.split())
+    assert "imported 0 feed(s)" in output and "3 already configured" in output
+
+
+def test_import_opml_rejects_a_file_that_is_not_opml(tmp_path: Path) -> None:
+    config = write(tmp_path, SOURCES[:1])
+    before = config.read_text(encoding="utf-8")
+    bad = tmp_path / "x.opml"
+    bad.write_bytes(b"<rss/>")
+    result = CliRunner().invoke(app, ["sources", "import-opml", str(bad), "--config", str(config)])
+    assert result.exit_code == 1 and "not OPML" in result.output
+    assert config.read_text(encoding="utf-8") == before
