@@ -39,7 +39,7 @@ from reports.delivery import (
     write_outbox,
 )
 from reports.digest import build_digest
-from reports.render import render_charts, render_html, render_text
+from reports.render import render_digest
 from warehouse.annotations import count_stale, next_stale_batch, store_annotations
 from warehouse.loads import finish_load, start_load
 from warehouse.metrics import last_complete_week, parse_week
@@ -196,10 +196,10 @@ def digest(config: str = "listening.yaml", week: str | None = None) -> DigestSum
             language=cfg.digest.language,
             top_n=cfg.digest.top_posts,
         )
-    charts = render_charts(report)
-    html, text = render_html(report, charts), render_text(report)
-    mail_html = render_html(report, charts, cid=True)
-    folder = write_outbox(loaded.outbox, report, html, text, charts=charts, mail_html=mail_html)
+    page = render_digest(report)
+    folder = write_outbox(
+        loaded.outbox, report, page.html, page.text, charts=page.charts, mail_html=page.mail_html
+    )
     settings = jobs.smtp_settings(loaded)
     sent = False
     retried: dict[str, str] = {}
@@ -207,7 +207,12 @@ def digest(config: str = "listening.yaml", week: str | None = None) -> DigestSum
         recipients = list(cfg.digest.recipients)
         retried = retry_failed(loaded.outbox, settings, recipients, skip=[week])
         message = build_message(
-            report, mail_html, text, sender=settings.sender, recipients=recipients, charts=charts
+            report,
+            page.mail_html,
+            page.text,
+            sender=settings.sender,
+            recipients=recipients,
+            charts=page.charts,
         )
         sent = send(folder, message, settings, recipients)
     logger.info("digest %s written to %s%s", week, folder, " and sent" if sent else "")

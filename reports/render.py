@@ -8,6 +8,7 @@ http(s) URLs become links.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
@@ -45,6 +46,27 @@ def _environment(html: bool) -> jinja2.Environment:
 
 
 CID_DOMAIN = "earshot.invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDigest:
+    """Everything the outbox and the mail need of one digest."""
+
+    html: str  # the file version: charts are the PNG files saved beside it
+    mail_html: str  # the mail version: charts by Content-ID
+    text: str
+    charts: list[Chart]
+
+
+def render_digest(digest: Digest) -> RenderedDigest:
+    """Charts, HTML (file and mail versions) and the plain-text alternative."""
+    charts = render_charts(digest)
+    return RenderedDigest(
+        html=render_html(digest, charts),
+        mail_html=render_html(digest, charts, cid=True),
+        text=render_text(digest),
+        charts=charts,
+    )
 
 
 def render_html(digest: Digest, charts: Sequence[Chart] = (), *, cid: bool = False) -> str:
