@@ -2,18 +2,20 @@
 
     python bench/collect.py [--feeds 1000] [--items 50] [--workers 8]
 
-In one run, each phase in its own process (so its peak memory is its own):
+In one run, each phase in its own process (so its peak memory is its own), against a small
+asyncio HTTP server in another process (ETag / If-None-Match; keep-alive):
   1. naive:    sequential `httpx.get` + `feedparser.parse` (defaults) per feed
   2. earshot:  `listeners.fetch_source` on the shared client, `--workers` threads
   3. earshot, second pass with the saved state: nothing changed (304s)
   4. parse stage alone on the same bodies: `feedparser.parse` defaults vs Earshot's parse +
      normalise
-Prints items/s, peak RSS and the ratios. The server runs in its own process too.
+Prints items/s, peak RSS and the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import multiprocessing as mp
 import random
@@ -78,16 +80,56 @@ def make_feed(n: int, items: int) -> bytes:
     return "".join(parts).encode()
 
 
-def _serve(feeds: int, items: int, port_out: Any, stop: Any) -> None:
-    from tests.listeners.feedserver import FeedServer, Reply
+class _FeedProtocol(asyncio.Protocol):
+    """A minimal HTTP/1.1 keep-alive server for GET with ETag/If-None-Match: the bench
+    measures the client, so the server must not be the bottleneck (http.server would be)."""
 
-    with FeedServer() as server:
-        for n in range(feeds):
-            body = make_feed(n, items)
-            server.route(f"/feed/{n}.xml", Reply(body, content_type="application/rss+xml",
-                                                 etag=f'"v{n}"'))  # fmt: skip
-        port_out.put(server.base_url)
-        stop.wait()
+    def __init__(self, feeds: dict[str, tuple[bytes, bytes]]) -> None:
+        self.feeds = feeds
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while b"\r\n\r\n" in self.buffer:
+            head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+            lines = head.split(b"\r\n")
+            path = lines[0].split(b" ")[1].decode()
+            headers = dict(
+                (k.strip().lower(), v.strip())
+                for k, _, v in (line.partition(b":") for line in lines[1:])
+            )
+            assert self.transport is not None
+            self.transport.write(self._answer(path, headers))
+
+    def _answer(self, path: str, headers: dict[bytes, bytes]) -> bytes:
+        found = self.feeds.get(path)
+        if found is None:
+            return b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+        body, etag = found
+        if headers.get(b"if-none-match") == etag:
+            return b"HTTP/1.1 304 Not Modified\r\nETag: " + etag + b"\r\n\r\n"
+        return (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: " + etag
+            + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )  # fmt: skip
+
+
+def _serve(feeds: int, items: int, port_out: Any, stop: Any) -> None:
+    catalogue = {f"/feed/{n}.xml": (make_feed(n, items), f'"v{n}"'.encode()) for n in range(feeds)}
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: _FeedProtocol(catalogue), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        port_out.put(f"http://127.0.0.1:{port}")
+        await loop.run_in_executor(None, stop.wait)
+        server.close()
+
+    asyncio.run(main())
 
 
 def _peak_mb() -> float:
@@ -161,7 +203,7 @@ def _parse_stage(feeds: int, items: int, which: str, out: Any) -> None:
 def _in_process(target: Callable[..., None], *args: Any) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    process = ctx.Process(target=target, args=(*args, out))
+    process = ctx.Process(target=target, args=(*args, out), daemon=True)
     process.start()
     figures: dict[str, Any] = out.get()
     process.join()
@@ -178,7 +220,7 @@ def main() -> None:
 
     ctx = mp.get_context("spawn")
     port_out, stop = ctx.Queue(), ctx.Event()
-    server = ctx.Process(target=_serve, args=(args.feeds, args.items, port_out, stop))
+    server = ctx.Process(target=_serve, args=(args.feeds, args.items, port_out, stop), daemon=True)
     server.start()
     base = port_out.get(timeout=300)
     urls = [f"{base}/feed/{n}.xml" for n in range(args.feeds)]

@@ -20,18 +20,19 @@ _LINE = frozenset(
 )
 _CELL = frozenset({"td", "th"})
 
-_SPACES = re.compile(r"[^\S\n]+")
-_BLANK_LINES = re.compile(r"\n{3,}")
-
 
 def collapse_whitespace(text: str) -> str:
     """Runs of spaces become one space, lines are trimmed, at most one blank line in a row."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    if "\n" not in text and "\r" not in text:
+        return " ".join(text.split())  # the common case, without a regex
+    kept: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = " ".join(raw.split())
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    return "\n".join(kept).strip("\n")
 
 
-_TOKEN = re.compile(r"<!--.*?(?:-->|\Z)|<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:\s[^>]*)?/?>", re.S)
 # Also prefixed, as serialised XHTML has them: <ns1:svg>.
 _SKIP_OPEN = re.compile(
     r"<((?:[A-Za-z][\w.-]*:)?(?:" + "|".join(sorted(_SKIP)) + r"))\b[^>]*>", re.I
@@ -56,13 +57,15 @@ def _drop_skipped(markup: str) -> str:
     return "".join(kept)
 
 
-def _mark(match: re.Match[str]) -> str:
-    tag = (match.group(2) or "").lower().rsplit(":", 1)[-1]  # ns0:p (serialised XHTML) is p
-    if tag in _PARAGRAPH:
-        return _PARAGRAPH_MARK
-    if tag in _LINE:
-        return _LINE_MARK
-    return " " if tag in _CELL else ""
+def _tags(names: frozenset[str]) -> re.Pattern[str]:
+    # Opening, closing or empty; with a namespace prefix as serialised XHTML has (ns0:p).
+    alternatives = "|".join(sorted(names, key=len, reverse=True))
+    return re.compile(rf"</?(?:[A-Za-z][\w.-]*:)?(?:{alternatives})(?:\s[^>]*)?/?>", re.I)
+
+
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+_PARAGRAPH_TAG, _LINE_TAG, _CELL_TAG = _tags(_PARAGRAPH), _tags(_LINE), _tags(_CELL)
+_ANY_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:.-]*(?:\s[^>]*)?/?>")
 
 
 def _breaks(match: re.Match[str]) -> str:
@@ -79,6 +82,9 @@ def html_to_text(markup: str) -> str:
     if "<" not in markup and "&" not in markup:
         return collapse_whitespace(markup)
     markup = markup.replace(_LINE_MARK, "").replace(_PARAGRAPH_MARK, "")
-    text = _TOKEN.sub(_mark, _drop_skipped(markup))
+    text = _COMMENT.sub("", _drop_skipped(markup))
+    text = _PARAGRAPH_TAG.sub(_PARAGRAPH_MARK, text)
+    text = _LINE_TAG.sub(_LINE_MARK, _CELL_TAG.sub(" ", text))
+    text = _ANY_TAG.sub("", text)
     text = _BREAKS.sub(_breaks, html.unescape(text))
     return collapse_whitespace(text)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
-from nlp.normalise import is_hashtag, is_mention, is_url
+from nlp.normalise import WordInfo, token_view
 
 VERSION = "1"
 
@@ -32,19 +32,17 @@ class KeyTermExtractor:
         doc._.earshot_key_terms = self.extract(doc)
         return doc
 
-    def _content(self, token: Token) -> str | None:
+    def _content(self, info: WordInfo) -> str | None:
         """The lowercase word if it can be a key term, else None."""
-        text = token.text
-        lower = token.lower_
+        lower = info.lower
         if (
-            len(text) < self.min_length
-            or not any(ch.isalpha() for ch in text)
-            or token.is_punct
-            or token.like_num
-            or is_url(token)
-            or is_mention(token)
+            len(info.text) < self.min_length
+            or not info.is_word
+            or info.is_punct
+            or info.like_num
+            or info.is_url
+            or info.is_mention
             or lower in self.stop_words
-            or not text.replace("-", "").replace("'", "").isalnum()
         ):
             return None
         return lower
@@ -52,13 +50,11 @@ class KeyTermExtractor:
     def extract(self, doc: Doc) -> tuple[str, ...]:
         terms: list[str] = []
         seen: set[str] = set()
-        hashtag_tokens: set[int] = set()
-        for token in doc:
-            if token.text == "#":
-                continue
-            if is_hashtag(token):
-                hashtag_tokens.add(token.i)
-                tag = token.lower_.lstrip("#")
+        view = token_view(doc)
+        infos, hashtag, starts = view.infos, view.hashtag, view.sent_start
+        for i, info in enumerate(infos):
+            if hashtag[i] and info.text != "#":
+                tag = info.lower.lstrip("#")
                 if tag and tag not in seen:
                     seen.add(tag)
                     terms.append(tag)
@@ -68,22 +64,23 @@ class KeyTermExtractor:
         scores: dict[str, float] = {}
         first: dict[str, int] = {}
         parts_of: dict[str, tuple[str, str]] = {}
-        prev: Token | None = None
-        for token in doc:
-            word = None if token.i in hashtag_tokens else self._content(token)
+        prev: int | None = None
+        for i, info in enumerate(infos):
+            word = None if hashtag[i] and info.text != "#" else self._content(info)
             if word is None:
                 prev = None
                 continue
-            capitalised = token.text[:1].isupper() and not token.is_sent_start
+            capitalised = info.text[:1].isupper() and not starts[i]
             scores[word] = scores.get(word, 0.0) + (1.5 if capitalised else 1.0)
-            first.setdefault(word, token.i)
+            first.setdefault(word, i)
             if prev is not None:
-                bigram = f"{prev.lower_} {word}"
-                name = capitalised and prev.text[:1].isupper() and not prev.is_sent_start
+                before = infos[prev]
+                bigram = f"{before.lower} {word}"
+                name = capitalised and before.text[:1].isupper() and not starts[prev]
                 scores[bigram] = scores.get(bigram, 0.0) + (1.6 if name else 1.0)
-                first.setdefault(bigram, prev.i)
-                parts_of[bigram] = (prev.lower_, word)
-            prev = token
+                first.setdefault(bigram, prev)
+                parts_of[bigram] = (before.lower, word)
+            prev = i
         for bigram in parts_of:
             # A phrase beats its words when it recurs or looks like a name; a one-off
             # pairing of ordinary words does not.

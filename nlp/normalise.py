@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
-from spacy.tokens import Token
+from spacy.attrs import ORTH, SENT_START, SPACY
+from spacy.tokens import Doc, Token
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _CHUNK = re.compile(r"[^\W_]+")
@@ -64,3 +66,95 @@ def is_mention(token: Token) -> bool:
 def is_url(token: Token) -> bool:
     text = token.text
     return bool(token.like_url or token.like_email or text.startswith(("http:", "https:", "www.")))
+
+
+@dataclass(frozen=True, slots=True)
+class WordInfo:
+    """What the components ask of a token that depends on its text alone; cached per word."""
+
+    text: str
+    lower: str
+    folded: str
+    parts: tuple[str, ...]  # `split_parts(text)`
+    is_punct: bool
+    is_space: bool
+    like_num: bool
+    is_url: bool
+    is_mention: bool
+    is_word: bool  # has a letter and is alphanumeric apart from '-' and "'"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """A doc's tokens as plain Python data, built once and shared by all our components.
+
+    Walking spaCy `Token`s is slow (each access builds an object); the components walk
+    these lists instead.
+    """
+
+    infos: list[WordInfo]
+    spaced: list[bool]  # whitespace follows the token
+    sent_start: list[bool]  # True where a sentence starts (token 0 always)
+    hashtag: list[bool]  # `is_hashtag` of each token
+    has_sentences: bool  # a sentence splitter ran (`doc.has_annotation("SENT_START")`)
+    text: str  # `doc.text`, which spaCy rebuilds token by token on every access
+
+
+_INFO_CACHES: dict[str, dict[int, WordInfo]] = {}  # per language: lexeme flags differ
+_INFO_CACHE_LIMIT = 200_000
+
+
+def _word_info(token: Token) -> WordInfo:
+    text = token.text
+    return WordInfo(
+        text=text,
+        lower=token.lower_,
+        folded=fold(text),
+        parts=split_parts(text),
+        is_punct=token.is_punct,
+        is_space=token.is_space,
+        like_num=token.like_num,
+        is_url=is_url(token),
+        is_mention=is_mention(token),
+        is_word=any(ch.isalpha() for ch in text)
+        and text.replace("-", "").replace("'", "").isalnum(),
+    )
+
+
+def token_view(doc: Doc) -> TokenView:
+    """The doc's `TokenView`, computed on first use and kept in `doc.user_data`."""
+    view = doc.user_data.get("earshot_view")
+    if isinstance(view, TokenView):
+        return view
+    n = len(doc)
+    if n:
+        arr = doc.to_array([ORTH, SPACY, SENT_START])
+        orths = arr[:, 0].tolist()
+        spaced = [bool(s) for s in arr[:, 1].tolist()]
+        raw = arr[:, 2].tolist()
+        starts = [s == 1 for s in raw]
+        starts[0] = True
+        has_sentences = n == 1 or any(s != 0 for s in raw[1:])
+    else:
+        orths, spaced, starts, has_sentences = [], [], [], False
+    cache = _INFO_CACHES.setdefault(doc.lang_, {})
+    infos: list[WordInfo] = []
+    for i, orth in enumerate(orths):
+        info = cache.get(orth)
+        if info is None:
+            if len(cache) > _INFO_CACHE_LIMIT:
+                cache.clear()
+            info = cache[orth] = _word_info(doc[i])
+        infos.append(info)
+    hashtag = [False] * n
+    for i, info in enumerate(infos):
+        text = info.text
+        if text.startswith("#") and len(text) > 1:
+            hashtag[i] = True
+        elif i > 0 and infos[i - 1].text == "#" and not spaced[i - 1]:
+            hashtag[i] = _CHUNK.match(text) is not None
+    pairs = zip(infos, spaced, strict=True)
+    text = "".join(info.text + " " if space else info.text for info, space in pairs)
+    view = TokenView(infos, spaced, starts, hashtag, has_sentences, text)
+    doc.user_data["earshot_view"] = view
+    return view

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
-from nlp.normalise import fold, is_hashtag, is_mention, is_url
+from nlp.normalise import TokenView, fold, token_view
 
 VERSION = "1"
 
@@ -95,6 +95,7 @@ class QuestionDetector:
     def __init__(self, *, openers: list[str], not_questions: list[str]) -> None:
         self.openers = _split(tuple(openers))
         self.not_questions = _split(tuple(not_questions))
+        self._first_words = frozenset(o[0] for o in (*self.openers, *self.not_questions) if o)
         if not Doc.has_extension("earshot_is_question"):
             Doc.set_extension("earshot_is_question", default=None)
 
@@ -103,27 +104,34 @@ class QuestionDetector:
         return doc
 
     def is_question(self, doc: Doc) -> bool:
-        if "?" not in doc.text and not self.openers:
+        view = token_view(doc)
+        if "?" not in view.text and not self.openers:
             return False
-        sentences = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
-        return any(self._sentence_asks(sent) for sent in sentences)
+        n = len(view.infos)
+        if view.has_sentences:
+            starts = [i for i, start in enumerate(view.sent_start) if start]
+        else:
+            starts = [0] if n else []
+        ends = [*starts[1:], n]
+        return any(self._sentence_asks(view, a, b) for a, b in zip(starts, ends, strict=True))
 
-    def _sentence_asks(self, sent: Span) -> bool:
+    def _sentence_asks(self, view: TokenView, start: int, end: int) -> bool:
         words: list[str] = []
-        for token in sent:
+        infos, hashtag = view.infos, view.hashtag
+        for i in range(start, end):
+            token = infos[i]
             if token.is_punct and "?" in token.text:
                 return True  # a "?" inside a URL is part of the URL token, not punctuation
             if not words and (
-                token.is_space
-                or token.is_punct
-                or is_mention(token)
-                or is_hashtag(token)
-                or is_url(token)
+                token.is_space or token.is_punct or token.is_mention or hashtag[i] or token.is_url
             ):
                 continue  # "@bahn wann kommt der Zug"
             if len(words) < 4 and not token.is_space:
-                words.append(fold(token.text))
-        last = next((t for t in reversed(sent) if not t.is_space), None)
+                words.append(token.folded)
+        if not words or words[0] not in self._first_words:
+            return False  # no "?" and no opener: the rest cannot make it a question
+        trailing = (infos[i] for i in range(end - 1, start - 1, -1) if not infos[i].is_space)
+        last = next(trailing, None)
         if last is not None and last.is_punct and "!" in last.text:
             return False  # "What a day!", "Wie geil ist das!"
         lead = tuple(words)

@@ -14,6 +14,8 @@ class TopicRule:
     # language code -> terms, e.g. {"de": ("Kundenservice",), "en": ("customer experience",)}
     terms: dict[str, tuple[str, ...]]
     exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # boolean query (see `nlp.query`); the topic is tagged when a term matches or it holds
+    query: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

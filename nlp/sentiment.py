@@ -11,7 +11,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.lexicon import emoji_valences, load_lexicon, packaged_lexicon_path
-from nlp.normalise import fold, is_mention, is_url
+from nlp.normalise import fold, token_view
 
 VERSION = "2"  # bump (and the factory name) when scoring changes
 
@@ -219,28 +219,37 @@ class SentimentScorer:
     def _words(self, doc: Doc) -> list[_Word]:
         words: list[_Word] = []
         lexicon = self.lexicon
-        tokens = [t for t in doc if not (t.is_space or is_url(t) or is_mention(t))]
+        view = token_view(doc)
+        spaced = view.spaced
+        tokens = [
+            (info, spaced[i])
+            for i, info in enumerate(view.infos)
+            if not (info.is_space or info.is_url or info.is_mention)
+        ]
         n = len(tokens)
         skip = False
-        for i, token in enumerate(tokens):
+        for i, (token, space) in enumerate(tokens):
             if skip:
                 skip = False
                 continue
             text = token.text
             is_punct = token.is_punct
-            if i + 1 < n and not token.whitespace_ and (is_punct or tokens[i + 1].is_punct):
+            if i + 1 < n and not space and (is_punct or tokens[i + 1][0].is_punct):
                 # emoticons the tokenizer split: "D:" → "D" ":", ":l" → ":" "l"
-                joined = text + tokens[i + 1].text
+                joined = text + tokens[i + 1][0].text
                 if fold(joined) in lexicon:
                     text, is_punct, skip = joined, False, True
-            text = text.lstrip("#") or text
-            key = fold(text)
+            if skip or text.startswith("#"):
+                text = text.lstrip("#") or text
+                key = fold(text)
+            else:
+                key = token.folded
             if is_punct and self.valence(key) == 0.0:
                 if words:
                     words[-1].clause_end = True
                 continue
             nxt = i + 2 if skip else i + 1
-            clause_end = nxt >= n or tokens[nxt].is_punct
+            clause_end = nxt >= n or tokens[nxt][0].is_punct
             words.append(_Word(text, key, clause_end))
         return words
 
@@ -316,8 +325,9 @@ class SentimentScorer:
         self._contrast(words, sentiments)
         total = sum(sentiments)
         if total:
-            emphasis = min(doc.text.count("!"), 4) * EXCLAMATION_BOOST
-            questions = doc.text.count("?")
+            text = token_view(doc).text
+            emphasis = min(text.count("!"), 4) * EXCLAMATION_BOOST
+            questions = text.count("?")
             if questions > 1:
                 emphasis += questions * 0.18 if questions <= 3 else 0.96
             total += emphasis if total > 0 else -emphasis

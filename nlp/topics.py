@@ -9,7 +9,8 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.normalise import is_mention, is_url, split_parts
+from nlp.normalise import split_parts, token_view
+from nlp.query import Node, QueryError, evaluate, parse_query, query_terms
 from nlp.records import TopicMatch, TopicRule
 
 VERSION = "1"
@@ -35,12 +36,15 @@ def suffixes_for(lang: str) -> tuple[str, ...]:
 
 def rule_to_config(rule: TopicRule) -> dict[str, Any]:
     """A `TopicRule` as plain JSON-able data for the component's spaCy config."""
-    return {
+    data: dict[str, Any] = {
         "topic_id": rule.topic_id,
         "bucket_id": rule.bucket_id,
         "terms": {lang: list(terms) for lang, terms in sorted(rule.terms.items())},
         "exclude": {lang: list(terms) for lang, terms in sorted(rule.exclude.items())},
     }
+    if rule.query:  # only when set, so taxonomies without queries keep their hash
+        data["query"] = rule.query
+    return data
 
 
 def rule_from_config(data: Mapping[str, Any]) -> TopicRule:
@@ -49,6 +53,7 @@ def rule_from_config(data: Mapping[str, Any]) -> TopicRule:
         bucket_id=data.get("bucket_id"),
         terms={lang: tuple(terms) for lang, terms in data.get("terms", {}).items()},
         exclude={lang: tuple(terms) for lang, terms in data.get("exclude", {}).items()},
+        query=data.get("query"),
     )
 
 
@@ -59,19 +64,19 @@ class _Pattern:
     topic: int  # index into the taxonomy
     exclude: bool
     suffixes: frozenset[str]
+    in_query: bool = False  # a term of the topic's query: its positions are recorded
 
 
 def word_sequence(doc: Doc) -> list[str]:
     """Folded word parts of the doc in order; `_BOUNDARY` where punctuation breaks a phrase."""
     seq: list[str] = []
-    for token in doc:
-        text = token.text
-        if token.is_space or text in _JOINERS:
+    for info in token_view(doc).infos:
+        if info.is_space or info.text in _JOINERS:
             continue  # hashtag marks and hyphens join, they do not separate
-        if is_url(token) or is_mention(token):
+        if info.is_url or info.is_mention:
             seq.append(_BOUNDARY)
             continue
-        parts = split_parts(text)
+        parts = info.parts
         if parts:
             seq.extend(parts)
         else:
@@ -88,19 +93,32 @@ class TopicTagger:
         self.min_compound_part = 5
         own = suffixes_for(lang)
         self._index: dict[str, list[_Pattern]] = {}
+        self._queries: dict[int, Node] = {}
         for number, rule in enumerate(self.rules):
             for exclude, table in ((False, rule.terms), (True, rule.exclude)):
                 for term_lang, terms in table.items():
                     ends = frozenset(own) | frozenset(suffixes_for(term_lang))
                     for term in terms:
                         self._add(term, number, exclude, ends)
+            if rule.query:
+                try:
+                    node = parse_query(rule.query)
+                except QueryError as error:
+                    raise QueryError(f"topic {rule.topic_id!r}: query: {error}") from None
+                self._queries[number] = node
+                ends = frozenset(own).union(*(suffixes_for(t) for t in rule.terms))
+                for term in query_terms(node):
+                    self._add(term, number, False, ends, in_query=True)
         self._ends = tuple(
             sorted({s for ps in self._index.values() for p in ps for s in p.suffixes})
         )
+        self._candidates: dict[str, tuple[_Pattern, ...]] = {}
         if not Doc.has_extension("earshot_topics"):
             Doc.set_extension("earshot_topics", default=None)
 
-    def _add(self, term: str, topic: int, exclude: bool, ends: frozenset[str]) -> None:
+    def _add(
+        self, term: str, topic: int, exclude: bool, ends: frozenset[str], *, in_query: bool = False
+    ) -> None:
         words = split_parts(term)
         if not words:
             return
@@ -108,7 +126,7 @@ class TopicTagger:
         if len(words) > 1:
             variants.add(("".join(words),))  # "#customerexperience"
         for variant in variants:
-            pattern = _Pattern(variant, term, topic, exclude, ends)
+            pattern = _Pattern(variant, term, topic, exclude, ends, in_query)
             self._index.setdefault(variant[0], []).append(pattern)
 
     def __call__(self, doc: Doc) -> Doc:
@@ -118,20 +136,28 @@ class TopicTagger:
     def match(self, seq: Sequence[str]) -> tuple[TopicMatch, ...]:
         found: dict[int, set[str]] = {}
         excluded: set[int] = set()
+        hits: dict[str, list[tuple[int, int]]] = {}  # query term → word spans
+        word = -1  # position among words, boundaries not counted: NEAR/n counts words
         for i, part in enumerate(seq):
             if not part:
                 continue
-            for key, ending, inside in self._keys(part):
-                for pattern in self._index.get(key, ()):
-                    if ending and ending not in pattern.suffixes:
-                        continue
-                    if inside and len(key) < self.min_compound_part:
-                        continue
-                    if self._rest_matches(pattern, seq, i):
-                        if pattern.exclude:
-                            excluded.add(pattern.topic)
-                        else:
-                            found.setdefault(pattern.topic, set()).add(pattern.term)
+            word += 1
+            candidates = self._candidates.get(part)
+            if candidates is None:
+                candidates = self._find_candidates(part)
+            for pattern in candidates:
+                if len(pattern.words) == 1 or self._rest_matches(pattern, seq, i):
+                    if pattern.in_query:
+                        span = (word, word + len(pattern.words) - 1)
+                        hits.setdefault(pattern.term, []).append(span)
+                    elif pattern.exclude:
+                        excluded.add(pattern.topic)
+                    else:
+                        found.setdefault(pattern.topic, set()).add(pattern.term)
+        for number, node in self._queries.items():
+            holds, evidence = evaluate(node, hits)
+            if holds:
+                found.setdefault(number, set()).update(evidence)
         return tuple(
             TopicMatch(
                 topic_id=self.rules[n].topic_id,
@@ -141,6 +167,21 @@ class TopicTagger:
             for n, terms in sorted(found.items())
             if n not in excluded
         )
+
+    def _find_candidates(self, part: str) -> tuple[_Pattern, ...]:
+        """Patterns whose first word matches `part`; remembered, as words repeat across posts."""
+        found: list[_Pattern] = []
+        for key, ending, inside in self._keys(part):
+            for pattern in self._index.get(key, ()):
+                if ending and ending not in pattern.suffixes:
+                    continue
+                if inside and len(key) < self.min_compound_part:
+                    continue
+                found.append(pattern)
+        if len(self._candidates) > 100_000:
+            self._candidates.clear()
+        self._candidates[part] = candidates = tuple(found)
+        return candidates
 
     def _keys(self, part: str) -> Iterable[tuple[str, str, bool]]:
         """(candidate first term word, inflection ending stripped, found inside a compound)."""

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -20,9 +21,12 @@ from pydantic import (
     Field,
     HttpUrl,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from nlp.query import parse_query
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
@@ -111,7 +115,7 @@ class MastodonSource(_SourceBase):
             return f"{base}/tags/{self.hashtag.lstrip('#')}"
         if self.account:
             return f"{base}/@{self.account.lstrip('@')}"
-        return f"{base}/search?q={self.query}"
+        return f"{base}/search?q={quote_plus(self.query or '')}"
 
 
 class BlueskySource(_SourceBase):
@@ -136,7 +140,7 @@ class BlueskySource(_SourceBase):
     def url(self) -> str:
         if self.actor:
             return f"https://bsky.app/profile/{self.actor.lstrip('@')}"
-        return f"https://bsky.app/search?q={self.query}"
+        return f"https://bsky.app/search?q={quote_plus(self.query or '')}"
 
 
 class RedditSource(_SourceBase):
@@ -161,7 +165,9 @@ class RedditSource(_SourceBase):
     def url(self) -> str:
         base = "https://www.reddit.com"
         sub = f"/r/{self.subreddit.removeprefix('r/')}" if self.subreddit else ""
-        return f"{base}{sub}/search?q={self.query}" if self.query else f"{base}{sub}/new"
+        if self.query:
+            return f"{base}{sub}/search?q={quote_plus(self.query)}"
+        return f"{base}{sub}/new"
 
 
 class HackerNewsSource(_SourceBase):
@@ -172,7 +178,7 @@ class HackerNewsSource(_SourceBase):
 
     @property
     def url(self) -> str:
-        return f"https://hn.algolia.com/?dateRange=all&sort=byDate&query={self.query}"
+        return f"https://hn.algolia.com/?dateRange=all&sort=byDate&query={quote_plus(self.query)}"
 
 
 class YouTubeSource(_SourceBase):
@@ -205,14 +211,24 @@ class TopicConfig(_Model):
     id: Identifier
     label: str = Field(min_length=1)
     bucket: Identifier | None = None
-    terms: TermList
+    # boolean query: AND, OR, NOT, (), "phrases", a NEAR/n b (see nlp/query.py); declared
+    # before `terms` so that the terms check can see it
+    query: str | None = None
+    terms: TermList = Field(default_factory=dict, validate_default=True)
     exclude: TermList = Field(default_factory=dict)
+
+    @field_validator("query")
+    @classmethod
+    def _query_parses(cls, query: str | None) -> str | None:
+        if query is not None:
+            parse_query(query)  # QueryError is a ValueError: reported under `topics[N].query`
+        return query
 
     @field_validator("terms")
     @classmethod
-    def _has_terms(cls, terms: TermList) -> TermList:
-        if not any(terms.values()):
-            raise ValueError("a topic needs at least one term")
+    def _has_terms(cls, terms: TermList, info: ValidationInfo) -> TermList:
+        if not any(terms.values()) and not info.data.get("query"):
+            raise ValueError("a topic needs at least one term (or a query)")
         return terms
 
 

@@ -135,6 +135,7 @@ def build_enricher(loaded: LoadedConfig) -> Enricher:
             bucket_id=t.bucket,
             terms={lang: tuple(terms) for lang, terms in t.terms.items()},
             exclude={lang: tuple(terms) for lang, terms in t.exclude.items()},
+            query=t.query,
         )
         for t in cfg.topics
     ]

@@ -89,9 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(reply.delay_seconds)
         if reply.reset:
             # SO_LINGER 0: close() sends RST, as a crashing server or a middlebox does.
-            self.connection.setsockopt(
-                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-            )
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
             return
