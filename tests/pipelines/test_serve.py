@@ -82,9 +82,21 @@ def test_serve_registers_schedules_and_runs_a_deployment(tmp_path: Path) -> None
                 assert (schedule["cron"], schedule["timezone"]) == (s.cron, s.timezone)
 
             listen = registered["listen-every-30-min"]
-            run = httpx.post(
-                f"{api}/deployments/{listen['id']}/create_flow_run", json={}, timeout=10
-            ).json()
+
+            answers: list[str] = []
+
+            def created() -> dict[str, object] | None:
+                # The API may answer 5xx while the server is still busy starting its services.
+                answer = httpx.post(
+                    f"{api}/deployments/{listen['id']}/create_flow_run", json={}, timeout=10
+                )
+                answers.append(f"{answer.status_code} {answer.text[:300]}")
+                return answer.json() if answer.status_code in (200, 201) else None
+
+            try:
+                run = wait_for(created, 60, "a flow run of the listen deployment")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; last answers: {answers[-3:]}") from None
 
             def finished() -> str | None:
                 state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["state"]
