@@ -66,6 +66,18 @@ def _tags(names: frozenset[str]) -> re.Pattern[str]:
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _PARAGRAPH_TAG, _LINE_TAG, _CELL_TAG = _tags(_PARAGRAPH), _tags(_LINE), _tags(_CELL)
 _ANY_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:.-]*(?:\s[^>]*)?/?>")
+# A tag cut off by the end of the fragment: browsers drop it, so do we.
+_TAG_START = re.compile(r"</?[A-Za-z]")
+# Removing one tag can join the pieces of another (`<scr<b>ipt>`): strip until nothing
+# changes, a few passes at most (each pass only shortens the text).
+_MAX_TAG_PASSES = 8
+
+
+def _without_unclosed_tag(text: str) -> str:
+    """Drop a tag left open at the end; it can only start after the last '>' (linear)."""
+    tail = text.rfind(">") + 1
+    opened = _TAG_START.search(text, tail)
+    return text[: opened.start()] if opened else text
 
 
 def _breaks(match: re.Match[str]) -> str:
@@ -85,6 +97,10 @@ def html_to_text(markup: str) -> str:
     text = _COMMENT.sub("", _drop_skipped(markup))
     text = _PARAGRAPH_TAG.sub(_PARAGRAPH_MARK, text)
     text = _LINE_TAG.sub(_LINE_MARK, _CELL_TAG.sub(" ", text))
-    text = _ANY_TAG.sub("", text)
+    for _ in range(_MAX_TAG_PASSES):
+        stripped = _without_unclosed_tag(_ANY_TAG.sub("", text))
+        if stripped == text:
+            break
+        text = stripped
     text = _BREAKS.sub(_breaks, html.unescape(text))
     return collapse_whitespace(text)
