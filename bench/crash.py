@@ -275,7 +275,7 @@ def _read(con: duckdb.DuckDBPyConnection) -> Snapshot:
         orphan_tags=rows(
             "SELECT count(*) FROM _post_topics t ANTI JOIN _annotations a USING (post_id)"
         )[0][0],
-        running_loads=rows("SELECT count(*) FROM _loads WHERE status = 'running'")[0][0],
+        running_loads=rows("SELECT count(*) FROM _loads WHERE status = 'aborted'")[0][0],
     )
 
 
@@ -379,7 +379,7 @@ def main() -> int:
     print(
         f"crash run: {len(crash.post_ids)} posts, {len(crash.annotations)} annotations, "
         f"{sum(map(len, crash.tags.values()))} topic tags, {crash.running_loads} loads "
-        f"left 'running' by kills"
+        f"of killed runs marked 'aborted'"
     )
     print(
         f"reference: {len(reference.post_ids)} posts, {len(reference.annotations)} annotations, "

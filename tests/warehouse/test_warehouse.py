@@ -237,3 +237,15 @@ def test_locked_warehouse_fails_with_a_clear_message(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_load_left_running_by_a_dead_process_is_marked_aborted(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    killed = start_load(con, "collect")
+    insert_posts(con, [post(1)], killed)  # then the process died: no finish_load
+    start_load(con, "collect")
+    assert con.execute("SELECT status FROM _loads WHERE load_id = ?", [killed]).fetchall() == [
+        ("aborted",)
+    ]
+    assert con.execute("SELECT count(*) FROM _posts").fetchall() == [(1,)]  # nothing lost
