@@ -5,10 +5,13 @@
 In one run, each phase in its own process (so its peak memory is its own), against a small
 asyncio HTTP server in another process (ETag / If-None-Match; keep-alive):
   1. naive:    sequential `httpx.get` + `feedparser.parse` (defaults) per feed
-  2. earshot:  `listeners.fetch_source` on the shared client, `--workers` threads
-  3. earshot, second pass with the saved state: nothing changed (304s)
-  4. parse stage alone on the same bodies: `feedparser.parse` defaults vs Earshot's parse +
-     normalise
+  2. earshot:  `listeners.fetch_sources` on the shared client, `--workers` threads
+  3. earshot, second pass with the saved state: nothing changed; every feed is requested
+     again (conditional GET, answered 304)
+  4. the same two passes as Earshot's collect with its DuckDB writes (the `pipelines.jobs`
+     functions the collect flow calls, on a real warehouse file)
+  5. parse stage alone on the same bodies: `feedparser.parse` defaults vs Earshot's parse +
+     normalise, interleaved feed by feed (both see the same machine load)
 Prints items/s, peak RSS and the ratios.
 """
 
@@ -23,7 +26,6 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -149,34 +151,112 @@ def _naive(urls: list[str], out: Any) -> None:
 
 
 def _earshot(urls: list[str], workers: int, out: Any) -> None:
-    from listeners import HttpPolicy, SourceSpec, build_client, fetch_source
+    from listeners import HttpPolicy, SourceSpec, build_client, fetch_sources
 
     # All feeds sit on one local host here; in real use they are spread over many hosts.
     policy = HttpPolicy(user_agent="Earshot-bench/1", max_per_host=workers, retries=0)
     specs = [SourceSpec(f"f{i}", "feed", url) for i, url in enumerate(urls)]
-    with build_client(policy) as client, ThreadPoolExecutor(workers) as pool:
+    with build_client(policy) as client:
 
-        def run(states: list[dict[str, Any]]) -> tuple[float, int, list[Any]]:
+        def run(states: dict[str, dict[str, Any]]) -> tuple[float, int, dict[str, Any]]:
+            # Like the collect flow, keep what the warehouse would store (the state), not
+            # every post: the posts of a result are gone once it is stored.
             started = time.perf_counter()
-            results = list(pool.map(
-                lambda pair: fetch_source(client, pair[0], pair[1], policy=policy),
-                zip(specs, states, strict=True),
-            ))  # fmt: skip
-            seconds = time.perf_counter() - started
-            return seconds, sum(len(r.posts) for r in results), results
+            work = [(spec, states.get(spec.source_id, {})) for spec in specs]
+            items, seen = 0, {}
+            for r in fetch_sources(client, work, policy=policy, workers=workers):
+                items += len(r.posts)
+                seen[r.source_id] = (r.state, r.status.value, r.http_status, r.error)
+            return time.perf_counter() - started, items, seen
 
-        first_s, first_items, results = run([{} for _ in specs])
-        failed = [r.error for r in results if r.error]
-        second_s, second_items, second = run([r.state for r in results])
-        statuses = sorted({r.status.value for r in second})
+        first_s, first_items, results = run({})
+        failed = [error for _, _, _, error in results.values() if error]
+        second_s, second_items, second = run({k: v[0] for k, v in results.items()})
+        statuses = sorted({status for _, status, _, _ in second.values()})
+        codes = sorted({code for _, _, code, _ in second.values() if code})
     out.put({
         "seconds": first_s, "items": first_items, "failed": failed[:3],
         "second_seconds": second_s, "second_items": second_items, "second_statuses": statuses,
-        "peak_mb": _peak_mb(),
+        "second_codes": codes, "peak_mb": _peak_mb(),
     })  # fmt: skip
 
 
-def _parse_stage(feeds: int, items: int, which: str, out: Any) -> None:
+STORE_BATCH = 50  # results per warehouse write (the flow stores what arrived together)
+
+
+def _collect_with_warehouse(urls: list[str], workers: int, out: Any) -> None:
+    """Earshot's collect with its DuckDB writes: the `pipelines.jobs` functions the collect
+    flow calls (sync sources, due sources, start_load, record_fetch per result in batched
+    write sessions, finish_load) around `fetch_sources`, on a real warehouse file."""
+    import dataclasses
+    import tempfile
+    from collections import Counter
+    from urllib.parse import urlsplit
+
+    from listeners import FetchResult, fetch_sources
+    from pipelines import jobs
+    from pipelines.config import load_config
+    from warehouse.loads import finish_load, start_load
+
+    with tempfile.TemporaryDirectory(prefix="earshot-bench-") as tmp:
+        config = Path(tmp) / "listening.yaml"
+        host = urlsplit(urls[0]).hostname
+        lines = [
+            "organisation: Earshot bench",
+            "warehouse: {path: bench.duckdb}",
+            "http:",
+            "  retries: 0",
+            f'  host_intervals: {{"{host}": 0}}  # the 1,000 feeds share one local host here',
+            "sources:",
+            *(f"  - {{id: f{i}, kind: feed, url: '{url}'}}" for i, url in enumerate(urls)),
+        ]
+        config.write_text("\n".join(lines) + "\n")
+        loaded = load_config(config)
+        policy = dataclasses.replace(jobs.http_policy(loaded), max_per_host=workers)
+
+        def collect_once() -> dict[str, Any]:
+            started = time.perf_counter()
+            with jobs.warehouse(loaded) as con:
+                due = jobs.due_sources(con, loaded, jobs.utcnow(), force=True)
+                load_id = start_load(con, "collect")
+            by_id = {d.spec.source_id: d for d in due}
+            added, storing, statuses = 0, 0.0, Counter[str]()
+
+            def store(batch: list[FetchResult]) -> int:
+                nonlocal storing
+                began = time.perf_counter()
+                with jobs.write_session(loaded) as con:
+                    n = sum(
+                        jobs.record_fetch(con, r, interval=by_id[r.source_id].interval,
+                                          load_id=load_id, attempted_at=jobs.utcnow())
+                        for r in batch
+                    )  # fmt: skip
+                storing += time.perf_counter() - began
+                return n
+
+            batch: list[FetchResult] = []
+            with jobs.http_client(policy) as client:
+                work = [(d.spec, d.state) for d in due]
+                for result in fetch_sources(client, work, policy=policy, workers=workers):
+                    statuses[result.status.value] += 1
+                    batch.append(result)
+                    if len(batch) >= STORE_BATCH:
+                        added, batch = added + store(batch), []
+                if batch:
+                    added += store(batch)
+            with jobs.write_session(loaded) as con:
+                finish_load(con, load_id, status="done", rows_added=added, details={})
+            return {"seconds": time.perf_counter() - started, "stored_seconds": storing,
+                    "added": added, "statuses": dict(statuses)}  # fmt: skip
+
+        first = collect_once()
+        second = collect_once()
+    out.put({"first": first, "second": second, "peak_mb": _peak_mb()})
+
+
+def _parse_stage(feeds: int, items: int, out: Any) -> None:
+    """feedparser (defaults) and Earshot's parse + normalise on the same bodies, interleaved
+    feed by feed, so that both see the same machine load (other processes come and go)."""
     import feedparser
 
     from listeners.feeds.normalize import posts_from_feed
@@ -185,19 +265,20 @@ def _parse_stage(feeds: int, items: int, which: str, out: Any) -> None:
     bodies = [make_feed(n, items) for n in range(feeds)]
     size = sum(map(len, bodies))
     now = datetime.now(UTC)
-    started = time.perf_counter()
-    entries = 0
+    seconds = {"feedparser": 0.0, "earshot": 0.0}
+    entries = {"feedparser": 0, "earshot": 0}
     for n, body in enumerate(bodies):
-        if which == "feedparser":
-            entries += len(feedparser.parse(io.BytesIO(body)).entries)
-        else:
-            url = f"http://127.0.0.1/feed/{n}.xml"
-            parsed = parse_feed(body, url=url, content_type="application/rss+xml")
-            posts = posts_from_feed(parsed, source_id="b", base_url=url, lang_hint=None,
-                                    fetched_at=now)  # fmt: skip
-            entries += len(posts)
-    seconds = time.perf_counter() - started
-    out.put({"seconds": seconds, "items": entries, "mb": size / 1e6, "peak_mb": _peak_mb()})
+        started = time.perf_counter()
+        entries["feedparser"] += len(feedparser.parse(io.BytesIO(body)).entries)
+        seconds["feedparser"] += time.perf_counter() - started
+        started = time.perf_counter()
+        url = f"http://127.0.0.1/feed/{n}.xml"
+        parsed = parse_feed(body, url=url, content_type="application/rss+xml")
+        posts = posts_from_feed(parsed, source_id="b", base_url=url, lang_hint=None,
+                                fetched_at=now)  # fmt: skip
+        entries["earshot"] += len(posts)
+        seconds["earshot"] += time.perf_counter() - started
+    out.put({"seconds": seconds, "items": entries, "mb": size / 1e6})
 
 
 def _in_process(target: Callable[..., None], *args: Any) -> dict[str, Any]:
@@ -229,6 +310,7 @@ def main() -> None:
         print(f"{args.feeds} feeds x {args.items} items (~{size_mb:.0f} MB) from {base}")
         naive = _in_process(_naive, urls)
         ours = _in_process(_earshot, urls, args.workers)
+        stored = _in_process(_collect_with_warehouse, urls, args.workers)
     finally:
         stop.set()
         server.join()
@@ -245,20 +327,34 @@ def main() -> None:
     )
     print(
         f"earshot collect, second pass (nothing changed): {ours['second_items']} new items in "
-        f"{ours['second_seconds']:.2f} s ({', '.join(ours['second_statuses'])})"
+        f"{ours['second_seconds']:.2f} s ({', '.join(ours['second_statuses'])}; every feed "
+        f"requested, HTTP {', '.join(map(str, ours['second_codes']))})"
     )
     print(f"ratio first pass vs naive: {our_rate / naive_rate:.1f}x (target >= 3x)")
     print(
         f"ratio first vs second pass: {ours['seconds'] / ours['second_seconds']:.1f}x "
         "(target >= 20x)"
     )
-    fp = _in_process(_parse_stage, args.parse_feeds, args.items, "feedparser")
-    es = _in_process(_parse_stage, args.parse_feeds, args.items, "earshot")
+    one, two = stored["first"], stored["second"]
+    for name, run in (("first pass", one), ("second pass (nothing changed)", two)):
+        print(
+            f"earshot collect + DuckDB writes, {name}: {run['added']} posts stored in "
+            f"{run['seconds']:.2f} s = {run['added'] / run['seconds']:,.0f} items/s "
+            f"(of which warehouse writes {run['stored_seconds']:.2f} s; {run['statuses']})"
+        )
     print(
-        f"parse stage, {args.parse_feeds} feeds ({fp['mb']:.1f} MB): feedparser defaults "
-        f"{fp['mb'] / fp['seconds']:.1f} MB/s ({fp['items']} entries); earshot parse+normalise "
-        f"{es['mb'] / es['seconds']:.1f} MB/s ({es['items']} posts); "
-        f"ratio {fp['seconds'] / es['seconds']:.1f}x (target >= 5x)"
+        f"with DuckDB: ratio first pass vs naive "
+        f"{one['added'] / one['seconds'] / naive_rate:.1f}x, "
+        f"first vs second pass {one['seconds'] / two['seconds']:.1f}x, "
+        f"peak {stored['peak_mb']:.0f} MB"
+    )
+    parse = _in_process(_parse_stage, args.parse_feeds, args.items)
+    fp_s, es_s = parse["seconds"]["feedparser"], parse["seconds"]["earshot"]
+    print(
+        f"parse stage, {args.parse_feeds} feeds ({parse['mb']:.1f} MB, interleaved): feedparser "
+        f"defaults {parse['mb'] / fp_s:.1f} MB/s ({parse['items']['feedparser']} entries); "
+        f"earshot parse+normalise {parse['mb'] / es_s:.1f} MB/s "
+        f"({parse['items']['earshot']} posts); ratio {fp_s / es_s:.1f}x (target >= 5x)"
     )
     print(f"peak memory: earshot {ours['peak_mb']:.0f} MB (target < 500 MB)")
 

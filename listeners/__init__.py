@@ -3,7 +3,7 @@
 This package imports nothing else of Earshot's; it knows no Prefect and no warehouse.
 """
 
-from listeners.dispatch import fetch_source
+from listeners.dispatch import fetch_source, fetch_sources
 from listeners.errors import FetchError, ListenerError, ParseError
 from listeners.http import HttpPolicy, build_client
 from listeners.records import FetchResult, FetchStatus, Post, SourceSpec
@@ -19,4 +19,5 @@ __all__ = [
     "SourceSpec",
     "build_client",
     "fetch_source",
+    "fetch_sources",
 ]

@@ -3,6 +3,7 @@
 Listeners never build their own client: `build_client(policy)` sets User-Agent, timeouts,
 redirect limits and a per-host concurrency cap; `fetch_bytes` adds retries with backoff,
 `Retry-After`, a body size limit, and turns every httpx failure into a `FetchError`.
+Redirects to private or link-local addresses are refused (see `listeners.addresses`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -24,6 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from listeners.addresses import RedirectGuard, check_redirect
 from listeners.errors import (
     BodyTooLarge,
     ConnectError,
@@ -54,6 +57,17 @@ class HttpPolicy:
     max_seconds_per_attempt: float = 120.0  # wall time to read one body (a slow drip is cut)
     retry_statuses: frozenset[int] = field(default=frozenset({429, 502, 503, 504}))
     min_host_interval_seconds: float = 0.0  # least time between two request starts to one host
+    # Per-host exceptions to `min_host_interval_seconds`, by host name ("www.reddit.com").
+    host_intervals: Mapping[str, float] = field(default_factory=dict, hash=False)
+    redirect_guard: RedirectGuard = field(default_factory=RedirectGuard)  # SSRF: no private hops
+
+    def interval_for(self, url: str) -> float:
+        """The least time between two request starts to the host of `url`."""
+        if self.host_intervals:
+            host = (urlsplit(url).hostname or "").rstrip(".")
+            if host in self.host_intervals:
+                return max(self.host_intervals[host], 0.0)
+        return max(self.min_host_interval_seconds, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,22 +83,23 @@ class HttpResponse:
 class _HostSlots:
     """A semaphore per host, so concurrent fetches do not hammer one server."""
 
-    def __init__(self, per_host: int, min_interval: float = 0.0) -> None:
+    def __init__(self, per_host: int, interval_for: Callable[[str], float]) -> None:
         self._per_host = max(per_host, 1)
-        self._min_interval = max(min_interval, 0.0)
+        self._interval_for = interval_for
         self._lock = threading.Lock()
         self._by_host: dict[str, threading.BoundedSemaphore] = {}
         self._next_start: dict[str, float] = {}
 
     def wait_turn(self, url: str) -> None:
         """Sleep until this host may see another request (the policy's minimum interval)."""
-        if not self._min_interval:
+        interval = self._interval_for(url)
+        if not interval:
             return
         host = urlsplit(url).netloc.lower()
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next_start.get(host, now))
-            self._next_start[host] = start + self._min_interval
+            self._next_start[host] = start + interval
         if start > now:
             time.sleep(start - now)
 
@@ -108,8 +123,9 @@ def build_client(policy: HttpPolicy) -> httpx.Client:
         max_redirects=policy.max_redirects,
         timeout=httpx.Timeout(policy.timeout_seconds),
         headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
+        event_hooks={"request": [_guard_redirect]},
     )
-    _HOST_SLOTS[client] = _HostSlots(policy.max_per_host, policy.min_host_interval_seconds)
+    _HOST_SLOTS[client] = _HostSlots(policy.max_per_host, policy.interval_for)
     return client
 
 
@@ -136,7 +152,13 @@ def fetch_bytes(
             slot = slots.for_url(url) if slots else contextlib.nullcontext()
             if slots:
                 slots.wait_turn(url)
-            stream = client.stream(method, url, headers=dict(headers or {}), content=content)
+            stream = client.stream(
+                method,
+                url,
+                headers=dict(headers or {}),
+                content=content,
+                extensions={_GUARD: (url, policy.redirect_guard)},  # redirects inherit it
+            )
             with slot, stream as response:
                 status = response.status_code
                 if status in policy.retry_statuses:
@@ -162,6 +184,25 @@ def fetch_bytes(
                 raise error from exc
         time.sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+# Request extension carrying (first URL, guard) of a `fetch_bytes` call to `_guard_redirect`.
+_GUARD = "earshot_redirect_guard"
+
+
+def _guard_redirect(request: httpx.Request) -> None:
+    """Event hook, before every request and every redirect hop: refuse private hops."""
+    origin = request.extensions.get(_GUARD)
+    if origin is None:
+        return
+    first_url, guard = origin
+    check_redirect(
+        urlsplit(first_url).hostname or "",
+        request.url.host,
+        guard,
+        where=first_url,
+        target_url=str(request.url),
+    )
 
 
 def format_size(n: int) -> str:
@@ -193,7 +234,7 @@ def _read_limited(response: httpx.Response, url: str, policy: HttpPolicy) -> byt
         raise too_large
     chunks: list[bytes] = []
     total = 0
-    for chunk in response.iter_bytes():  # decompressed
+    for chunk in _decoded_chunks(response):
         total += len(chunk)
         if total > limit:
             raise too_large
@@ -205,6 +246,38 @@ def _read_limited(response: httpx.Response, url: str, policy: HttpPolicy) -> byt
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# Decompressed bytes handed over at a time: httpx inflates each network read whole, so one
+# 64 KiB read of a gzip bomb became ~64 MiB in memory before the size limit could look at it.
+_INFLATE_STEP = 64 * KIB
+
+
+def _decoded_chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The body, decompressed in steps of at most `_INFLATE_STEP` bytes (gzip/deflate)."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        yield from response.iter_raw()
+        return
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        yield from response.iter_bytes()  # stacked or other codings: httpx decodes them
+        return
+    inflate = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header, detected
+    first = True
+    try:
+        for raw in response.iter_raw():
+            if first and encoding == "deflate" and raw and (raw[0] & 0x0F) != 8:
+                inflate = zlib.decompressobj(-zlib.MAX_WBITS)  # deflate without zlib header
+            first = False
+            data = raw
+            while data and not inflate.eof:
+                if out := inflate.decompress(data, _INFLATE_STEP):
+                    yield out
+                data = inflate.unconsumed_tail
+        if tail := inflate.flush():
+            yield tail
+    except zlib.error as exc:
+        raise httpx.DecodingError(str(exc), request=response.request) from exc
 
 
 def _reason(status: int, response: httpx.Response) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from listeners.stories import canonical_url, story_key
 
 
 def make_post_id(platform: str, key: str) -> str:
@@ -18,13 +19,9 @@ def make_post_id(platform: str, key: str) -> str:
     return digest[:24]
 
 
-_WORD = re.compile(r"[^\W_]+")
-
-
 def content_key(title: str, text: str) -> str:
-    """Hash of the normalised content, so cross-posted copies are recognisable as one story."""
-    words = _WORD.findall(f"{title} {text}".casefold())
-    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:24]
+    """Hash of the normalised words alone (the story key of a post that shares no page)."""
+    return story_key(None, title, text, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +44,24 @@ class Post:
     replies: int | None = None
     score: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The web page the post is about: a feed item's or video's own link, the page a link
+    # post, link card or embed shares; None for a post that shares no page.
+    shared_url: str | None = None
 
     @property
     def post_id(self) -> str:
         return make_post_id(self.platform, self.external_id or (self.url or ""))
 
     @property
+    def story_url(self) -> str | None:
+        """`shared_url` in its canonical form (`listeners.stories.canonical_url`)."""
+        return canonical_url(self.shared_url)
+
+    @property
     def content_key(self) -> str:
-        return content_key(self.title or "", self.text)
+        """The story key (`listeners.stories.story_key`): the same page shared from several
+        platforms, or the same words posted to several, give the same key."""
+        return story_key(self.shared_url, self.title, self.text, self.post_id)
 
     def raw_json(self) -> str:
         return json.dumps(self.raw, default=str, ensure_ascii=False)

@@ -43,10 +43,11 @@ _BREAKS = re.compile(r"[\x01\x02][\x01\x02\s]*")
 
 def _drop_skipped(markup: str) -> str:
     """Remove script/style/... elements with their content, in one linear pass."""
-    lowered = markup.lower()
+    lowered = ""
     kept: list[str] = []
     position = 0
     while match := _SKIP_OPEN.search(markup, position):
+        lowered = lowered or markup.lower()  # only when there is something to skip
         kept.append(markup[position : match.start()])
         close = lowered.find(f"</{match.group(1).lower()}", match.end())
         if close < 0:
@@ -94,7 +95,9 @@ def html_to_text(markup: str) -> str:
     if "<" not in markup and "&" not in markup:
         return collapse_whitespace(markup)
     markup = markup.replace(_LINE_MARK, "").replace(_PARAGRAPH_MARK, "")
-    text = _COMMENT.sub("", _drop_skipped(markup))
+    text = _drop_skipped(markup)
+    if "<!--" in text:
+        text = _COMMENT.sub("", text)
     text = _PARAGRAPH_TAG.sub(_PARAGRAPH_MARK, text)
     text = _LINE_TAG.sub(_LINE_MARK, _CELL_TAG.sub(" ", text))
     for _ in range(_MAX_TAG_PASSES):
@@ -102,5 +105,29 @@ def html_to_text(markup: str) -> str:
         if stripped == text:
             break
         text = stripped
+        if "<" not in text:
+            break  # nothing left that a further pass could remove
     text = _BREAKS.sub(_breaks, html.unescape(text))
     return collapse_whitespace(text)
+
+
+_ANCHOR = re.compile(r"<a\s([^>]*)>", re.I)
+_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+
+
+def links_in_html(markup: str) -> list[str]:
+    """The http(s) links of an HTML fragment in order, without mention and hashtag links
+    (Mastodon marks those `class="mention"` / `class="hashtag"` / `rel="tag"`)."""
+    links: list[str] = []
+    for anchor in _ANCHOR.finditer(markup):
+        attributes = {
+            m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
+            for m in _ATTRIBUTE.finditer(anchor.group(1))
+        }
+        classes = attributes.get("class", "").lower().split()
+        if "mention" in classes or "hashtag" in classes or "tag" in attributes.get("rel", ""):
+            continue
+        href = attributes.get("href", "").strip()
+        if href.lower().startswith(("http://", "https://")):
+            links.append(href)
+    return links

@@ -18,6 +18,7 @@ from nlp.enricher import Enricher, build_pipeline
 from nlp.language import LanguageIdentifier
 from nlp.records import TopicRule
 from nlp.sentiment import label_for
+from nlp.tokenizer import split
 
 LABELS = ("negative", "neutral", "positive")
 
@@ -143,7 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     identifier = LanguageIdentifier(("de", "en"))
     labelled = [("en", t) for _, t in tweets] + [("de", t) for _, t in germeval]
-    correct = sum(1 for lang, text in labelled if identifier.identify(text).lang == lang)
+    # as the Enricher does it: from the tokens of our tokenizer
+    correct = sum(
+        1 for lang, text in labelled if identifier.identify_tokens(split(text)[0]).lang == lang
+    )
     figures["lang_accuracy"] = correct / len(labelled)
     accuracy = figures["lang_accuracy"]
     print(f"language id ({len(labelled)} posts, no hint): accuracy = {accuracy:.4f}")

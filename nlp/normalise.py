@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from spacy.attrs import ORTH, SENT_START, SPACY
+from spacy.lexeme import Lexeme
 from spacy.tokens import Doc, Token
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -16,6 +17,9 @@ _CHUNK = re.compile(r"[^\W_]+")
 
 def fold(text: str) -> str:
     """Lowercase, spell umlauts out (ä → ae, so "Bürger" and "Buerger" agree) and drop accents."""
+    if not text.isascii():
+        # decomposed umlauts ("a" + U+0308) compose first; soft hyphens are invisible
+        text = unicodedata.normalize("NFC", text).replace("\u00ad", "")
     text = text.lower().translate(_UMLAUTS)
     if text.isascii():
         return text
@@ -116,6 +120,26 @@ def _word_info(token: Token) -> WordInfo:
         like_num=token.like_num,
         is_url=is_url(token),
         is_mention=is_mention(token),
+        is_word=any(ch.isalpha() for ch in text)
+        and text.replace("-", "").replace("'", "").isalnum(),
+    )
+
+
+def lexeme_info(lexeme: Lexeme) -> WordInfo:
+    """`WordInfo` from the vocabulary entry alone (what a token of that text would say)."""
+    text = lexeme.orth_
+    return WordInfo(
+        text=text,
+        lower=lexeme.lower_,
+        folded=fold(text),
+        parts=split_parts(text),
+        is_punct=lexeme.is_punct,
+        is_space=lexeme.is_space,
+        like_num=lexeme.like_num,
+        is_url=bool(
+            lexeme.like_url or lexeme.like_email or text.startswith(("http:", "https:", "www."))
+        ),
+        is_mention=text.startswith("@") and len(text) > 1,
         is_word=any(ch.isalpha() for ch in text)
         and text.replace("-", "").replace("'", "").isalnum(),
     )

@@ -108,6 +108,8 @@ class QuestionDetector:
         if "?" not in view.text and not self.openers:
             return False
         n = len(view.infos)
+        if not n:
+            return False
         if view.has_sentences:
             starts = [i for i, start in enumerate(view.sent_start) if start]
         else:

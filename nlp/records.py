@@ -26,6 +26,16 @@ class TopicMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class Entity:
+    """A named entity a trained pipeline's NER found; offsets are characters of the text."""
+
+    label: str  # the model's label, e.g. "ORG", "PERSON", "LOC"
+    text: str
+    start_char: int
+    end_char: int
+
+
+@dataclass(frozen=True, slots=True)
 class Annotation:
     """Everything enrichment says about one post; the warehouse stores it as rows."""
 
@@ -37,3 +47,5 @@ class Annotation:
     is_question: bool
     key_terms: tuple[str, ...]
     topics: tuple[TopicMatch, ...]
+    # only when the language's pipeline is a trained one with an entity recogniser
+    entities: tuple[Entity, ...] = ()

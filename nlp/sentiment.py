@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +12,9 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.lexicon import emoji_valences, load_lexicon, packaged_lexicon_path
-from nlp.normalise import fold, token_view
+from nlp.normalise import WordInfo, fold, token_view
 
-VERSION = "2"  # bump (and the factory name) when scoring changes
+VERSION = "3"  # bump (and the factory name) when scoring changes
 
 # VADER's empirically derived constants (Hutto & Gilbert 2014).
 BOOST = 0.293
@@ -22,6 +23,13 @@ NEGATION_SCALAR = -0.74
 EXCLAMATION_BOOST = 0.292
 ALPHA = 15.0
 SHORT_POST = 3  # words
+# Contrast ("but", "aber"): what precedes counts half; what follows counts more. VADER uses
+# 1.5 for the second part; on tweets and on German posts alike 1.2 correlates better, as
+# the second part already carries the post's final word.
+CONTRAST_BEFORE = 0.5
+# The largest valence sum that still scores as neutral (|score| <= 0.05 with ALPHA = 15)
+NEUTRAL_TOP = 0.15
+CONTRAST_AFTER = 1.2
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -44,6 +52,9 @@ class LanguageRules:
     # freely in neutral text (politeness, adverts), so the positive band may be wider.
     neutral_band: float = 0.0
     positive_band: float = 0.0
+    # Compounding languages: an unknown long word takes the valence of its longest known tail
+    # of at least this many letters ("Oberleitungsschaden" → "schaden"); 0 turns this off.
+    compound_tail: int = 0
 
 
 def _idioms(text: str, valence: float = 0.0) -> dict[tuple[str, ...], float]:
@@ -63,7 +74,10 @@ RULES: dict[str, LanguageRules] = {
                 _word_set(
                     "very extremely really so totally absolutely completely incredibly highly "
                     "especially particularly utterly truly super most more deeply hugely "
-                    "terribly awfully entirely fully quite remarkably seriously damn"
+                    "terribly awfully entirely fully quite remarkably seriously damn "
+                    "fucking fuckin freaking frickin friggin effing hella uber "
+                    "exceptionally extraordinarily enormously tremendously thoroughly "
+                    "unbelievably insanely crazy"
                 ),
                 BOOST,
             ),
@@ -79,12 +93,15 @@ RULES: dict[str, LanguageRules] = {
         contrast_clause_initial=frozenset({"however", "yet"}),
         suffixes=(),
         final_negators=frozenset(),
-        idioms=_idioms(
-            "good morning, good night, good afternoon, good evening, best regards, "
-            "kind regards, best wishes, thank you for your, dear customer"
-        ),
-        neutral_band=0.06,
-        positive_band=0.06,
+        idioms={
+            # sign-offs and hedges mean less than their words; VADER's special cases
+            **_idioms("best regards, kind regards, thank you for your, dear customer"),
+            **_idioms("kind of, sort of, kinda like"),
+            **_idioms("bad ass, the shit, the bomb, to die for, can't wait, cant wait", 2.5),
+            **_idioms("yeah right, kiss of death, under the weather, broken heart", -2.0),
+        },
+        neutral_band=0.0,
+        positive_band=0.13,
     ),
     "de": LanguageRules(
         negators=_word_set(
@@ -123,6 +140,7 @@ RULES: dict[str, LanguageRules] = {
         ),
         neutral_band=0.1,
         positive_band=0.5,
+        compound_tail=5,
     ),
 }
 DEFAULT_RULES = LanguageRules(
@@ -135,6 +153,11 @@ DEFAULT_RULES = LanguageRules(
 )
 
 _MEMO_LIMIT = 200_000
+_WORD, _BREAK, _SKIP, _PUNCT = 0, 1, 2, 3  # kinds of token, see `SentimentScorer._entry`
+# Emoticons whose case matters, which a folded lexicon key cannot tell apart ("D:" vs "d:")
+_CASED_EMOTICONS = {"D:": -2.9, "D=": -3.0, "D;": -2.9, "DX": -3.0, "D8": -2.9}
+_ELONGATED = re.compile(r"(\w)\1{2,}")  # a letter written three or more times
+_PLURALS = ("en", "n", "e", "s")  # plural tails: "Zugausfälle", "Fahrpreiserhöhungen"
 
 
 def normalise_score(total: float, alpha: float = ALPHA) -> float:
@@ -175,6 +198,9 @@ class SentimentScorer:
         self.alpha = alpha
         self.emoji = emoji_valences()
         self._memo: dict[str, float] = {}
+        self._compound_memo: dict[str, float] = {}
+        self._entries: dict[str, tuple[str, float, int]] = {}
+        self._idiom_starts = frozenset(phrase[0] for phrase in rules.idioms)
         for name in ("earshot_sentiment", "earshot_sentiment_label"):
             if not Doc.has_extension(name):
                 Doc.set_extension(name, default=None)
@@ -201,6 +227,38 @@ class SentimentScorer:
         memo[key] = value
         return value
 
+    def compound_valence(self, key: str) -> float:
+        """Valence of the longest known tail of a compound noun ("streckensperrung"), or 0.0.
+
+        Only for capitalised words (German nouns): verbs and adjectives with a prefix
+        ("aufgefallen", "allgemein") would take the wrong word's valence.
+        """
+        memo = self._compound_memo
+        if key in memo:
+            return memo[key]
+        tail = self.rules.compound_tail
+        value = 0.0
+        if tail and key.isalpha():
+            for start in range(4, len(key) - tail + 1):  # longest tail first
+                rest = key[start:]
+                found = self.lexicon.get(rest)
+                if found is None:
+                    found = next(
+                        (
+                            self.lexicon[rest[: -len(e)]]
+                            for e in _PLURALS
+                            if rest.endswith(e) and rest[: -len(e)] in self.lexicon
+                        ),
+                        None,
+                    )
+                if found is not None:
+                    value = found
+                    break
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = value
+        return value
+
     def _inflected(self, key: str) -> float | None:
         suffixes = self.rules.suffixes
         if not suffixes or not key.isalpha():
@@ -216,42 +274,70 @@ class SentimentScorer:
                         return self.lexicon[shorter]
         return None
 
-    def _words(self, doc: Doc) -> list[_Word]:
+    def _entry(self, info: WordInfo) -> tuple[str, float, int]:
+        """(folded key, valence, kind) of a token's text, remembered per text.
+
+        kind: `_WORD`, `_BREAK` (punctuation without valence: ends a clause), `_SKIP` (space,
+        URL, mention), or `_PUNCT` (punctuation with valence, e.g. an emoticon).
+        """
+        entry = self._entries.get(info.text)
+        if entry is None:
+            text = info.text
+            key = fold(text.lstrip("#") or text) if text.startswith("#") else info.folded
+            value = _CASED_EMOTICONS.get(text) or self.valence(key)
+            if value == 0.0 and "-" in key and self.rules.suffixes:
+                value = self.valence(key.rsplit("-", 1)[1])  # "Infrastruktur-Chaos"
+            if value == 0.0 and _ELONGATED.search(key):
+                value = self.valence(_ELONGATED.sub(r"\1", key))  # "loooove", "LAAAME"
+            if info.is_space or info.is_url or info.is_mention:
+                kind = _SKIP
+            elif info.is_punct:
+                kind = _BREAK if value == 0.0 else _PUNCT
+            else:
+                kind = _WORD
+            entry = (key, value, kind)
+            if len(self._entries) > _MEMO_LIMIT:
+                self._entries.clear()
+            self._entries[info.text] = entry
+        return entry
+
+    def _words(self, doc: Doc) -> tuple[list[_Word], list[float]]:
+        """The doc's words (URLs, mentions and spaces left out) and their lexicon valences."""
         words: list[_Word] = []
-        lexicon = self.lexicon
+        valences: list[float] = []
         view = token_view(doc)
         spaced = view.spaced
-        tokens = [
-            (info, spaced[i])
-            for i, info in enumerate(view.infos)
-            if not (info.is_space or info.is_url or info.is_mention)
-        ]
-        n = len(tokens)
+        infos = view.infos
+        entries = self._entries
+        lexicon = self.lexicon
+        n = len(infos)
         skip = False
-        for i, (token, space) in enumerate(tokens):
+        for i, info in enumerate(infos):
             if skip:
                 skip = False
                 continue
-            text = token.text
-            is_punct = token.is_punct
-            if i + 1 < n and not space and (is_punct or tokens[i + 1][0].is_punct):
-                # emoticons the tokenizer split: "D:" → "D" ":", ":l" → ":" "l"
-                joined = text + tokens[i + 1][0].text
-                if fold(joined) in lexicon:
-                    text, is_punct, skip = joined, False, True
-            if skip or text.startswith("#"):
-                text = text.lstrip("#") or text
-                key = fold(text)
-            else:
-                key = token.folded
-            if is_punct and self.valence(key) == 0.0:
+            key, value, kind = entries.get(info.text) or self._entry(info)
+            if kind == _SKIP:
+                continue
+            if (
+                i + 1 < n
+                and not spaced[i]
+                and (kind != _WORD or infos[i + 1].is_punct)
+                and not infos[i + 1].is_space
+            ):
+                # emoticons another tokenizer split: "D:" → "D" ":", ":l" → ":" "l"
+                joined = fold(info.text + infos[i + 1].text)
+                if joined in lexicon:
+                    key, value, kind, skip = joined, lexicon[joined], _WORD, True
+            if kind == _BREAK:
                 if words:
                     words[-1].clause_end = True
                 continue
-            nxt = i + 2 if skip else i + 1
-            clause_end = nxt >= n or tokens[nxt][0].is_punct
-            words.append(_Word(text, key, clause_end))
-        return words
+            words.append(_Word(info.text, key, False))
+            valences.append(value)
+        if words:
+            words[-1].clause_end = True
+        return words, valences
 
     def score(self, doc: Doc) -> float:
         total, n_words = self.raw(doc)
@@ -259,25 +345,40 @@ class SentimentScorer:
         # short posts are all opinion; the band only grows with the words beyond a few
         extra = max(0, n_words - SHORT_POST)
         band = (rules.positive_band if total > 0 else rules.neutral_band) * extra**0.75
-        total = math.copysign(max(0.0, abs(total) - band), total)
+        if band > 0.0:
+            # Inside the band the post stays neutral but keeps its order (a weak lean still
+            # counts for correlation); beyond it the band is taken off, continuously.
+            size = abs(total)
+            if size <= band:
+                size *= NEUTRAL_TOP / band
+            else:
+                size += NEUTRAL_TOP - band
+            total = math.copysign(size, total)
         return normalise_score(total, self.alpha)
 
     def raw(self, doc: Doc) -> tuple[float, int]:
         """(valence sum with emphasis, number of words) of a doc."""
-        words = self._words(doc)
+        words, valences = self._words(doc)
         if not words:
             return 0.0, 0
         rules = self.rules
-        upper = sum(1 for w in words if w.text.isupper())
-        cap_diff = 0 < upper < len(words)
-        valences = [self.valence(w.key) for w in words]
-        if rules.idioms:
+        if rules.compound_tail:
+            for i, w in enumerate(words):
+                if valences[i] == 0.0 and w.text[:1].isupper():
+                    valences[i] = self.compound_valence(w.key)
+        if self._idiom_starts:
             self._idioms(words, valences)
+        if not any(valences):
+            return 0.0, len(words)
+        upper = sum(1 for w in words if w.text.isupper() and w.text.isalpha())
+        cap_diff = 0 < upper < len(words)
+        negators, boosters = rules.negators, rules.boosters
+        negated = [w.key in negators or w.key.endswith("n't") for w in words]
         last = len(words) - 1
         for i, word in enumerate(words):
             # "so good": a booster; "Damn!" or "Super." on its own: a word with its own valence
             boosts = i < last and not word.clause_end and valences[i + 1] != 0.0
-            if boosts and word.key in rules.boosters:
+            if boosts and word.key in boosters:
                 valences[i] = 0.0
         sentiments: list[float] = []
         window = self.negation_window
@@ -287,7 +388,7 @@ class SentimentScorer:
                 sentiments.append(0.0)
                 continue
             if (
-                word.key in rules.negators
+                negated[i]
                 and not word.clause_end
                 and any(valences[j] != 0.0 for j in range(i + 1, min(len(words), i + 1 + window)))
             ):
@@ -304,10 +405,12 @@ class SentimentScorer:
                 prev = words[j]
                 if prev.clause_end:
                     break  # negation and boosting stay inside their clause
-                if prev.key in rules.negators:
+                if valences[j] != 0.0 and not negated[j]:
+                    break  # a sentiment word between: "don't care, don't care" negates once each
+                if negated[j]:
                     value *= NEGATION_SCALAR
-                elif valences[j] == 0.0 and prev.key in rules.boosters:
-                    scalar = rules.boosters[prev.key]
+                elif valences[j] == 0.0 and prev.key in boosters:
+                    scalar = boosters[prev.key]
                     if value < 0:
                         scalar = -scalar
                     if cap_diff and prev.text.isupper():
@@ -316,7 +419,7 @@ class SentimentScorer:
             if rules.final_negators and not word.clause_end:
                 # German verb-second: "Das gefällt mir nicht." negates from behind
                 for j in range(i + 1, min(len(words), i + 1 + window)):
-                    if valences[j] != 0.0 and words[j].key not in rules.negators:
+                    if valences[j] != 0.0 and words[j].key not in negators:
                         break
                     if words[j].key in rules.final_negators and words[j].clause_end:
                         value *= NEGATION_SCALAR
@@ -334,11 +437,11 @@ class SentimentScorer:
         return total, len(words)
 
     def _idioms(self, words: Sequence[_Word], valences: list[float]) -> None:
-        idioms = self.rules.idioms
-        for i in range(len(words)):
-            if valences[i] == 0.0:
+        idioms, starts = self.rules.idioms, self._idiom_starts
+        for i, word in enumerate(words):
+            if word.key not in starts:
                 continue
-            for length in (2, 3, 4, 5):
+            for length in (5, 4, 3, 2):  # longest first: "thank you for your" over "thank you"
                 phrase = tuple(w.key for w in words[i : i + length])
                 if len(phrase) == length and phrase in idioms:
                     valences[i] = idioms[phrase]
@@ -359,15 +462,17 @@ class SentimentScorer:
             return
         for i in range(len(sentiments)):
             if i < pivot:
-                sentiments[i] *= 0.5
+                sentiments[i] *= CONTRAST_BEFORE
             elif i > pivot:
-                sentiments[i] *= 1.5
+                sentiments[i] *= CONTRAST_AFTER
+
+
+_SENTIMENT_CONFIG = {"lexicon_path": None, "negation_window": 3, "alpha": ALPHA}
+_SENTIMENT_ASSIGNS = ["doc._.earshot_sentiment", "doc._.earshot_sentiment_label"]
 
 
 @Language.factory(
-    "earshot_sentiment_v1",
-    default_config={"lexicon_path": None, "negation_window": 3, "alpha": ALPHA},
-    assigns=["doc._.earshot_sentiment", "doc._.earshot_sentiment_label"],
+    "earshot_sentiment_v2", default_config=_SENTIMENT_CONFIG, assigns=_SENTIMENT_ASSIGNS
 )
 def make_sentiment(
     nlp: Language,
@@ -388,3 +493,9 @@ def make_sentiment(
         negation_window=negation_window,
         alpha=alpha,
     )
+
+
+# The old name stays registered so existing configs load; it builds the current scorer.
+Language.factory(
+    "earshot_sentiment_v1", default_config=_SENTIMENT_CONFIG, assigns=_SENTIMENT_ASSIGNS
+)(make_sentiment)

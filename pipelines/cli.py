@@ -251,7 +251,8 @@ def sql(
     config: ConfigOption = DEFAULT_CONFIG,
     as_csv: Annotated[bool, typer.Option("--csv", help="Write CSV to standard output.")] = False,
 ) -> None:
-    """Query the warehouse read-only (views: posts, post_topics, topic_weekly, source_health)."""
+    """Query the read-only analytics copy (views: posts, post_topics, topic_weekly,
+    source_health); it is published after each collect and enrich."""
     from pipelines.inspect import run_query
 
     loaded = _load(config)
@@ -267,6 +268,41 @@ def sql(
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     _console().print(table)
+
+
+@app.command()
+def export(
+    config: ConfigOption = DEFAULT_CONFIG,
+    fmt: Annotated[str, typer.Option("--format", help="Archive format: parquet.")] = "parquet",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Target folder (default: `export` beside the config)."),
+    ] = None,
+) -> None:
+    """Write posts, annotations and topic tags as Parquet, one folder per month
+    (`OUT/posts/month=2026-10/*.parquet`), from the analytics copy."""
+    from warehouse.export import export_parquet
+    from warehouse.publish import open_analytics_copy
+
+    if fmt != "parquet":
+        _console(stderr=True).print(
+            f"[bold red]Export failed:[/] --format: unknown format {fmt!r}; expected parquet",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    loaded = _load(config)
+    target = out if out is not None else loaded.path.parent / "export"
+
+    def write() -> dict[str, int]:
+        con = open_analytics_copy(loaded.analytics_path)
+        try:
+            return export_parquet(con, target)
+        finally:
+            con.close()
+
+    written = _step("Exporting", write)
+    counts = ", ".join(f"{rows} {table}" for table, rows in written.items())
+    _console(stderr=True).print(f"[green]exported[/] {counts} to {target}", highlight=False)
 
 
 def _when(value: datetime | None) -> str:

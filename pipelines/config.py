@@ -44,6 +44,10 @@ class _Model(BaseModel):
 class WarehouseConfig(_Model):
     path: Path = Path("data/earshot.duckdb")
     lock_timeout_seconds: float = Field(60.0, gt=0)
+    # the read-only copy for analysts; default: `<path stem>-analytics.duckdb` beside `path`
+    analytics_path: Path | None = None
+    # raw JSON of posts fetched longer ago is pruned after each collect; null keeps it forever
+    raw_retention_days: int | None = Field(90, ge=1)
 
 
 class HttpConfig(_Model):
@@ -51,6 +55,28 @@ class HttpConfig(_Model):
     max_body_mb: float = Field(10.0, gt=0, le=200)
     retries: int = Field(2, ge=0, le=10)
     backoff_seconds: float = Field(1.0, ge=0, le=60)
+    # wall time to read one response body: a server dripping bytes slowly is cut off
+    max_seconds_per_attempt: float = Field(120.0, gt=0, le=3600)
+    # Follow redirects into private, loopback or link-local networks (SSRF guard off); a
+    # redirect to the host of a configured source is followed either way.
+    allow_private_redirects: bool = False
+    # Least time between two request starts to one host (many sources often share a host),
+    # and exceptions per host name, e.g. {"www.reddit.com": 2.0, "intranet.example": 0}.
+    min_host_interval_seconds: float = Field(1.0, ge=0, le=3600)
+    host_intervals: dict[str, Annotated[float, Field(ge=0, le=3600)]] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("host_intervals")
+    @classmethod
+    def _host_names(cls, value: dict[str, float]) -> dict[str, float]:
+        hosts: dict[str, float] = {}
+        for name, seconds in value.items():
+            host = name.strip().rstrip(".").lower()
+            if not re.fullmatch(r"[a-z0-9._-]+|\[[0-9a-f:.]+\]", host):
+                raise ValueError(f"{name!r} is not a host name (expected e.g. www.reddit.com)")
+            hosts[host.strip("[]")] = seconds
+        return hosts
 
 
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -243,6 +269,11 @@ class NlpConfig(_Model):
     lexicons: dict[LanguageCode, Path] = Field(default_factory=dict)
     pipelines: dict[LanguageCode, str] = Field(default_factory=dict)
     batch_size: int = Field(500, ge=1, le=100_000)
+    # NLP worker processes of a local enrich run (a run of a couple of batches stays
+    # in-process), or batches in flight on Dask
+    processes: int = Field(2, ge=1, le=64)
+    # a Dask scheduler ("tcp://host:8786"): enrich then runs its NLP tasks on that cluster
+    dask_address: str | None = Field(None, min_length=1)
 
 
 class SmtpConfig(_Model):
@@ -435,6 +466,16 @@ class LoadedConfig:
     @property
     def warehouse_path(self) -> Path:
         return self.resolve(self.config.warehouse.path)
+
+    @property
+    def analytics_path(self) -> Path:
+        """The read-only analytics copy published after each write cycle."""
+        configured = self.config.warehouse.analytics_path
+        if configured is not None:
+            return self.resolve(configured)
+        from warehouse.publish import default_analytics_path
+
+        return default_analytics_path(self.warehouse_path)
 
     @property
     def outbox(self) -> Path:

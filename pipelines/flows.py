@@ -6,30 +6,35 @@ digest:  build the weekly digest, write it to the outbox, send it when SMTP is c
          (and retry earlier weeks whose send failed).
 alert:   announce volume/negativity spikes per topic by webhook and mail, with a cooldown.
 listen:  collect -> enrich.      run: collect -> enrich -> digest.
+
+Writers take turns on the warehouse's writer lock one batch at a time (fetching and NLP hold
+no lock), and every write cycle ends by publishing the analysts' read-only copy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import queue
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import httpx
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from listeners import fetch_source
 from listeners.http import HttpPolicy
 from listeners.records import FetchResult, FetchStatus
-from nlp import Annotation, Enricher
+from nlp.enricher import EnricherSettings, EnrichResult, Pending, close_shared_pools, enrich_batch
 from pipelines import jobs
-from pipelines.config import load_config
+from pipelines.config import LoadedConfig, load_config
 from reports.alerts import AlertOutcome, AlertRules, run_alerts
 from reports.delivery import (
     SmtpSettings,
@@ -40,7 +45,7 @@ from reports.delivery import (
 )
 from reports.digest import build_digest
 from reports.render import render_digest
-from warehouse.annotations import count_stale, next_stale_batch, store_annotations
+from warehouse.annotations import StaleCursor, count_stale, next_stale, store_enriched
 from warehouse.loads import finish_load, start_load
 from warehouse.metrics import last_complete_week, parse_week
 
@@ -53,6 +58,7 @@ class CollectSummary:
     not_modified: int = 0
     failed: int = 0
     posts_added: int = 0
+    raw_pruned: int = 0  # posts whose raw JSON passed warehouse.raw_retention_days
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -86,23 +92,53 @@ def fetch(client: httpx.Client, due: jobs.DueSource, policy: HttpPolicy) -> Fetc
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 5, 15])
 def store(
-    con: duckdb.DuckDBPyConnection, result: FetchResult, due: jobs.DueSource, load_id: str
+    loaded: LoadedConfig, fetched: list[tuple[FetchResult, jobs.DueSource]], load_id: str
 ) -> int:
-    return jobs.record_fetch(
-        con, result, interval=due.interval, load_id=load_id, attempted_at=jobs.utcnow()
+    # One write-lock turn for the results that arrived together; each result commits with
+    # its source's state in its own transaction, so a retry stores nothing twice.
+    with jobs.write_session(loaded) as con:
+        return sum(
+            jobs.record_fetch(
+                con, result, interval=due.interval, load_id=load_id, attempted_at=jobs.utcnow()
+            )
+            for result, due in fetched
+        )
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
+def publish(loaded: LoadedConfig) -> None:
+    copy = jobs.publish_analytics(loaded)
+    get_run_logger().info(
+        "analytics copy %s published (%.1f MB in %.2f s)",
+        copy.path,
+        copy.bytes / 1e6,
+        copy.seconds,
     )
 
 
 @task(cache_policy=NO_CACHE)
-def annotate(enricher: Enricher, batch: Sequence[tuple[str, str, str | None]]) -> list[Annotation]:
-    return list(enricher.annotate(batch))
+def annotate(settings: EnricherSettings, batch: list[Pending], n_process: int) -> EnrichResult:
+    # Locally: a thread handing the batch to this process's warm worker processes.
+    # On Dask: a worker enriching it with its own warm Enricher (n_process=1). Inputs and
+    # output are plain picklable data; the warehouse is only touched from the flow's process.
+    return enrich_batch(settings, batch, n_process)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 5, 15])
 def store_tags(
-    con: duckdb.DuckDBPyConnection, annotations: list[Annotation], version: str, load_id: str
+    loaded: LoadedConfig, result: EnrichResult, cursor: StaleCursor, load_id: str
 ) -> int:
-    return store_annotations(con, annotations, pipeline_version=version, load_id=load_id)
+    # One short write per batch: annotations, topic tags and the load's progress commit
+    # together, so a killed run resumes after the last stored batch.
+    with jobs.write_session(loaded) as con:
+        return store_enriched(
+            con,
+            result.annotations,
+            result.topic_tags,
+            pipeline_version=cursor.pipeline_version,
+            topics_version=cursor.topics_version,
+            load_id=load_id,
+        )
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60])
@@ -116,23 +152,32 @@ def send(
 
 
 @flow(name="collect", task_runner=ThreadPoolTaskRunner(max_workers=8))  # type: ignore[arg-type]
-def collect(config: str = "listening.yaml", force: bool = False) -> CollectSummary:
-    """Fetch every due source concurrently; store each result with the state that produced it."""
+def collect(
+    config: str = "listening.yaml", force: bool = False, publish_copy: bool = True
+) -> CollectSummary:
+    """Fetch every due source concurrently; store each result with the state that produced it.
+
+    Then prune raw JSON past its retention and (with `publish_copy`) publish the analytics copy.
+    """
     logger = get_run_logger()
     loaded = load_config(config)
     policy = jobs.http_policy(loaded)
-    with jobs.warehouse(loaded) as con, jobs.http_client(policy) as client:
+    with jobs.warehouse(loaded) as con:
         due = jobs.due_sources(con, loaded, jobs.utcnow(), force=force)
         load_id = start_load(con, "collect")
-        summary = CollectSummary(load_id=load_id, sources_due=len(due))
+    summary = CollectSummary(load_id=load_id, sources_due=len(due))
+    # Fetching holds no lock; the results that arrived meanwhile are stored in one short write.
+    with jobs.http_client(policy) as client:
         futures = {fetch.submit(client, d, policy): d for d in due}
-        for future in as_completed(list(futures)):
-            d = futures[future]
-            result = future.result()
-            summary.posts_added += store(con, result, d, load_id)
-            _count(summary, result)
-            if result.status is FetchStatus.FAILED:
-                logger.warning("source %s failed: %s", result.source_id, result.error)
+        for arrived in _as_arrived(list(futures)):
+            fetched = [(future.result(), futures[future]) for future in arrived]
+            summary.posts_added += store(loaded, fetched, load_id)
+            for result, _due in fetched:
+                _count(summary, result)
+                if result.status is FetchStatus.FAILED:
+                    logger.warning("source %s failed: %s", result.source_id, result.error)
+    with jobs.write_session(loaded) as con:
+        summary.raw_pruned = jobs.apply_retention(con, loaded, jobs.utcnow())
         finish_load(
             con,
             load_id,
@@ -143,8 +188,11 @@ def collect(config: str = "listening.yaml", force: bool = False) -> CollectSumma
                 "not_modified": summary.not_modified,
                 "failed": summary.failed,
                 "errors": summary.errors,
+                "raw_pruned": summary.raw_pruned,
             },
         )
+    if publish_copy:
+        publish(loaded)
     logger.info(
         "collected %d sources: %d new posts, %d unchanged, %d failed",
         len(due),
@@ -157,25 +205,57 @@ def collect(config: str = "listening.yaml", force: bool = False) -> CollectSumma
 
 @flow(name="enrich")
 def enrich(config: str = "listening.yaml") -> EnrichSummary:
-    """Tag every post that lacks annotations of the current pipeline version, batch by batch."""
+    """Tag every post whose annotations or topic tags are stale, batch by batch.
+
+    With `nlp.dask_address` set, the NLP tasks run on that Dask cluster; otherwise on
+    `nlp.processes` local worker processes. Reads and writes stay in this process.
+    """
+    loaded = load_config(config)
+    runner = nlp_task_runner(loaded.config.nlp.dask_address, loaded.config.nlp.processes)
+    return enrich_batches.with_options(task_runner=runner)(config)
+
+
+@flow(name="enrich-batches")
+def enrich_batches(config: str = "listening.yaml") -> EnrichSummary:
+    """`enrich` on the task runner it chose: read, annotate (in parallel), store, per batch."""
     logger = get_run_logger()
     loaded = load_config(config)
+    nlp = loaded.config.nlp
     enricher = jobs.build_enricher(loaded)
-    version = enricher.version
-    batch_size = loaded.config.nlp.batch_size
+    cursor = StaleCursor(enricher.analysis_version, enricher.topics_version)
     with jobs.warehouse(loaded) as con:
         load_id = start_load(con, "enrich")
-        summary = EnrichSummary(load_id, version, stale_before=count_stale(con, version))
-        while batch := next_stale_batch(con, version, batch_size):
-            summary.annotated += store_tags(con, annotate(enricher, batch), version, load_id)
-            logger.info("enriched %d/%d posts", summary.annotated, summary.stale_before)
+        stale = count_stale(con, cursor.pipeline_version, cursor.topics_version)
+    summary = EnrichSummary(load_id, enricher.version, stale_before=stale)
+    # A run of a couple of batches is not worth starting worker processes for; on Dask
+    # each worker enriches in its own process, `processes` batches at a time.
+    workers = 1 if nlp.dask_address or stale <= 2 * nlp.batch_size else nlp.processes
+    window = max(nlp.processes, 2)  # batches in flight while one is stored
+    in_flight: deque[PrefectFuture[EnrichResult]] = deque()
+    try:
+        for batch in _stale_batches(loaded, cursor, nlp.batch_size):
+            in_flight.append(annotate.submit(enricher.settings, batch, workers))
+            if len(in_flight) > window:
+                result = in_flight.popleft().result()
+                summary.annotated += store_tags(loaded, result, cursor, load_id)
+                logger.info("enriched %d/%d posts", summary.annotated, summary.stale_before)
+        while in_flight:
+            result = in_flight.popleft().result()
+            summary.annotated += store_tags(loaded, result, cursor, load_id)
+    finally:
+        close_shared_pools()
+    with jobs.write_session(loaded) as con:
         finish_load(
             con,
             load_id,
             status="done",
             rows_added=summary.annotated,
-            details={"pipeline_version": version},
+            details={
+                "pipeline_version": cursor.pipeline_version,
+                "topics_version": cursor.topics_version,
+            },
         )
+    publish(loaded)
     return summary
 
 
@@ -268,20 +348,58 @@ def alert(config: str = "listening.yaml") -> AlertOutcome:
 
 @flow(name="listen")
 def listen(config: str = "listening.yaml") -> dict[str, Any]:
-    """Collect, then enrich: the half-hourly job."""
-    return {"collect": collect(config), "enrich": enrich(config)}
+    """Collect, then enrich: the half-hourly job (enrich publishes the analytics copy)."""
+    return {"collect": collect(config, publish_copy=False), "enrich": enrich(config)}
 
 
 @flow(name="run")
 def run(
     config: str = "listening.yaml", week: str | None = None, force: bool = False
 ) -> dict[str, Any]:
-    """The whole loop once: collect -> enrich -> digest."""
+    """The whole loop once: collect -> enrich (publishes the analytics copy) -> digest."""
     return {
-        "collect": collect(config, force=force),
+        "collect": collect(config, force=force, publish_copy=False),
         "enrich": enrich(config),
         "digest": digest(config, week),
     }
+
+
+def _stale_batches(
+    loaded: LoadedConfig, cursor: StaleCursor, batch_size: int
+) -> Iterator[list[Pending]]:
+    """The stale posts, one batch (one short read) at a time, until the pass is done."""
+    while True:
+        with jobs.write_session(loaded) as con:
+            batch, cursor = next_stale(con, cursor, batch_size)
+        if not batch:
+            return
+        yield batch
+
+
+def nlp_task_runner(dask_address: str | None, processes: int) -> TaskRunner[Any]:
+    """Dask's task runner when a scheduler is configured, else threads (feeding local workers)."""
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=dask_address)
+    return ThreadPoolTaskRunner(max_workers=max(processes, 2))
+
+
+def _as_arrived(
+    futures: list[PrefectFuture[FetchResult]],
+) -> Iterator[list[PrefectFuture[FetchResult]]]:
+    """Yield finished futures in groups: each group is all that finished since the last."""
+    finished: queue.SimpleQueue[PrefectFuture[FetchResult]] = queue.SimpleQueue()
+    for future in futures:
+        future.add_done_callback(finished.put)
+    remaining = len(futures)
+    while remaining:
+        group = [finished.get()]
+        with contextlib.suppress(queue.Empty):
+            while True:
+                group.append(finished.get_nowait())
+        remaining -= len(group)
+        yield group
 
 
 def _count(summary: CollectSummary, result: FetchResult) -> None:

@@ -1,4 +1,5 @@
-"""Read-only views for the CLI: source health and ad-hoc analyst queries."""
+"""Read-only views for the CLI: source health and ad-hoc analyst queries (on the analytics
+copy)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,19 @@ import duckdb
 
 from pipelines.config import LoadedConfig
 from warehouse import WarehouseError, open_warehouse
+from warehouse.publish import open_analytics_copy
 
 
 def source_rows(loaded: LoadedConfig) -> list[dict[str, Any]]:
     """The configured sources with their health; sources never fetched are listed too."""
     known: dict[str, dict[str, Any]] = {}
-    if loaded.warehouse_path.exists():
-        con = open_warehouse(loaded.warehouse_path, read_only=True)
+    # The analytics copy (as of the last write cycle) when there is one: reading it never
+    # holds up a scheduled job; before the first publish, the warehouse itself, read-only.
+    path = loaded.analytics_path
+    if not path.exists():
+        path = loaded.warehouse_path
+    if path.exists():
+        con = open_warehouse(path, read_only=True)
         try:
             cursor = con.execute("SELECT * FROM source_health")
             names = [d[0] for d in cursor.description]
@@ -41,14 +48,15 @@ def source_rows(loaded: LoadedConfig) -> list[dict[str, Any]]:
 
 
 def run_query(loaded: LoadedConfig, query: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run `query` on a read-only connection: an analyst query can never change the warehouse."""
-    con = open_warehouse(loaded.warehouse_path, read_only=True)
+    """Run `query` on the read-only analytics copy: an analyst query can never change the
+    warehouse, and never blocks (nor waits for) a scheduled job."""
+    con = open_analytics_copy(loaded.analytics_path)
     try:
         cursor = con.execute(query)
         if cursor.description is None:
             return [], []
         return [d[0] for d in cursor.description], cursor.fetchall()
     except duckdb.Error as exc:
-        raise WarehouseError(f"{loaded.warehouse_path}: query failed: {exc}") from None
+        raise WarehouseError(f"{loaded.analytics_path}: query failed: {exc}") from None
     finally:
         con.close()

@@ -10,17 +10,22 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import duckdb
 import httpx
+from pydantic import HttpUrl
 
+from listeners.addresses import RedirectGuard
 from listeners.http import HttpPolicy, build_client
 from listeners.records import FetchResult, SourceSpec
 from listeners.schedule import plan_next_attempt
 from nlp import Enricher, TopicRule
 from pipelines.config import LoadedConfig
 from reports.delivery import SmtpSettings
-from warehouse import open_warehouse
+from warehouse.connection import writing
+from warehouse.publish import Published, publish_analytics_copy
+from warehouse.retention import prune_raw
 from warehouse.sources import SourceRow, source_states, store_fetch, sync_sources
 from warehouse.taxonomy import sync_taxonomy
 
@@ -31,12 +36,17 @@ DUE_SLACK = timedelta(minutes=1)
 
 @contextlib.contextmanager
 def warehouse(loaded: LoadedConfig) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse for writing, with sources and taxonomy synced from the config."""
+    """A job's first write: migrate, sync sources and taxonomy from the config.
+
+    Holds the writer lock for the whole block (see `write_session`): keep it short, or use
+    it only to start a job and `write_session` for each batch after.
+    """
     cfg = loaded.config
-    con = open_warehouse(
-        loaded.warehouse_path, lock_timeout_seconds=cfg.warehouse.lock_timeout_seconds
-    )
-    try:
+    with writing(
+        loaded.warehouse_path,
+        lock_timeout_seconds=cfg.warehouse.lock_timeout_seconds,
+        migrate=True,
+    ) as con:
         sync_sources(
             con,
             [SourceRow(s.id, s.kind, str(s.url), s.owned) for s in cfg.sources],
@@ -48,8 +58,37 @@ def warehouse(loaded: LoadedConfig) -> Iterator[duckdb.DuckDBPyConnection]:
             timezone=cfg.timezone,
         )
         yield con
-    finally:
-        con.close()
+
+
+@contextlib.contextmanager
+def write_session(loaded: LoadedConfig) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One batch's write: writer lock + a fresh connection, both released at the block's end.
+
+    Writers (collect, enrich, alert, other processes) take turns on the lock; a writer that
+    waits longer than `warehouse.lock_timeout_seconds` fails with `WarehouseLocked` naming
+    the lock file and its holder. Do the slow work (fetching, NLP) outside the block.
+    The warehouse must already be migrated (open it once with `warehouse` first).
+    """
+    with writing(
+        loaded.warehouse_path,
+        lock_timeout_seconds=loaded.config.warehouse.lock_timeout_seconds,
+    ) as con:
+        yield con
+
+
+def publish_analytics(loaded: LoadedConfig) -> Published:
+    """Replace the analysts' read-only copy with a snapshot of the warehouse as it is now."""
+    return publish_analytics_copy(
+        loaded.warehouse_path,
+        loaded.analytics_path,
+        lock_timeout_seconds=loaded.config.warehouse.lock_timeout_seconds,
+    )
+
+
+def apply_retention(con: duckdb.DuckDBPyConnection, loaded: LoadedConfig, now: datetime) -> int:
+    """Prune raw JSON older than `warehouse.raw_retention_days`; return the posts pruned."""
+    keep_days = loaded.config.warehouse.raw_retention_days
+    return 0 if keep_days is None else prune_raw(con, now=now, keep_days=keep_days)
 
 
 def http_policy(loaded: LoadedConfig) -> HttpPolicy:
@@ -61,9 +100,23 @@ def http_policy(loaded: LoadedConfig) -> HttpPolicy:
         max_body_bytes=int(cfg.http.max_body_mb * 1024 * 1024),
         retries=cfg.http.retries,
         backoff_seconds=cfg.http.backoff_seconds,
-        # One request per second per host at most: many sources often share one host.
-        min_host_interval_seconds=1.0,
+        max_seconds_per_attempt=cfg.http.max_seconds_per_attempt,
+        min_host_interval_seconds=cfg.http.min_host_interval_seconds,
+        host_intervals=cfg.http.host_intervals,
+        redirect_guard=RedirectGuard(
+            allow_private=cfg.http.allow_private_redirects,
+            trusted_hosts=frozenset(configured_hosts(loaded)),
+        ),
     )
+
+
+def configured_hosts(loaded: LoadedConfig) -> set[str]:
+    """Hosts named by the sources in the config: redirects to them are always followed."""
+    hosts: set[str] = set()
+    for source in loaded.config.sources:
+        urls = [str(source.url)] + [str(v) for v in vars(source).values() if isinstance(v, HttpUrl)]
+        hosts.update(h for u in urls if (h := urlsplit(u).hostname))
+    return hosts
 
 
 def http_client(policy: HttpPolicy) -> httpx.Client:

@@ -232,10 +232,17 @@ def _send(
     rcpts = _recipient_list(recipients)
     if not rcpts:
         raise DeliveryError(settings.host, settings.port, "no recipients")
+    # The error is raised outside the `except` blocks, with no cause or context attached:
+    # smtplib's exceptions may quote a server reply that echoes the password (tracebacks in
+    # logs print every chained exception), and `_describe` already names the failure.
+    failure: str | None = None
     try:
         smtp = _connect(settings)
     except (smtplib.SMTPException, OSError) as exc:  # ssl.SSLError is an OSError
-        raise DeliveryError(settings.host, settings.port, _describe(exc, settings)) from exc
+        failure = _describe(exc, settings)
+    if failure is not None:
+        raise DeliveryError(settings.host, settings.port, failure)
+    refused: dict[str, tuple[int, bytes]] = {}
     try:
         try:
             if settings.security == "starttls":
@@ -245,9 +252,15 @@ def _send(
                 smtp.login(settings.username, settings.password or "")
             refused = smtp.send_message(message, from_addr=settings.sender, to_addrs=rcpts)
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(settings.host, settings.port, _describe(exc, settings)) from exc
+            failure = _describe(exc, settings)
     finally:
         _close(smtp)
+    if failure is not None:
+        raise DeliveryError(settings.host, settings.port, failure)
+    refused = {
+        addr: (code, _scrub(reply.decode(errors="replace"), settings).encode())
+        for addr, (code, reply) in refused.items()
+    }
     if refused:
         log.warning("%s:%s refused some recipients: %s", settings.host, settings.port, refused)
     return refused
@@ -281,10 +294,12 @@ def _describe(exc: BaseException, settings: SmtpSettings) -> str:
         detail = f"server answered {exc.smtp_code} {text}"
     else:
         detail = str(exc) or "no detail"
-    message = f"{type(exc).__name__}: {detail}"
-    if settings.password:
-        message = message.replace(settings.password, "***")
-    return message
+    return _scrub(f"{type(exc).__name__}: {detail}", settings)
+
+
+def _scrub(text: str, settings: SmtpSettings) -> str:
+    """`text` with the SMTP password masked (a server reply may quote it back)."""
+    return text.replace(settings.password, "***") if settings.password else text
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -1,14 +1,24 @@
-"""Enrichment in the warehouse: which posts need tagging, and storing annotations in bulk."""
+"""Enrichment in the warehouse: which posts need tagging, and storing annotations in bulk.
+
+Two versions per post: `_annotations.pipeline_version` (language, sentiment, questions, key
+terms) and `_topic_runs.topics_version` (topic tags), so a taxonomy change re-tags topics only.
+`next_stale` walks the posts in storage order (`rowid` windows, so each read touches one
+window, never the whole table) and `store_enriched` commits one batch, its topic tags and
+the load's progress in one transaction: a run killed half-way loses at most the batch in
+flight, and the next run's stale selection skips everything already stored.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 import duckdb
 import pyarrow as pa
 
-from nlp.records import Annotation
+from nlp.records import Annotation, TopicMatch
 
 _ANNOTATION_SCHEMA = pa.schema(
     [
@@ -36,17 +46,108 @@ _TOPIC_SCHEMA = pa.schema(
 )
 
 
-def count_stale(con: duckdb.DuckDBPyConnection, pipeline_version: str) -> int:
-    """Posts without an annotation from `pipeline_version`."""
+_RUN_SCHEMA = pa.schema(
+    [
+        ("post_id", pa.string()),
+        ("topics_version", pa.string()),
+        ("tagged_at", pa.timestamp("us", tz="UTC")),
+        ("load_id", pa.string()),
+    ]
+)
+
+_TEXT = """CASE WHEN p.title IS NULL OR p.title = '' THEN p.text
+                    WHEN p.text = '' THEN p.title
+                    ELSE p.title || E'\n' || p.text END"""
+
+
+class TaggedPost(Protocol):
+    """Anything with a post id and its topic matches (an `Annotation`, `nlp.TopicTags`)."""
+
+    @property
+    def post_id(self) -> str: ...
+
+    @property
+    def topics(self) -> tuple[TopicMatch, ...]: ...
+
+
+def count_stale(
+    con: duckdb.DuckDBPyConnection, pipeline_version: str, topics_version: str | None = None
+) -> int:
+    """Posts without an annotation from `pipeline_version` (or tags from `topics_version`)."""
     row = con.execute(
         """
         SELECT count(*) FROM _posts p
-        LEFT JOIN _annotations a USING (post_id)
-        WHERE a.post_id IS NULL OR a.pipeline_version <> ?
+        LEFT JOIN _annotations a ON a.post_id = p.post_id
+        LEFT JOIN _topic_runs t ON t.post_id = p.post_id
+        WHERE a.pipeline_version IS DISTINCT FROM $analysis
+           OR ($topics IS NOT NULL AND t.topics_version IS DISTINCT FROM $topics)
         """,
-        [pipeline_version],
+        {"analysis": pipeline_version, "topics": topics_version},
     ).fetchall()
     return int(row[0][0])
+
+
+@dataclass(frozen=True, slots=True)
+class StaleCursor:
+    """A pass over the posts for one pair of versions: how far it got, where it ends.
+
+    The end is the last post stored when the pass began; posts collected during the pass
+    wait for the next run. Plain data, so it can cross a task boundary.
+    """
+
+    pipeline_version: str
+    topics_version: str
+    after: int = -1  # rowid of the last post looked at
+    end: int | None = None
+    window: int = 20_000  # rowids per read: one read scans at most this many posts
+
+
+Stale = tuple[str, str, str | None, str | None, bool]
+
+
+def next_stale(
+    con: duckdb.DuckDBPyConnection, cursor: StaleCursor, limit: int
+) -> tuple[list[Stale], StaleCursor]:
+    """Up to `limit` stale posts after `cursor`, and the cursor past them; [] when done.
+
+    Each row is `nlp.enricher.Pending`: (post_id, text, lang_hint, lang, topics_stale) where
+    `lang` is the stored language when only the topic tags are stale (None: enrich it all).
+    Posts are read in storage order one window at a time, so a read never scans the whole
+    table and memory does not grow with it.
+    """
+    if cursor.end is None:
+        last = con.execute("SELECT max(rowid) FROM _posts").fetchall()[0][0]
+        cursor = replace(cursor, end=-1 if last is None else int(last))
+    assert cursor.end is not None
+    after = cursor.after
+    while after < cursor.end:
+        upper = min(after + cursor.window, cursor.end)
+        rows = con.execute(
+            f"""
+            SELECT p.rowid, p.post_id, {_TEXT}, p.lang_hint,
+                   CASE WHEN a.pipeline_version = $analysis THEN a.lang END,
+                   t.topics_version IS DISTINCT FROM $topics
+            FROM _posts p
+            LEFT JOIN _annotations a ON a.post_id = p.post_id
+            LEFT JOIN _topic_runs t ON t.post_id = p.post_id
+            WHERE p.rowid > $after AND p.rowid <= $upper
+              AND (a.pipeline_version IS DISTINCT FROM $analysis
+                   OR t.topics_version IS DISTINCT FROM $topics)
+            ORDER BY p.rowid
+            LIMIT {int(limit)}
+            """,
+            {
+                "analysis": cursor.pipeline_version,
+                "topics": cursor.topics_version,
+                "after": after,
+                "upper": upper,
+            },
+        ).fetchall()
+        after = int(rows[-1][0]) if len(rows) >= limit else upper
+        if rows:
+            stale = [(pid, text or "", hint, lang, bool(t)) for _, pid, text, hint, lang, t in rows]
+            return stale, replace(cursor, after=after)
+    return [], replace(cursor, after=after)
 
 
 def next_stale_batch(
@@ -57,12 +158,8 @@ def next_stale_batch(
     Title and text are joined so a headline counts as much as the body.
     """
     rows = con.execute(
-        """
-        SELECT p.post_id,
-               CASE WHEN p.title IS NULL OR p.title = '' THEN p.text
-                    WHEN p.text = '' THEN p.title
-                    ELSE p.title || E'\n' || p.text END,
-               p.lang_hint
+        f"""
+        SELECT p.post_id, {_TEXT}, p.lang_hint
         FROM _posts p
         LEFT JOIN _annotations a USING (post_id)
         WHERE a.post_id IS NULL OR a.pipeline_version <> ?
@@ -80,9 +177,40 @@ def store_annotations(
     *,
     pipeline_version: str,
     load_id: str,
+    topics_version: str | None = None,
 ) -> int:
-    """Replace the annotations and topic tags of these posts in one transaction."""
-    if not annotations:
+    """Replace the annotations and topic tags of these posts in one transaction.
+
+    The tags are recorded under `topics_version` (default: `pipeline_version`).
+    """
+    return store_enriched(
+        con,
+        annotations,
+        annotations,
+        pipeline_version=pipeline_version,
+        topics_version=topics_version or pipeline_version,
+        load_id=load_id,
+    )
+
+
+def store_enriched(
+    con: duckdb.DuckDBPyConnection,
+    annotations: Sequence[Annotation],
+    topic_tags: Sequence[TaggedPost],
+    *,
+    pipeline_version: str,
+    topics_version: str,
+    load_id: str,
+) -> int:
+    """Store one batch in one transaction; return the number of posts it touched.
+
+    `annotations` replace those posts' annotation rows; `topic_tags` replace those posts'
+    topic tags (a post may have none) and record `topics_version` for them. Posts in only
+    one of the two keep the other part as it was. The load's `rows_added` grows by the
+    batch in the same transaction, so it always says how far a killed run got.
+    """
+    touched = len({a.post_id for a in annotations} | {t.post_id for t in topic_tags})
+    if not touched:
         return 0
     now = datetime.now(UTC)
     ann = pa.Table.from_pylist(
@@ -106,30 +234,63 @@ def store_annotations(
     tags = pa.Table.from_pylist(
         [
             {
-                "post_id": a.post_id,
+                "post_id": t.post_id,
                 "topic_id": m.topic_id,
                 "bucket_id": m.bucket_id,
                 "matched_terms": list(m.matched_terms),
-                "pipeline_version": pipeline_version,
+                "pipeline_version": topics_version,
                 "load_id": load_id,
             }
-            for a in annotations
-            for m in a.topics
+            for t in topic_tags
+            for m in t.topics
         ],
         schema=_TOPIC_SCHEMA,
     )
+    runs = pa.Table.from_pylist(
+        [
+            {
+                "post_id": t.post_id,
+                "topics_version": topics_version,
+                "tagged_at": now,
+                "load_id": load_id,
+            }
+            for t in topic_tags
+        ],
+        schema=_RUN_SCHEMA,
+    )
+    ann_columns = ", ".join(_ANNOTATION_SCHEMA.names)
+    tag_columns = ", ".join(_TOPIC_SCHEMA.names)
+    run_columns = ", ".join(_RUN_SCHEMA.names)
     con.register("_incoming_annotations", ann)
     con.register("_incoming_tags", tags)
+    con.register("_incoming_runs", runs)
     con.execute("BEGIN TRANSACTION")
     try:
+        if ann.num_rows:
+            con.execute(
+                "DELETE FROM _annotations "
+                "WHERE post_id IN (SELECT post_id FROM _incoming_annotations)"
+            )
+            con.execute(
+                f"INSERT INTO _annotations ({ann_columns}) "
+                f"SELECT {ann_columns} FROM _incoming_annotations"
+            )
+        if runs.num_rows:
+            con.execute(
+                "DELETE FROM _post_topics WHERE post_id IN (SELECT post_id FROM _incoming_runs)"
+            )
+            con.execute(
+                f"INSERT INTO _post_topics ({tag_columns}) SELECT {tag_columns} FROM _incoming_tags"
+            )
+            con.execute(
+                "DELETE FROM _topic_runs WHERE post_id IN (SELECT post_id FROM _incoming_runs)"
+            )
+            con.execute(
+                f"INSERT INTO _topic_runs ({run_columns}) SELECT {run_columns} FROM _incoming_runs"
+            )
         con.execute(
-            "DELETE FROM _post_topics WHERE post_id IN (SELECT post_id FROM _incoming_annotations)"
+            "UPDATE _loads SET rows_added = rows_added + ? WHERE load_id = ?", [touched, load_id]
         )
-        con.execute(
-            "DELETE FROM _annotations WHERE post_id IN (SELECT post_id FROM _incoming_annotations)"
-        )
-        con.execute("INSERT INTO _annotations SELECT * FROM _incoming_annotations")
-        con.execute("INSERT INTO _post_topics SELECT * FROM _incoming_tags")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -137,4 +298,5 @@ def store_annotations(
     finally:
         con.unregister("_incoming_annotations")
         con.unregister("_incoming_tags")
-    return len(annotations)
+        con.unregister("_incoming_runs")
+    return touched

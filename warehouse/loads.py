@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -13,19 +15,47 @@ import duckdb
 def start_load(con: duckdb.DuckDBPyConnection, job: str) -> str:
     """Record the start of a writing job and return its `load_id`.
 
-    A writer holds DuckDB's only write lock, so a load still marked 'running' now belongs to
-    a process that died (a kill, a crash): it is marked 'aborted', its stored rows stay.
+    Jobs take turns on the write lock batch by batch, so another job's load may be running
+    now. A load still marked 'running' whose process ('host:pid' in `owner`) is gone died (a
+    kill, a crash): it is marked 'aborted', its stored rows stay.
     """
     now = datetime.now(UTC)
     load_id = f"{job}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    running = con.execute("SELECT load_id, owner FROM _loads WHERE status = 'running'").fetchall()
+    dead = [lid for lid, owner in running if not _alive(owner)]
+    if dead:
+        con.execute(
+            "UPDATE _loads SET status = 'aborted', finished_at = ? WHERE list_contains(?, load_id)",
+            [now, dead],
+        )
     con.execute(
-        "UPDATE _loads SET status = 'aborted', finished_at = ? WHERE status = 'running'", [now]
-    )
-    con.execute(
-        "INSERT INTO _loads (load_id, job, started_at, status) VALUES (?, ?, ?, 'running')",
-        [load_id, job, now],
+        "INSERT INTO _loads (load_id, job, started_at, status, owner) "
+        "VALUES (?, ?, ?, 'running', ?)",
+        [load_id, job, now, _owner()],
     )
     return load_id
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(owner: str | None) -> bool:
+    """Is the process that started a load still running? Unknown owners count as gone."""
+    if owner is None or owner == _owner():
+        # This process starts one load at a time per job; one of its own left 'running'
+        # was interrupted (an exception before finish_load).
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True  # another machine's writer: we cannot tell, so leave it be
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
 
 
 def finish_load(

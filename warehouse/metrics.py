@@ -1,10 +1,15 @@
-"""Digest metrics: plain SQL over the analyst views, so every figure can be reproduced there."""
+"""Digest metrics: the SQL of the analyst views, so every figure can be reproduced there.
+
+Where a view would aggregate every week only for the digest to keep one, the query here is the
+view's own SQL restricted to the posts of the weeks it needs (the same figures, without
+joining ten million posts for one week).
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -97,8 +102,28 @@ class WeekTotals:
 
 def topic_movement(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicWeek]:
     """Every configured topic with this week's figures and last week's volume, by volume."""
+    before = previous_week(week)
+    # `topic_weekly`'s rows of the two weeks, from the posts of those weeks only
     rows = con.execute(
         """
+        WITH topic_weekly AS (
+            SELECT
+                p.week,
+                t.topic_id,
+                count(*) AS posts,
+                count(DISTINCT coalesce(p.author, p.source_id)) AS authors,
+                avg(p.sentiment) AS avg_sentiment,
+                avg(CASE WHEN p.sentiment_label = 'negative' THEN 1.0
+                         WHEN p.sentiment_label IS NULL THEN NULL ELSE 0.0 END) AS negative_share,
+                sum(coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0))
+                    AS engagement
+            FROM post_topics t
+            JOIN _post_facts p USING (post_id)
+            WHERE NOT p.is_own AND p.week IN (?, ?)
+              AND coalesce(p.published_at, p.fetched_at) >= ?
+              AND coalesce(p.published_at, p.fetched_at) < ?
+            GROUP BY p.week, t.topic_id
+        )
         SELECT t.topic_id, t.label, t.bucket_id,
                coalesce(cur.posts, 0), coalesce(prev.posts, 0), coalesce(cur.authors, 0),
                cur.avg_sentiment, cur.negative_share, coalesce(cur.engagement, 0)
@@ -107,29 +132,49 @@ def topic_movement(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicWeek]
         LEFT JOIN topic_weekly prev ON prev.topic_id = t.topic_id AND prev.week = ?
         ORDER BY coalesce(cur.posts, 0) DESC, coalesce(cur.engagement, 0) DESC, t.topic_id
         """,
-        [week, previous_week(week)],
+        [week, before, _near_week(con, before)[0], _near_week(con, week)[1], week, before],
     ).fetchall()
     return [TopicWeek(*r) for r in rows]
+
+
+def _near_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[datetime, datetime]:
+    """Instants a day before and after `week` in the warehouse's zone.
+
+    A cheap pre-filter on the post time (a comparison, no zone conversion per post) that the
+    queries add to their exact `week = ?` test, so that most posts are dropped early.
+    """
+    row = con.execute("SELECT value FROM _settings WHERE key = 'timezone'").fetchone()
+    try:
+        start, end = week_bounds(week, row[0] if row else "UTC")
+    except (KeyError, ValueError):  # an unknown zone: no pre-filter, the exact test decides
+        return datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    return start - timedelta(days=1), end + timedelta(days=1)
+
+
+# `_post_facts` rows of one week (bind: week, lo, hi from `_near_week`).
+_IN_WEEK = (
+    "p.week = ? AND coalesce(p.published_at, p.fetched_at) >= ? "
+    "AND coalesce(p.published_at, p.fetched_at) < ?"
+)
 
 
 def top_posts(con: duckdb.DuckDBPyConnection, week: str, limit: int = 10) -> list[TopPost]:
     """The audience's most engaging posts of the week (newest first among equals)."""
     rows = con.execute(
-        """
+        f"""
         SELECT p.post_id, p.url, p.title, p.text, p.source_id, p.author, p.published_at,
                coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0) AS engagement,
                p.sentiment_label,
                coalesce(list(t.topic_id ORDER BY t.topic_id)
                         FILTER (WHERE t.topic_id IS NOT NULL), []) AS topics
-        FROM posts p
-        JOIN post_weeks w USING (post_id)
+        FROM _post_facts p
         LEFT JOIN post_topics t USING (post_id)
-        WHERE w.week = ? AND NOT p.is_own
+        WHERE {_IN_WEEK} AND NOT p.is_own
         GROUP BY ALL
         ORDER BY engagement DESC, len(topics) DESC, p.published_at DESC NULLS LAST, p.post_id
         LIMIT ?
         """,
-        [week, limit],
+        [week, *_near_week(con, week), limit],
     ).fetchall()
     return [
         TopPost(*r[:9], topics=tuple(r[9]))  # type: ignore[misc]
@@ -141,16 +186,20 @@ def source_coverage(con: duckdb.DuckDBPyConnection, week: str) -> list[SourceSta
     """Each active source's last fetch outcome and its posts in the week."""
     rows = con.execute(
         """
+        WITH per_source AS (
+            SELECT c.source_id, count(*) AS n
+            FROM post_calendar c
+            WHERE c.posted_at >= ? AND c.posted_at < ? AND c.week = ?
+            GROUP BY c.source_id
+        )
         SELECT s.source_id, s.url, s.owned, s.last_status, s.last_error, s.last_success_at,
-               count(w.post_id) AS posts_in_week
+               coalesce(c.n, 0) AS posts_in_week
         FROM _sources s
-        LEFT JOIN _posts p ON p.source_id = s.source_id
-        LEFT JOIN post_weeks w ON w.post_id = p.post_id AND w.week = ?
+        LEFT JOIN per_source c USING (source_id)
         WHERE s.active
-        GROUP BY ALL
         ORDER BY s.source_id
         """,
-        [week],
+        [*_near_week(con, week), week],
     ).fetchall()
     return [SourceStatus(*r) for r in rows]
 
@@ -158,16 +207,16 @@ def source_coverage(con: duckdb.DuckDBPyConnection, week: str) -> list[SourceSta
 def week_totals(con: duckdb.DuckDBPyConnection, week: str) -> WeekTotals:
     """Posts of the week; tagged and enriched count audience posts, like audience_posts."""
     row = con.execute(
-        """
+        f"""
         SELECT count(*) FILTER (WHERE NOT p.is_own),
                count(*) FILTER (WHERE p.is_own),
                count(*) FILTER (WHERE NOT p.is_own AND EXISTS (
                    SELECT 1 FROM post_topics t WHERE t.post_id = p.post_id)),
                count(*) FILTER (WHERE NOT p.is_own AND p.lang IS NOT NULL)
-        FROM posts p JOIN post_weeks w USING (post_id)
-        WHERE w.week = ?
+        FROM _post_facts p
+        WHERE {_IN_WEEK}
         """,
-        [week],
+        [week, *_near_week(con, week)],
     ).fetchall()[0]
     return WeekTotals(*(int(x) for x in row))
 
@@ -343,18 +392,39 @@ def bucket_balance(con: duckdb.DuckDBPyConnection, week: str) -> list[BucketBala
 
 
 def coverage(con: duckdb.DuckDBPyConnection, week: str) -> Coverage:
+    # `week_coverage` and `week_languages` of the week, from the week's posts only
+    lo, hi = _near_week(con, week)
     row = con.execute(
-        """
-        SELECT audience_rows, audience_posts, duplicates, own_posts, enriched_posts,
-               rated_posts, tagged_posts, questions
-        FROM week_coverage WHERE week = ?
+        f"""
+        SELECT
+            count(*) FILTER (WHERE NOT p.is_own) AS audience_rows,
+            count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own) AS audience_posts,
+            count(*) FILTER (WHERE NOT p.is_own)
+                - count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own) AS duplicates,
+            count(DISTINCT p.content_key) FILTER (WHERE p.is_own) AS own_posts,
+            count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own AND p.lang IS NOT NULL)
+                AS enriched_posts,
+            count(DISTINCT p.content_key)
+                FILTER (WHERE NOT p.is_own AND p.sentiment_label IS NOT NULL) AS rated_posts,
+            count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own AND EXISTS (
+                SELECT 1 FROM post_topics t WHERE t.post_id = p.post_id)) AS tagged_posts,
+            count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own AND p.is_question)
+                AS questions
+        FROM _post_facts p
+        WHERE {_IN_WEEK}
+        GROUP BY p.week
         """,
-        [week],
+        [week, lo, hi],
     ).fetchone()
     langs = con.execute(
-        "SELECT lang, posts FROM week_languages WHERE week = ? "
-        "ORDER BY posts DESC, lang NULLS LAST",
-        [week],
+        f"""
+        SELECT p.lang, count(DISTINCT p.content_key) AS posts
+        FROM _post_facts p
+        WHERE NOT p.is_own AND {_IN_WEEK}
+        GROUP BY ALL
+        ORDER BY posts DESC, p.lang NULLS LAST
+        """,
+        [week, lo, hi],
     ).fetchall()
     n = [int(x) for x in row] if row else [0] * 8
     return Coverage(
@@ -372,20 +442,25 @@ def coverage(con: duckdb.DuckDBPyConnection, week: str) -> Coverage:
 
 def silent_sources(con: duckdb.DuckDBPyConnection, week: str) -> list[str]:
     """Active sources with no post in `week` although they had posts in the 8 weeks before."""
+    lo, hi = _near_week(con, week)
     rows = con.execute(
         """
-        WITH w AS (SELECT week_start FROM digest_weeks WHERE week = ?)
-        SELECT s.source_id FROM _sources s, w
-        WHERE s.active
-          AND NOT EXISTS (SELECT 1 FROM _posts p JOIN post_calendar c USING (post_id)
-                          WHERE p.source_id = s.source_id AND c.week_start = w.week_start)
-          AND EXISTS (SELECT 1 FROM _posts p JOIN post_calendar c USING (post_id)
-                      WHERE p.source_id = s.source_id
-                        AND c.week_start < w.week_start
-                        AND c.week_start >= w.week_start - INTERVAL 56 DAY)
+        WITH w AS (SELECT week_start FROM digest_weeks WHERE week = ?),
+        recent AS (  -- each source's posts in the week and in the 8 weeks before
+            SELECT c.source_id,
+                   bool_or(c.week_start = w.week_start) AS in_week,
+                   bool_or(c.week_start < w.week_start) AS before
+            FROM post_calendar c, w
+            WHERE c.posted_at >= ?::TIMESTAMPTZ - INTERVAL 56 DAY AND c.posted_at < ?
+              AND c.week_start >= w.week_start - INTERVAL 56 DAY
+              AND c.week_start <= w.week_start
+            GROUP BY c.source_id
+        )
+        SELECT s.source_id FROM _sources s JOIN recent r USING (source_id)
+        WHERE s.active AND r.before AND NOT r.in_week
         ORDER BY s.source_id
         """,
-        [week],
+        [week, lo, hi],
     ).fetchall()
     return [r[0] for r in rows]
 

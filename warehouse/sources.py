@@ -9,11 +9,15 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from listeners.records import FetchResult, FetchStatus, Post
 
-_POST_SCHEMA = pa.schema(
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+# The rows of `_posts` in Arrow: what `insert_post_batches` loads.
+POST_SCHEMA = pa.schema(
     [
         ("post_id", pa.string()),
         ("platform", pa.string()),
@@ -25,8 +29,8 @@ _POST_SCHEMA = pa.schema(
         ("title", pa.string()),
         ("text", pa.string()),
         ("lang_hint", pa.string()),
-        ("published_at", pa.timestamp("us", tz="UTC")),
-        ("fetched_at", pa.timestamp("us", tz="UTC")),
+        ("published_at", _TIMESTAMP),
+        ("fetched_at", _TIMESTAMP),
         ("likes", pa.int64()),
         ("reposts", pa.int64()),
         ("replies", pa.int64()),
@@ -94,71 +98,114 @@ def source_states(con: duckdb.DuckDBPyConnection) -> dict[str, SourceState]:
     }
 
 
-def _posts_table(posts: Iterable[Post], load_id: str) -> pa.Table:
-    seen: set[str] = set()
-    rows: list[dict[str, Any]] = []
+_SCAN_ROWS = 122_880  # rows per Arrow batch DuckDB reads in parallel (its row-group size)
+
+
+def posts_table(posts: Iterable[Post], load_id: str) -> pa.Table:
+    """Posts as `_posts` rows in Arrow (`POST_SCHEMA`), built column by column.
+
+    A post id seen twice (the same item twice in one answer) keeps its first post.
+    """
+    kept: dict[str, Post] = {}
     for p in posts:
-        pid = p.post_id
-        if pid in seen:  # the same item twice in one answer
-            continue
-        seen.add(pid)
-        rows.append(
-            {
-                "post_id": pid,
-                "platform": p.platform,
-                "source_id": p.source_id,
-                "external_id": p.external_id,
-                "url": p.url,
-                "author": p.author,
-                "author_handle": p.author_handle,
-                "title": p.title,
-                "text": p.text,
-                "lang_hint": p.lang_hint,
-                "published_at": p.published_at,
-                "fetched_at": p.fetched_at,
-                "likes": p.likes,
-                "reposts": p.reposts,
-                "replies": p.replies,
-                "score": p.score,
-                "content_key": p.content_key,
-                "raw": p.raw_json(),
-                "load_id": load_id,
-            }
-        )
-    return pa.Table.from_pylist(rows, schema=_POST_SCHEMA)
+        kept.setdefault(p.post_id, p)
+    ps = list(kept.values())
+    return pa.Table.from_arrays(
+        [
+            pa.array(list(kept), pa.string()),
+            pa.array([p.platform for p in ps], pa.string()),
+            pa.array([p.source_id for p in ps], pa.string()),
+            pa.array([p.external_id for p in ps], pa.string()),
+            pa.array([p.url for p in ps], pa.string()),
+            pa.array([p.author for p in ps], pa.string()),
+            pa.array([p.author_handle for p in ps], pa.string()),
+            pa.array([p.title for p in ps], pa.string()),
+            pa.array([p.text for p in ps], pa.string()),
+            pa.array([p.lang_hint for p in ps], pa.string()),
+            pa.array([p.published_at for p in ps], _TIMESTAMP),
+            pa.array([p.fetched_at for p in ps], _TIMESTAMP),
+            pa.array([p.likes for p in ps], pa.int64()),
+            pa.array([p.reposts for p in ps], pa.int64()),
+            pa.array([p.replies for p in ps], pa.int64()),
+            pa.array([p.score for p in ps], pa.int64()),
+            pa.array([p.content_key for p in ps], pa.string()),
+            pa.array([p.raw_json() for p in ps], pa.string()),
+            pa.repeat(pa.scalar(load_id, pa.string()), len(ps)),
+        ],
+        schema=POST_SCHEMA,
+    )
 
 
-def _unseen(con: duckdb.DuckDBPyConnection, posts: Iterable[Post]) -> list[Post]:
-    """The posts whose `post_id` is not stored yet; a cheap check before building rows."""
-    posts = list(posts)
-    ids = pa.table({"post_id": pa.array([p.post_id for p in posts], pa.string())})
-    con.register("_incoming_ids", ids)
+def _stored_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
+    """Which of `ids` are stored already (one scan of `_posts.post_id`)."""
+    con.register("_incoming_ids", pa.table({"post_id": pa.array(ids, pa.string())}))
     try:
-        stored = {
-            row[0]
-            for row in con.execute(
-                "SELECT post_id FROM _incoming_ids SEMI JOIN _posts USING (post_id)"
-            ).fetchall()
-        }
+        rows = con.execute(
+            "SELECT post_id FROM _incoming_ids SEMI JOIN _posts USING (post_id)"
+        ).fetchall()
     finally:
         con.unregister("_incoming_ids")
-    return [p for p in posts if p.post_id not in stored]
+    return {row[0] for row in rows}
 
 
 def insert_posts(con: duckdb.DuckDBPyConnection, posts: Iterable[Post], load_id: str) -> int:
-    """Bulk-insert posts not stored yet (by `post_id`); return how many were added."""
-    incoming = _posts_table(_unseen(con, posts), load_id)
-    if incoming.num_rows == 0:
+    """Bulk-insert posts not stored yet (by `post_id`); return how many were added.
+
+    Known posts are dropped before their rows are built (content hash, raw JSON), since a
+    feed repeats most of its items; the rest goes through `insert_post_batches`.
+    """
+    posts = list(posts)
+    if not posts:
         return 0
-    con.register("_incoming_posts", incoming)
+    stored = _stored_ids(con, [p.post_id for p in posts])
+    if stored:
+        posts = [p for p in posts if p.post_id not in stored]
+    return insert_post_batches(con, posts_table(posts, load_id), load_id)
+
+
+def _first_of_each_id(table: pa.Table) -> pa.Table:
+    """`table` without the later rows of a repeated `post_id` (no copy when none repeats)."""
+    ids = table.column("post_id")
+    if pc.count_distinct(ids, mode="all").as_py() == table.num_rows:
+        return table
+    numbered = table.append_column("_row", pa.array(np.arange(table.num_rows)))
+    first = numbered.group_by("post_id", use_threads=False).aggregate([("_row", "min")])
+    return table.take(np.sort(first.column("_row_min").to_numpy()))
+
+
+def insert_post_batches(
+    con: duckdb.DuckDBPyConnection,
+    posts: pa.Table | Iterable[pa.RecordBatch],
+    load_id: str,
+) -> int:
+    """Bulk-insert `_posts` rows given as Arrow (columns of `POST_SCHEMA`); return rows added.
+
+    The bulk entry point every loader uses (`insert_posts` converts `Post` records to it).
+    Rows whose `post_id` is stored already are skipped (anti-join), so loading the same
+    rows again adds nothing; a repeated `post_id` within `posts` keeps its first row. Each
+    row's `load_id` becomes `load_id`. One statement: it commits with the caller's
+    transaction (see `store_fetch`) or on its own.
+    """
+    table = posts if isinstance(posts, pa.Table) else pa.Table.from_batches(list(posts))
+    missing = [name for name in POST_SCHEMA.names if name not in table.column_names]
+    if missing and missing != ["load_id"]:
+        raise ValueError(f"posts for load {load_id}: missing column(s) {missing}")
+    if table.num_rows == 0:
+        return 0
+    columns = [n for n in POST_SCHEMA.names if n != "load_id"]
+    table = _first_of_each_id(table.select(columns))
+    # zero-copy slices: DuckDB reads an Arrow table with one thread per record batch
+    table = pa.Table.from_batches(table.to_batches(max_chunksize=_SCAN_ROWS), table.schema)
+    con.register("_incoming_posts", table)
     try:
         added = con.execute(
-            """
-            INSERT INTO _posts
-            SELECT i.* REPLACE (CAST(i.raw AS JSON) AS raw)
+            f"""
+            INSERT INTO _posts ({", ".join(POST_SCHEMA.names)})
+            SELECT i.* REPLACE (CAST(i.raw AS JSON) AS raw), ?::VARCHAR
             FROM _incoming_posts i
             ANTI JOIN _posts p USING (post_id)
-            """
+            """,
+            [load_id],
         ).fetchall()
     finally:
         con.unregister("_incoming_posts")

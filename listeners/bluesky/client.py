@@ -21,9 +21,13 @@ from listeners.social.paging import Page, walk_newest_first
 
 MAX_PAGES = 10
 
-# Sessions live in this process only: tokens never reach the warehouse.
+# Sessions live in this process only (tokens never reach the warehouse), one per account and
+# service, shared by every source and client: a run with ten search sources logs in once.
 _SESSIONS: dict[tuple[str, str], dict[str, str]] = {}
 _SESSIONS_LOCK = threading.Lock()
+# One login or refresh at a time per account: sources fetched concurrently wait for it
+# instead of each creating a session (or spending the single-use refresh token twice).
+_RENEWING: dict[tuple[str, str], threading.Lock] = {}
 
 
 class Session:
@@ -35,6 +39,12 @@ class Session:
         self._client, self._service, self._policy = client, service, policy
         self._handle, self._password = handle, password
         self._key = (service, handle)
+        with _SESSIONS_LOCK:
+            self._renewing = _RENEWING.setdefault(self._key, threading.Lock())
+
+    def _saved(self) -> dict[str, str] | None:
+        with _SESSIONS_LOCK:
+            return _SESSIONS.get(self._key)
 
     def _store(self, answer: Any, where: str) -> dict[str, str]:
         if not isinstance(answer, dict) or not isinstance(answer.get("accessJwt"), str):
@@ -43,6 +53,22 @@ class Session:
         with _SESSIONS_LOCK:
             _SESSIONS[self._key] = tokens
         return tokens
+
+    def tokens(self) -> dict[str, str]:
+        """The account's session, logging in only if this process has none yet."""
+        saved = self._saved()
+        if saved:
+            return saved
+        with self._renewing:
+            return self._saved() or self.login()
+
+    def renew(self, stale: Mapping[str, str]) -> dict[str, str]:
+        """A fresh session after `stale` was refused; one refresh however many sources ask."""
+        with self._renewing:
+            saved = self._saved()
+            if saved and saved.get("access") != stale.get("access"):
+                return saved  # another source renewed it while this one waited
+            return self.refresh()
 
     def login(self) -> dict[str, str]:
         url = urls.create_session(self._service)
@@ -54,8 +80,7 @@ class Session:
         return self._store(answer, url)
 
     def refresh(self) -> dict[str, str]:
-        with _SESSIONS_LOCK:
-            tokens = _SESSIONS.get(self._key)
+        tokens = self._saved()
         if not tokens or not tokens.get("refresh"):
             return self.login()
         url = urls.refresh_session(self._service)
@@ -69,15 +94,14 @@ class Session:
         return self._store(answer, url)
 
     def get(self, url: str) -> Any:
-        with _SESSIONS_LOCK:
-            tokens = _SESSIONS.get(self._key)
-        tokens = tokens or self.login()
+        tokens = self.tokens()
         try:
             return get_json(self._client, url, policy=self._policy, headers=_bearer(tokens))[0]
         except HttpStatusError as exc:
             if exc.status not in (400, 401):  # ExpiredToken comes as 400 or 401
                 raise
-        return get_json(self._client, url, policy=self._policy, headers=_bearer(self.refresh()))[0]
+        fresh = self.renew(tokens)
+        return get_json(self._client, url, policy=self._policy, headers=_bearer(fresh))[0]
 
 
 def _bearer(tokens: Mapping[str, str]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from listeners.bluesky.urls import web_url
 from listeners.feeds.normalize import language_code
 from listeners.records import Post
 from listeners.social.common import count, parse_iso, text_field
+from listeners.stories import first_link
 from listeners.text import collapse_whitespace
 
 PLATFORM = "bluesky"
@@ -44,6 +45,13 @@ def _embed_text(record: Mapping[str, Any]) -> str:
     images = embed.get("images") or media.get("images") or ()
     parts += [text_field(_map(i).get("alt")) for i in images if isinstance(images, list)]
     return collapse_whitespace("\n".join(p for p in parts if p))
+
+
+def _embed_link(record: Mapping[str, Any]) -> str | None:
+    """The page of a post's link card (`app.bsky.embed.external`, also beside media)."""
+    embed = _map(record.get("embed"))
+    external = _map(embed.get("external") or _map(embed.get("media")).get("external"))
+    return text_field(external.get("uri"))
 
 
 def feed_items(document: Any) -> list[Mapping[str, Any]]:
@@ -101,6 +109,7 @@ def post_from_view(
     langs = record.get("langs")
     lang = language_code(langs[0]) if isinstance(langs, list) and langs else None
     handle = text_field(author.get("handle"))
+    shared = _embed_link(record) or first_link(links)
     raw = dict(view)
     raw["earshot"] = {"hashtags": tags, "links": links, "quotes": count(view.get("quoteCount"))}
     return Post(
@@ -119,4 +128,5 @@ def post_from_view(
         reposts=count(view.get("repostCount")),
         replies=count(view.get("replyCount")),
         raw=raw,
+        shared_url=shared,
     )

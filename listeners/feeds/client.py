@@ -36,6 +36,22 @@ def conditional_headers(state: Mapping[str, Any]) -> dict[str, str]:
     return headers
 
 
+def revalidation_url(spec: SourceSpec, state: Mapping[str, Any]) -> str:
+    """The URL a fetch of this feed starts with: the feed a site page announced, if any."""
+    feed_url = state.get("feed_url")
+    return feed_url if isinstance(feed_url, str) and feed_url else spec.url
+
+
+def has_validators(state: Mapping[str, Any]) -> bool:
+    """Whether the last fetch left an ETag or Last-Modified to revalidate with."""
+    return len(conditional_headers(state)) > 1
+
+
+def not_modified(spec: SourceSpec, state: Mapping[str, Any]) -> FetchResult:
+    """The result of a fetch the server answered with 304 Not Modified."""
+    return FetchResult(spec.source_id, FetchStatus.NOT_MODIFIED, state=dict(state), http_status=304)
+
+
 def fetch(
     client: httpx.Client,
     spec: SourceSpec,
@@ -95,9 +111,7 @@ def _fetch_feed(
 ) -> FetchResult:
     response = fetch_bytes(client, url, headers=conditional_headers(previous), policy=policy)
     if response.status_code == 304:
-        return FetchResult(
-            spec.source_id, FetchStatus.NOT_MODIFIED, state=previous, http_status=304
-        )
+        return not_modified(spec, previous)
     validators = {
         "etag": response.headers.get("etag"),
         "last_modified": response.headers.get("last-modified"),

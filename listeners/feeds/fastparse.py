@@ -93,15 +93,21 @@ def _atom_text(element: ET.Element | None) -> tuple[str | None, str]:
 
 
 def _rss_item(item: ET.Element, ns: str) -> dict[str, Any]:
+    # One pass over the children instead of a dozen `find` scans (this runs for every item);
+    # like `find`, the first element with a tag wins.
+    children: dict[str, ET.Element] = {}
+    for child in item:
+        children.setdefault(child.tag, child)
+    find = children.get
     entry: dict[str, Any] = {}
-    title = _text(item.find(f"{ns}title"))
+    title = _text(find(f"{ns}title"))
     if title is not None:
         # RSS titles may carry HTML entities; text/html lets the normaliser strip any markup.
         entry["title"] = title
         entry["title_detail"] = {"type": _HTML}
-    link = _text(item.find(f"{ns}link"))
-    guid = item.find(f"{ns}guid")
-    atom_link = item.find(f"{ATOM}link")  # RSS with Atom elements mixed in
+    link = _text(find(f"{ns}link"))
+    guid = find(f"{ns}guid")
+    atom_link = find(f"{ATOM}link")  # RSS with Atom elements mixed in
     if link and link.strip():
         entry["link"] = link.strip()
     elif atom_link is not None and atom_link.get("href"):
@@ -111,25 +117,27 @@ def _rss_item(item: ET.Element, ns: str) -> dict[str, Any]:
     ident = _text(guid) or item.get(f"{RDF}about")
     if ident and ident.strip():
         entry["id"] = ident.strip()
-    description = _text(item.find(f"{ns}description"))
+    description = _text(find(f"{ns}description"))
     if description is None:  # podcasts
-        description = _text(item.find(f"{ITUNES}summary")) or _text(item.find(f"{ITUNES}subtitle"))
+        description = _text(find(f"{ITUNES}summary")) or _text(find(f"{ITUNES}subtitle"))
     if description is not None:
         entry["summary"] = description
         entry["summary_detail"] = {"type": _HTML}
-    encoded = _text(item.find(f"{CONTENT}encoded"))
+    encoded = _text(find(f"{CONTENT}encoded"))
     if encoded:
         entry["content"] = [{"type": _HTML, "value": encoded}]
-    date = _text(item.find(f"{ns}pubDate")) or _text(item.find(f"{DC}date"))
-    published = iso_date(date) or iso_date(_text(item.find(f"{ATOM}updated")))
+    date = _text(find(f"{ns}pubDate")) or _text(find(f"{DC}date"))
+    published = iso_date(date) or iso_date(_text(find(f"{ATOM}updated")))
     if published:
         entry["published_parsed"] = published
-    author = _text(item.find(f"{DC}creator")) or _text(item.find(f"{ns}author"))
-    author = author or _text(item.find(f"{ITUNES}author"))
-    author = author or _text(item.find(f"{ATOM}author/{ATOM}name"))
+    author = _text(find(f"{DC}creator")) or _text(find(f"{ns}author"))
+    author = author or _text(find(f"{ITUNES}author"))
+    atom_author = find(f"{ATOM}author")
+    if not author and atom_author is not None:
+        author = _text(atom_author.find(f"{ATOM}name"))
     if author and author.strip():
         entry["author"] = author.strip()
-    origlink = _text(item.find(f"{FEEDBURNER}origLink"))
+    origlink = _text(find(f"{FEEDBURNER}origLink"))
     if origlink and origlink.strip():
         entry["feedburner_origlink"] = origlink.strip()
     language = item.get(XML_LANG)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,8 +47,18 @@ def absolute_url(link: Any, base: str) -> str | None:
     """An absolute http(s) URL for `link` (resolved against `base`), else None."""
     if not isinstance(link, str) or not link.strip():
         return None
+    link = link.strip()
+    if (
+        link.startswith(("https://", "http://"))
+        and link.isascii()
+        and link.isprintable()
+        and " " not in link
+        and "[" not in link
+        and not link.endswith(("?", "#"))
+    ):
+        return link  # already absolute: what urljoin would give, without its cost
     try:
-        url = urljoin(base, link.strip())
+        url = urljoin(base, link)
         scheme = urlsplit(url).scheme
     except ValueError:
         return None
@@ -167,6 +179,7 @@ def post_from_entry(entry: Mapping[str, Any], context: FeedContext) -> Post:
         published_at=published,
         fetched_at=context.fetched_at,
         raw=dict(entry),
+        shared_url=absolute_url(link, context.base_url),  # the article is the story
     )
 
 
@@ -193,6 +206,8 @@ def post_from_json_item(item: Mapping[str, Any], context: FeedContext) -> Post:
     published_raw = _text(item.get("date_published")) or _text(item.get("date_modified"))
     published = plausible(parse_datetime(published_raw), context.fetched_at)
     link = next((v for v in (item.get("url"), item.get("external_url")) if _is_text(v)), None)
+    # A link blog's item is about the page elsewhere (`external_url`), else its own page.
+    shared = next((v for v in (item.get("external_url"), link) if _is_text(v)), None)
     external_id = _text(item.get("id")) or link or _fallback_id(title, published_raw, text)
     return Post(
         platform=PLATFORM,
@@ -207,6 +222,7 @@ def post_from_json_item(item: Mapping[str, Any], context: FeedContext) -> Post:
         published_at=published,
         fetched_at=context.fetched_at,
         raw=dict(item),
+        shared_url=absolute_url(shared, context.base_url),
     )
 
 
@@ -248,4 +264,16 @@ def posts_from_feed(
     for entry in parsed.entries[:MAX_ENTRIES]:
         post = to_post(entry, context)
         posts.setdefault(post.post_id, post)
-    return tuple(posts.values())
+    return _without_shared_links(tuple(posts.values()))
+
+
+def _without_shared_links(posts: tuple[Post, ...]) -> tuple[Post, ...]:
+    """Some feeds give every item the same link (the site's front page): such a link names
+    no one story, so those items are keyed by their text instead."""
+    seen = Counter(p.shared_url for p in posts if p.shared_url)
+    if all(n == 1 for n in seen.values()):
+        return posts
+    return tuple(
+        dataclasses.replace(p, shared_url=None) if p.shared_url and seen[p.shared_url] > 1 else p
+        for p in posts
+    )

@@ -41,6 +41,7 @@ def post_from_hit(
     tags = hit.get("_tags")
     tags = tags if isinstance(tags, list) else []
     is_comment = "comment" in tags or text_field(hit.get("comment_text")) is not None
+    link = None if is_comment else text_field(hit.get("url"))  # a link story's page
     if is_comment:
         title = None
         text = html_to_text(text_field(hit.get("comment_text")) or "")
@@ -69,4 +70,5 @@ def post_from_hit(
         score=count(hit.get("points")),
         replies=count(hit.get("num_comments")),
         raw=dict(hit),
+        shared_url=link,
     )

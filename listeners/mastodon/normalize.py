@@ -9,7 +9,8 @@ from typing import Any
 from listeners.feeds.normalize import language_code
 from listeners.records import Post
 from listeners.social.common import count, parse_iso, text_field
-from listeners.text import html_to_text
+from listeners.stories import first_link
+from listeners.text import html_to_text, links_in_html
 
 PLATFORM = "mastodon"
 
@@ -38,6 +39,9 @@ def post_from_status(
     if spoiler:  # a content warning is the post's own summary of itself
         content = f"{spoiler.strip()}\n\n{content}".strip()
     card = _map(status.get("card"))
+    shared = text_field(card.get("url")) or first_link(
+        links_in_html(text_field(status.get("content")) or "")
+    )
     if not content:
         content = (text_field(card.get("title")) or "").strip()
     # `uri` is the status's identity across the fediverse; its URL differs per instance.
@@ -58,6 +62,7 @@ def post_from_status(
         reposts=count(status.get("reblogs_count")),
         replies=count(status.get("replies_count")),
         raw=dict(status),
+        shared_url=shared,
     )
 
 

@@ -62,8 +62,11 @@ def post_from_thing(
     title = None if is_comment else text_field(thing.get("title"))
     body = thing.get("body") if is_comment else thing.get("selftext")
     text = collapse_whitespace(text_field(body) or "")
-    if not is_comment and not text and not thing.get("is_self"):
-        text = text_field(thing.get("url")) or ""  # a link post: its link is its content
+    link = None if is_comment or thing.get("is_self") else text_field(thing.get("url"))
+    if link and link.startswith("/"):
+        link = permalink(link)  # a crosspost links the original post by its path
+    if not is_comment and not text and link:
+        text = link  # a link post: its link is its content
     author = text_field(thing.get("author"))
     author = None if author == "[deleted]" else author
     return Post(
@@ -81,4 +84,5 @@ def post_from_thing(
         score=count(thing.get("score")),
         replies=count(thing.get("num_comments")),
         raw=dict(thing),
+        shared_url=link,
     )

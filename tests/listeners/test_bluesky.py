@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from listeners import FetchStatus, SourceSpec, fetch_source
+from listeners import FetchStatus, SourceSpec, fetch_source, fetch_sources
 from listeners.bluesky import client as bluesky_client
 from listeners.http import HttpPolicy
 from tests.listeners.conftest import NOW
@@ -188,3 +188,61 @@ def test_search_without_credentials_fails_clearly(client: httpx.Client, policy: 
     result = fetch_source(client, spec, {}, policy=policy, now=NOW)
     assert result.status is FetchStatus.FAILED
     assert result.error is not None and "handle_env" in result.error
+
+
+def test_one_session_per_account_is_shared_by_sources_fetched_concurrently(
+    feed_server: FeedServer, client: httpx.Client, policy: HttpPolicy
+) -> None:
+    """Five search sources on one account: one createSession, and after the access token
+    expires one refreshSession (refresh tokens are single-use, as on Bluesky)."""
+    issued = {"access": "access-1", "refresh": "refresh-1", "n": 1}
+
+    def login(request: Request) -> Reply:
+        return Reply(
+            json.dumps({"accessJwt": issued["access"], "refreshJwt": issued["refresh"]}).encode(),
+            content_type=JSON,
+        )
+
+    def refresh(request: Request) -> Reply:
+        if request.headers["authorization"] != f"Bearer {issued['refresh']}":
+            error = {"error": "ExpiredToken", "message": "Token has been revoked"}
+            return Reply(json.dumps(error).encode(), content_type=JSON, status=400)
+        n = int(issued["n"]) + 1
+        issued.update(access=f"access-{n}", refresh=f"refresh-{n}", n=n)
+        return login(request)
+
+    def search(request: Request) -> Reply:
+        if request.headers.get("authorization") != f"Bearer {issued['access']}":
+            error = {"error": "ExpiredToken", "message": "Token has expired"}
+            return Reply(json.dumps(error).encode(), content_type=JSON, status=400)
+        return Reply(json.dumps({"posts": [view(3)], "cursor": None}).encode(), content_type=JSON)
+
+    feed_server.handle("/xrpc/com.atproto.server.createSession", login)
+    feed_server.handle("/xrpc/com.atproto.server.refreshSession", refresh)
+    feed_server.handle("/xrpc/app.bsky.feed.searchPosts", search)
+    specs = [
+        SourceSpec(
+            f"sky-{n}",
+            "bluesky",
+            f"https://bsky.app/search?q=topic{n}",
+            options={
+                "query": f"topic{n}",
+                "service": feed_server.base_url,
+                "handle_env": "BSKY_HANDLE",
+                "app_password_env": "BSKY_APP_PASSWORD",
+            },
+            secrets={"handle": "shared.bsky.social", "app_password": "app-pw"},
+        )
+        for n in range(5)
+    ]
+
+    def calls(name: str) -> int:
+        return sum(r.path.endswith(name) for r in feed_server.api_requests)
+
+    first = list(fetch_sources(client, [(s, {}) for s in specs], policy=policy, workers=5))
+    assert [r.status for r in first] == [FetchStatus.OK] * 5
+    assert calls("createSession") == 1
+    issued.update(access="revoked-by-server")  # every source now meets an expired token
+    second = list(fetch_sources(client, [(s, {}) for s in specs], policy=policy, workers=5))
+    assert [r.status for r in second] == [FetchStatus.OK] * 5
+    assert calls("createSession") == 1 and calls("refreshSession") == 1

@@ -113,3 +113,20 @@ def test_backoff_grows_exponentially(feed_server: FeedServer) -> None:
         elapsed = time.monotonic() - started
     # 0.05 * (1 + 2) * [0.5, 1.5] between the three attempts
     assert 0.07 <= elapsed < 1.0
+
+
+def test_per_host_intervals_override_the_default_and_pace_only_their_host(
+    feed_server: FeedServer,
+) -> None:
+    policy = HttpPolicy(
+        retries=0, min_host_interval_seconds=0.0, host_intervals={"127.0.0.1": 0.15, "x.org": 3}
+    )
+    assert policy.interval_for("https://X.org./feed") == 3
+    assert policy.interval_for("https://y.org/feed") == 0.0
+    url = feed_server.route("/paced.xml", Reply(b"ok", content_type="text/plain"))
+    with build_client(policy) as client:
+        started = time.monotonic()
+        for _ in range(3):
+            fetch_bytes(client, url, policy=policy)
+        paced = time.monotonic() - started
+    assert paced >= 0.3  # two waits of 0.15 s between three request starts

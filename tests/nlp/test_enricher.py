@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from nlp import Annotation, Enricher, TopicRule
+from nlp.enricher import EnricherPool, Pending, TopicTags, close_shared_pools, enrich_batch
 
 
 def test_annotates_in_order_from_a_generator(enricher: Enricher) -> None:
@@ -78,3 +81,82 @@ def test_version_follows_the_lexicon(tmp_path: Path, taxonomy: tuple[TopicRule, 
 def test_configured_language_without_lexicon_has_no_sentiment() -> None:
     [post] = Enricher((), languages=("fr",)).annotate([("x", "Le train est en retard", "fr")])
     assert post.lang == "fr" and post.sentiment is None
+
+
+POSTS: list[Pending] = [
+    ("a", "Der Kundenservice ist super, danke!", None, None, True),
+    ("b", "The customer experience was terrible.", "en", None, False),
+    ("c", "Wann kommt der Newsletter?", "de", "de", True),
+    ("d", "I hate waiting for the mailing list", None, "en", True),
+    ("e", "Je lis la newsletter #Marketing", None, "fr", True),
+]
+
+
+def test_enrich_annotates_stale_posts_and_retags_topics_only_ones(enricher: Enricher) -> None:
+    result = enricher.enrich(POSTS)
+    assert [a.post_id for a in result.annotations] == ["a", "b"]
+    # "b" has current topic tags: none are rewritten for it
+    assert [t.post_id for t in result.topic_tags] == ["a", "c", "d", "e"]
+    assert len(result) == 5
+    # topics-only tags equal what full enrichment in the stored language gives
+    full = {
+        a.post_id: a.topics for a in enricher.annotate((p, t, lang) for p, t, _, lang, _ in POSTS)
+    }
+    assert {t.post_id: t.topics for t in result.topic_tags} == {
+        pid: full[pid] for pid in ("a", "c", "d", "e")
+    }
+    assert [m.topic_id for m in full["d"]] == ["newsletter"]
+    # inside spaCy's memory zones the annotations are the same as outside
+    assert result.annotations == tuple(enricher.annotate((p, t, h) for p, t, h, _, _ in POSTS[:2]))
+    assert {m.topic_id for m in full["e"]} == {"newsletter", "marketing"}
+
+
+def test_tag_topics_keeps_order_and_empty_posts(enricher: Enricher) -> None:
+    tags = enricher.tag_topics([("x", "", "de"), ("y", "Newsletter", "de"), ("z", "nix", "und")])
+    assert tags == [
+        TopicTags("x", ()),
+        TopicTags("y", enricher.tag_topics([("y", "Newsletter", "de")])[0].topics),
+        TopicTags("z", ()),
+    ]
+    assert tags[1].topics[0].topic_id == "newsletter"
+
+
+def test_versions_per_part(enricher: Enricher, taxonomy: tuple[TopicRule, ...]) -> None:
+    changed = (*taxonomy[:-1], TopicRule("marketing", None, {"en": ("Marketing", "SEO")}))
+    other = Enricher(changed)
+    assert other.analysis_version == enricher.analysis_version
+    assert other.topics_version != enricher.topics_version
+    fewer = Enricher(taxonomy, languages=("de",))  # language id changes: both parts
+    assert fewer.analysis_version != enricher.analysis_version
+    assert fewer.topics_version != enricher.topics_version
+
+
+def test_settings_are_picklable_and_rebuild_the_same_enricher(enricher: Enricher) -> None:
+    settings = pickle.loads(pickle.dumps(enricher.settings))
+    assert settings == enricher.settings
+    assert settings.build().version == enricher.version
+
+
+def test_pool_of_warm_workers_gives_the_in_process_result(enricher: Enricher) -> None:
+    batches = [POSTS[:3], POSTS[3:], POSTS]
+    with EnricherPool(enricher.settings, 2) as pool:
+        assert len(pool.worker_pids()) <= 2
+        futures = [pool.submit(batch) for batch in batches]
+        results = [f.result() for f in futures]
+        assert len(pool.worker_pids()) == 2
+    assert results == [enricher.enrich(batch) for batch in batches]
+    with EnricherPool(enricher.settings, 1) as inline:
+        assert inline.worker_pids() == []
+        assert inline.submit(POSTS).result() == results[2]
+
+
+def test_threads_share_one_in_process_enricher_safely(enricher: Enricher) -> None:
+    # what a Dask worker with several threads does: batches in-process, one at a time
+    try:
+        with ThreadPoolExecutor(4) as threads:
+            results = list(
+                threads.map(lambda batch: enrich_batch(enricher.settings, batch, 1), [POSTS] * 4)
+            )
+    finally:
+        close_shared_pools()
+    assert results == [enricher.enrich(POSTS)] * 4

@@ -133,3 +133,37 @@ def test_long_neutral_text_with_a_stray_positive_word_stays_neutral(de_nlp: Lang
         "Die Arbeiten sollen bis zum Herbst dauern, eine gute Nachricht für Pendler aus der Region."
     )
     assert label(de_nlp, report) == "neutral"
+
+
+def test_german_compound_nouns_take_the_valence_of_their_tail(de_nlp: Language) -> None:
+    assert label(de_nlp, "Schon wieder eine Streckensperrung") == "negative"
+    assert label(de_nlp, "Wieder ein Stellwerksausfall") == "negative"
+    # lowercase words with a prefix are not compounds: "allgemein" is not "gemein"
+    assert label(de_nlp, "Das gilt allgemein") == "neutral"
+
+
+def test_negation_stops_at_a_sentiment_word(en_nlp: Language) -> None:
+    # each "don't" negates its own "care", not the next one too
+    assert score(en_nlp, "don't care don't care don't care") < 0
+
+
+def test_elongated_words_and_cased_emoticons(en_nlp: Language) -> None:
+    assert score(en_nlp, "this is sooooo goooood") > 0
+    assert score(en_nlp, "LAAAAME") < 0
+    assert score(en_nlp, "I lost my keys D:") < 0
+    assert score(en_nlp, "Going to the beach :D") > 0
+
+
+def test_english_idioms_and_hedges(en_nlp: Language) -> None:
+    assert score(en_nlp, "can't wait for the weekend") > 0
+    assert score(en_nlp, "that guitar solo was bad ass") > 0
+    assert abs(score(en_nlp, "what kind of food is that")) < 0.05
+
+
+def test_old_factory_name_still_builds_the_scorer() -> None:
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("earshot_sentiment_v1")
+    assert nlp("I love it")._.earshot_sentiment > 0
+    assert "earshot_sentiment_v2" in build_pipeline("en", ()).pipe_names

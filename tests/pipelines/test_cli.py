@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.config import load_config
-from pipelines.jobs import warehouse
+from pipelines.jobs import publish_analytics, warehouse
 
 runner = CliRunner(env={"COLUMNS": "220"})
 
@@ -59,6 +59,11 @@ def test_sql_reads_views_and_cannot_modify(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     with warehouse(load_config(config)):
         pass  # creates, migrates and syncs the sources
+    result = runner.invoke(app, ["sql", "SELECT 1", "--config", str(config)])
+    assert result.exit_code == 1  # no analytics copy published yet: one clear line
+    assert "no analytics copy yet" in result.output
+    assert "earshot-analytics.duckdb" in result.output.replace("\n", "")
+    publish_analytics(load_config(config))
     result = runner.invoke(
         app,
         [
@@ -79,7 +84,7 @@ def test_sql_reads_views_and_cannot_modify(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["run", "collect", "enrich", "digest", "serve", "sources", "sql"]
+    "command", ["run", "collect", "enrich", "digest", "serve", "sources", "sql", "export"]
 )
 def test_every_command_takes_config(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])

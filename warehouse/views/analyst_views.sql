@@ -33,6 +33,11 @@ CREATE OR REPLACE VIEW post_topics AS
 SELECT post_id, topic_id, bucket_id, matched_terms
 FROM _post_topics;
 
+-- post_entities: named entities a trained pipeline found (languages with `nlp.pipelines`).
+CREATE OR REPLACE VIEW post_entities AS
+SELECT post_id, label, text, start_char, end_char
+FROM _post_entities;
+
 CREATE OR REPLACE VIEW topics AS
 SELECT topic_id, label, bucket_id FROM _topics;
 
@@ -52,11 +57,46 @@ SELECT
     ) AS week
 FROM _posts p;
 
+-- _post_facts (internal): the columns of `posts` plus the post's ISO week and the Monday it
+-- starts on (local time), from one pass over _posts. The digest's views and metrics read it so
+-- that a week's filter reaches _posts before the join with _annotations.
+CREATE OR REPLACE VIEW _post_facts AS
+SELECT
+    p.post_id,
+    p.platform,
+    p.source_id,
+    p.url,
+    p.author,
+    p.title,
+    p.text,
+    a.lang,
+    p.published_at,
+    p.likes,
+    p.reposts,
+    p.replies,
+    a.sentiment,
+    a.sentiment_label,
+    a.is_question,
+    coalesce(s.owned, false) AS is_own,
+    a.key_terms,
+    p.content_key,
+    p.fetched_at,
+    p.load_id,
+    CAST(date_trunc('week', timezone(
+        coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
+        coalesce(p.published_at, p.fetched_at))) AS DATE) AS week_start,
+    strftime(timezone(
+        coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
+        coalesce(p.published_at, p.fetched_at)), '%G-W%V') AS week
+FROM _posts p
+LEFT JOIN _annotations a USING (post_id)
+LEFT JOIN _sources s USING (source_id);
+
 -- topic_weekly: audience conversation per topic and ISO week (own posts excluded).
 -- engagement = likes + reposts + replies (missing counts as 0).
 CREATE OR REPLACE VIEW topic_weekly AS
 SELECT
-    w.week,
+    p.week,
     t.topic_id,
     count(*) AS posts,
     count(DISTINCT coalesce(p.author, p.source_id)) AS authors,
@@ -65,10 +105,9 @@ SELECT
              WHEN p.sentiment_label IS NULL THEN NULL ELSE 0.0 END) AS negative_share,
     sum(coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)) AS engagement
 FROM post_topics t
-JOIN posts p USING (post_id)
-JOIN post_weeks w USING (post_id)
+JOIN _post_facts p USING (post_id)
 WHERE NOT p.is_own
-GROUP BY w.week, t.topic_id;
+GROUP BY p.week, t.topic_id;
 
 -- source_health: every configured source with its last fetch and recent volume.
 CREATE OR REPLACE VIEW source_health AS

@@ -19,25 +19,39 @@ CREATE OR REPLACE VIEW post_calendar AS
 SELECT
     p.post_id,
     p.content_key,
-    p.is_own,
+    coalesce(s.owned, false) AS is_own,
     CAST(date_trunc('week', timezone(
         coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
         coalesce(p.published_at, p.fetched_at))) AS DATE) AS week_start,
     strftime(timezone(
         coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
-        coalesce(p.published_at, p.fetched_at)), '%G-W%V') AS week
-FROM posts p;
+        coalesce(p.published_at, p.fetched_at)), '%G-W%V') AS week,
+    p.source_id,
+    coalesce(p.published_at, p.fetched_at) AS posted_at
+FROM _posts p
+LEFT JOIN _sources s USING (source_id);
 
 -- digest_weeks: every week from the first post to the current week, gaps included, so that a
 -- week without posts counts as zero in a baseline instead of being skipped.
+-- (A post's local week start only grows with its time, so the first and last week come from
+-- the earliest and latest post time: two conversions instead of one per post.)
 CREATE OR REPLACE VIEW digest_weeks AS
-WITH bounds AS (
+WITH span AS (
+    SELECT min(coalesce(published_at, fetched_at)) AS first_at,
+           max(coalesce(published_at, fetched_at)) AS last_at
+    FROM _posts
+),
+bounds AS (
     SELECT
-        min(week_start) AS lo,
-        greatest(max(week_start), CAST(date_trunc('week', timezone(
+        CAST(date_trunc('week', timezone(
+            coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
+            first_at)) AS DATE) AS lo,
+        greatest(CAST(date_trunc('week', timezone(
+            coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
+            last_at)) AS DATE), CAST(date_trunc('week', timezone(
             coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
             now())) AS DATE)) AS hi
-    FROM post_calendar
+    FROM span
 )
 SELECT CAST(g.ws AS DATE) AS week_start, strftime(g.ws, '%G-W%V') AS week
 FROM bounds, unnest(generate_series(CAST(lo AS TIMESTAMP), CAST(hi AS TIMESTAMP),
@@ -47,12 +61,11 @@ WHERE lo IS NOT NULL;
 -- topic_week_stats: audience figures per topic and week (zero rows for quiet weeks).
 CREATE OR REPLACE VIEW topic_week_stats AS
 WITH tagged AS (
-    SELECT c.week_start, t.topic_id, p.post_id, p.content_key, p.author, p.source_id,
+    SELECT p.week_start, t.topic_id, p.post_id, p.content_key, p.author, p.source_id,
            coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0) AS engagement,
            p.sentiment, p.sentiment_label
     FROM post_topics t
-    JOIN posts p USING (post_id)
-    JOIN post_calendar c USING (post_id)
+    JOIN _post_facts p USING (post_id)
     WHERE NOT p.is_own
 ),
 agg AS (
@@ -142,11 +155,10 @@ FROM scored;
 -- matched on some post, or most of this week's posts with it are tagged with a topic anyway.
 CREATE OR REPLACE VIEW term_movement AS
 WITH term_posts AS (
-    SELECT DISTINCT c.week_start, lower(k.term) AS term, p.content_key,
+    SELECT DISTINCT p.week_start, lower(k.term) AS term, p.content_key,
            coalesce(p.author, p.source_id) AS author,
            EXISTS (SELECT 1 FROM post_topics t WHERE t.post_id = p.post_id) AS tagged
-    FROM posts p
-    JOIN post_calendar c USING (post_id), unnest(p.key_terms) AS k(term)
+    FROM _post_facts p, unnest(p.key_terms) AS k(term)
     WHERE NOT p.is_own AND p.key_terms IS NOT NULL
 ),
 weekly AS (
@@ -198,16 +210,15 @@ WHERE NOT covered AND posts >= 5 AND authors >= 3 AND baseline_weeks > 0 AND vol
 -- ranked by engagement within their week and topic.
 CREATE OR REPLACE VIEW audience_questions AS
 SELECT
-    c.week, t.topic_id, p.post_id, p.url, p.title, p.text, p.author, p.source_id,
+    p.week, t.topic_id, p.post_id, p.url, p.title, p.text, p.author, p.source_id,
     p.published_at,
     coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0) AS engagement,
     row_number() OVER (
-        PARTITION BY c.week, t.topic_id
+        PARTITION BY p.week, t.topic_id
         ORDER BY coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0) DESC,
                  p.published_at DESC NULLS LAST, p.post_id
     ) AS rank_in_topic
-FROM posts p
-JOIN post_calendar c USING (post_id)
+FROM _post_facts p
 LEFT JOIN post_topics t USING (post_id)
 WHERE NOT p.is_own AND p.is_question;
 
@@ -216,8 +227,8 @@ WHERE NOT p.is_own AND p.is_question;
 -- Denominators: audience_tags / own_tags (a post with two topics counts in both).
 CREATE OR REPLACE VIEW topic_share_4w AS
 WITH tags AS (
-    SELECT c.week_start, t.topic_id, p.is_own, count(DISTINCT p.content_key) AS n
-    FROM post_topics t JOIN posts p USING (post_id) JOIN post_calendar c USING (post_id)
+    SELECT p.week_start, t.topic_id, p.is_own, count(DISTINCT p.content_key) AS n
+    FROM post_topics t JOIN _post_facts p USING (post_id)
     GROUP BY ALL
 ),
 windows AS (
@@ -271,9 +282,9 @@ FROM shares;
 -- with `week` against the bucket's target_share, with a 95% Wilson interval for the share.
 CREATE OR REPLACE VIEW bucket_balance_4w AS
 WITH own AS (
-    SELECT DISTINCT c.week_start, coalesce(t.bucket_id, tp.bucket_id) AS bucket_id, p.content_key
+    SELECT DISTINCT p.week_start, coalesce(t.bucket_id, tp.bucket_id) AS bucket_id, p.content_key
     FROM post_topics t
-    JOIN posts p USING (post_id) JOIN post_calendar c USING (post_id)
+    JOIN _post_facts p USING (post_id)
     LEFT JOIN _topics tp ON tp.topic_id = t.topic_id
     WHERE p.is_own AND coalesce(t.bucket_id, tp.bucket_id) IS NOT NULL
 ),
@@ -325,19 +336,19 @@ SELECT
     count(*) FILTER (WHERE NOT c.is_own)
         - count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own) AS duplicates,
     count(DISTINCT c.content_key) FILTER (WHERE c.is_own) AS own_posts,
-    count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own AND p.lang IS NOT NULL)
+    count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own AND c.lang IS NOT NULL)
         AS enriched_posts,
-    count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own AND p.sentiment_label IS NOT NULL)
+    count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own AND c.sentiment_label IS NOT NULL)
         AS rated_posts,
     count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own AND EXISTS (
         SELECT 1 FROM post_topics t WHERE t.post_id = c.post_id)) AS tagged_posts,
-    count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own AND p.is_question) AS questions
-FROM post_calendar c JOIN posts p USING (post_id)
+    count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own AND c.is_question) AS questions
+FROM _post_facts c
 GROUP BY c.week;
 
 -- week_languages: the language mix of the audience's posts per week (NULL = not enriched).
 CREATE OR REPLACE VIEW week_languages AS
-SELECT c.week, p.lang, count(DISTINCT c.content_key) AS posts
-FROM post_calendar c JOIN posts p USING (post_id)
+SELECT c.week, c.lang, count(DISTINCT c.content_key) AS posts
+FROM _post_facts c
 WHERE NOT c.is_own
 GROUP BY ALL;

@@ -1,0 +1,94 @@
+"""The read-only analytics copy: a consistent snapshot of the warehouse for analysts.
+
+After each write cycle the pipeline checkpoints the warehouse (all of it is then in the main
+file, the write-ahead log empty) and copies the file, under the writer lock and with its own
+DuckDB connection open so that no one writes meanwhile, to a temporary file beside the copy,
+which then atomically replaces the copy (`os.replace`). An analyst's connection open on the
+old copy keeps reading the old file (on Linux and macOS an open file outlives its name), so
+analysts never block the pipeline and the pipeline never blocks them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from warehouse.connection import WarehouseError, writing
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    path: Path
+    bytes: int
+    seconds: float
+
+
+def default_analytics_path(warehouse_path: str | Path) -> Path:
+    """`data/earshot.duckdb` -> `data/earshot-analytics.duckdb`."""
+    path = Path(warehouse_path)
+    return path.with_name(f"{path.stem}-analytics{path.suffix or '.duckdb'}")
+
+
+def publish_analytics_copy(
+    warehouse_path: str | Path,
+    target: str | Path,
+    *,
+    lock_timeout_seconds: float = 60.0,
+) -> Published:
+    """Replace `target` atomically with a consistent copy of the warehouse; return what was done."""
+    source = Path(warehouse_path)
+    target = Path(target)
+    if target.resolve() == source.resolve():
+        raise WarehouseError(f"{target}: the analytics copy cannot be the warehouse itself")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with writing(source, lock_timeout_seconds=lock_timeout_seconds, holder="publish") as con:
+            con.execute("CHECKPOINT")
+            wal = source.with_name(source.name + ".wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise WarehouseError(
+                    f"{wal}: write-ahead log not empty after CHECKPOINT; copy not published"
+                )
+            shutil.copyfile(source, temporary)
+        _check_opens(temporary)
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except OSError as exc:
+        raise WarehouseError(f"{target}: cannot publish the analytics copy: {exc}") from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+    return Published(target, target.stat().st_size, time.monotonic() - started)
+
+
+def _check_opens(copy: Path) -> None:
+    """A copy that DuckDB cannot open is never published over a good one."""
+    try:
+        con = duckdb.connect(str(copy), read_only=True)
+        try:
+            con.execute("SELECT count(*) FROM _migrations").fetchall()
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{copy}: the new analytics copy does not open: {exc}") from exc
+
+
+def open_analytics_copy(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection on the analytics copy, or a clear error when there is none yet."""
+    path = Path(path)
+    if not path.exists():
+        raise WarehouseError(
+            f"{path}: no analytics copy yet; it is published after each "
+            "`earshot collect`, `earshot enrich` or `earshot run`"
+        )
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: cannot open the analytics copy: {exc}") from exc
