@@ -370,16 +370,19 @@ class SentimentScorer:
             self._idioms(words, valences)
         if not any(valences):
             return 0.0, len(words)
-        upper = sum(1 for w in words if w.text.isupper() and w.text.isalpha())
-        cap_diff = 0 < upper < len(words)
         negators, boosters = rules.negators, rules.boosters
-        negated = [w.key in negators or w.key.endswith("n't") for w in words]
+        negated: list[bool] = []
+        upper = 0
         last = len(words) - 1
-        for i, word in enumerate(words):
+        for i, word in enumerate(words):  # one pass: caps, negators, boosters
+            text, key = word.text, word.key
+            if text.isupper() and text.isalpha():
+                upper += 1
+            negated.append(key in negators or key.endswith("n't"))
             # "so good": a booster; "Damn!" or "Super." on its own: a word with its own valence
-            boosts = i < last and not word.clause_end and valences[i + 1] != 0.0
-            if boosts and word.key in boosters:
+            if i < last and valences[i + 1] != 0.0 and not word.clause_end and key in boosters:
                 valences[i] = 0.0
+        cap_diff = 0 < upper < len(words)
         sentiments: list[float] = []
         window = self.negation_window
         for i, word in enumerate(words):

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from nlp.records import Annotation, TopicMatch
+from warehouse.entities import write_entities
 
 _ANNOTATION_SCHEMA = pa.schema(
     [
@@ -204,10 +205,11 @@ def store_enriched(
 ) -> int:
     """Store one batch in one transaction; return the number of posts it touched.
 
-    `annotations` replace those posts' annotation rows; `topic_tags` replace those posts'
-    topic tags (a post may have none) and record `topics_version` for them. Posts in only
-    one of the two keep the other part as it was. The load's `rows_added` grows by the
-    batch in the same transaction, so it always says how far a killed run got.
+    `annotations` replace those posts' annotation rows (and named entities); `topic_tags`
+    replace those posts' topic tags (a post may have none) and record `topics_version` for
+    them. Posts in only one of the two keep the other part as it was. The load's
+    `rows_added` grows by the batch in the same transaction, so it always says how far a
+    killed run got.
     """
     touched = len({a.post_id for a in annotations} | {t.post_id for t in topic_tags})
     if not touched:
@@ -275,6 +277,7 @@ def store_enriched(
                 f"INSERT INTO _annotations ({ann_columns}) "
                 f"SELECT {ann_columns} FROM _incoming_annotations"
             )
+            write_entities(con, annotations, pipeline_version=pipeline_version, load_id=load_id)
         if runs.num_rows:
             con.execute(
                 "DELETE FROM _post_topics WHERE post_id IN (SELECT post_id FROM _incoming_runs)"

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from html.entities import name2codepoint
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from feedparser.datetimes import _parse_date as feedparser_date
 
@@ -92,7 +93,16 @@ def _atom_text(element: ET.Element | None) -> tuple[str | None, str]:
     return _text(element), "text/plain" if kind == "text" else kind
 
 
-def _rss_item(item: ET.Element, ns: str) -> dict[str, Any]:
+def _resolved(reference: str, base_url: str) -> str:
+    try:
+        if urlsplit(reference).scheme:
+            return reference
+        return urljoin(base_url, reference)
+    except ValueError:
+        return reference
+
+
+def _rss_item(item: ET.Element, ns: str, base_url: str | None = None) -> dict[str, Any]:
     # One pass over the children instead of a dozen `find` scans (this runs for every item);
     # like `find`, the first element with a tag wins.
     children: dict[str, ET.Element] = {}
@@ -116,7 +126,12 @@ def _rss_item(item: ET.Element, ns: str) -> dict[str, Any]:
         entry["link"] = guid.text.strip()
     ident = _text(guid) or item.get(f"{RDF}about")
     if ident and ident.strip():
-        entry["id"] = ident.strip()
+        ident = ident.strip()
+        if guid is not None and base_url and guid.get("isPermaLink", "true").lower() == "true":
+            # A permalink guid is a URL: feedparser (the lenient path) resolves a relative one
+            # against the feed's URL, so both paths must, or a post changes id between them.
+            ident = _resolved(ident, base_url)
+        entry["id"] = ident
     description = _text(find(f"{ns}description"))
     if description is None:  # podcasts
         description = _text(find(f"{ITUNES}summary")) or _text(find(f"{ITUNES}subtitle"))
@@ -215,8 +230,11 @@ def _youtube(item: ET.Element, entry: dict[str, Any]) -> None:
         entry["media_statistics"] = dict(statistics.attrib)
 
 
-def parse_fast(body: bytes) -> tuple[str, dict[str, Any], list[dict[str, Any]]] | None:
-    """(version, feed, entries) for a well-formed RSS/RDF/Atom feed, else None."""
+def parse_fast(
+    body: bytes, base_url: str | None = None
+) -> tuple[str, dict[str, Any], list[dict[str, Any]]] | None:
+    """(version, feed, entries) for a well-formed RSS/RDF/Atom feed, else None; `base_url`
+    (the feed's URL) resolves relative permalink guids as feedparser does."""
     body = body.removeprefix(b"\xef\xbb\xbf").lstrip()  # blank lines before <?xml are common
     head = body[:4096]
     if b"<!ENTITY" in head or b"<!entity" in head:
@@ -241,7 +259,7 @@ def parse_fast(body: bytes) -> tuple[str, dict[str, Any], list[dict[str, Any]]] 
         if author and author.strip():
             feed["author"] = author.strip()
         version = "rss20" if root.get("version", "").startswith("2") else "rss"
-        return version, feed, [_rss_item(i, "") for i in items]
+        return version, feed, [_rss_item(i, "", base_url) for i in items]
     if root.tag == f"{RDF}RDF":
         channel = root.find(f"{RSS1}channel")
         feed = {
@@ -249,7 +267,7 @@ def parse_fast(body: bytes) -> tuple[str, dict[str, Any], list[dict[str, Any]]] 
             "title_detail": {"type": "text/plain"},
             "language": _text(channel.find(f"{DC}language")) if channel is not None else None,
         }
-        return "rss10", feed, [_rss_item(i, RSS1) for i in root.findall(f"{RSS1}item")]
+        return "rss10", feed, [_rss_item(i, RSS1, base_url) for i in root.findall(f"{RSS1}item")]
     if root.tag == f"{ATOM}feed":
         lang = root.get(XML_LANG)
         title, title_type = _atom_text(root.find(f"{ATOM}title"))

@@ -114,7 +114,7 @@ def without_entity_declarations(body: bytes) -> bytes:
 
 def parse_xml_feed(body: bytes, *, url: str, content_type: str) -> ParsedFeed:
     body = without_entity_declarations(body)
-    fast = parse_fast(body)
+    fast = parse_fast(body, url)
     if fast is not None and fast[2]:
         version, feed, entries = fast
         return ParsedFeed("xml", version, feed, tuple(entries))
@@ -145,6 +145,11 @@ def parse_xml_feed_leniently(body: bytes, url: str, content_type: str) -> Parsed
         reason = result.get("bozo_exception")
         problem = str(reason) if reason else "malformed XML"
     entries = tuple(jsonable(e) for e in result.get("entries") or ())
+    if entries and _ends_early(body):
+        # The body was cut off: its last entry is a fragment (a guid without its text). Left
+        # out, it is read whole next time instead of being stored half under its id.
+        entries = entries[:-1]
+        problem = problem or "the feed ends early"
     version = str(result.get("version") or "")
     if not entries:
         if not version:
@@ -156,6 +161,15 @@ def parse_xml_feed_leniently(body: bytes, url: str, content_type: str) -> Parsed
         if problem:
             raise ParseError(url, f"malformed feed, no entries could be read ({problem})")
     return ParsedFeed("xml", version, jsonable(result.get("feed") or {}), entries, problem)
+
+
+def _ends_early(body: bytes) -> bool:
+    """Whether the body was cut off inside its last entry (an `<item>`/`<entry>` opened after
+    the last one closed). Missing closing tags of the channel or root alone lose nothing."""
+    lowered = body.lower()
+    opened = max(lowered.rfind(b"<item"), lowered.rfind(b"<entry"))
+    closed = max(lowered.rfind(b"</item"), lowered.rfind(b"</entry"))
+    return opened > closed
 
 
 def _is_html(body: bytes, content_type: str) -> bool:

@@ -46,8 +46,7 @@ def rss(*items: int) -> bytes:
     body = b"".join(
         b"<item><guid>urn:blog:post-%d</guid><title>Post %d</title><link>https://blog.example/%d</link>"
         b"<pubDate>Tue, 17 Nov 2026 09:00:00 +0100</pubDate>"
-        b"<description>Text number %d about customer service</description></item>\n"
-        % (i, i, i, i)
+        b"<description>Text number %d about customer service</description></item>\n" % (i, i, i, i)
         for i in items
     )
     return (
@@ -70,9 +69,7 @@ def gzip_bomb() -> bytes:
 
 def entity_bomb() -> bytes:
     """'Billion laughs': 10 levels of 10 references, 3 GB once expanded."""
-    entities = "".join(
-        f'<!ENTITY e{i} "{f"&e{i - 1};" * 10 if i else "lol"}">' for i in range(10)
-    )
+    entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10 if i else "lol"}">' for i in range(10))
     head, rest = NEXT.split(b"?>", 1)
     body = head + b"?>" + f"<!DOCTYPE rss [{entities}]>".encode() + rest
     return body.replace(b"Post 4", b"&e9;")
@@ -140,6 +137,7 @@ FAULTS: dict[str, Fault] = {
     "invalid UTF-8": Fault(
         (Reply(NEXT.replace(b"Post 5", b"Po\xffst \xc3(5")),), None, new_posts=9, status="ok"
     ),
+    # The whole items before the cut are stored, the cut one is left for the next fetch.
     "truncated XML (mid-feed)": Fault((Reply(TRUNCATED),), None, new_posts=3, status="ok"),
     "truncated XML (no item)": Fault(
         (Reply(NEXT[:70]),), "malformed feed, no entries could be read"
@@ -217,23 +215,7 @@ def time_bound() -> float:
     return attempts * per_attempt + 20.0
 
 
-# Known gaps, kept in the matrix so it fails loudly once they are fixed.
-KNOWN_GAPS = {
-    "truncated XML (mid-feed)": "the half item cut by the truncation (guid only) is stored; "
-    "the whole item of the next fetch then never replaces it (listeners/feeds/parse.py "
-    "should drop the last entry of a feed that ends early)",
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[n]))
-        if n in KNOWN_GAPS
-        else n
-        for n in FAULTS
-    ],
-)
+@pytest.mark.parametrize("name", list(FAULTS))
 @pytest.mark.usefixtures("prefect_harness")
 def test_fault(
     name: str, tmp_path: Path, servers: tuple[FeedServer, FeedServer, FeedServer]
@@ -380,11 +362,6 @@ def test_the_guard_checks_every_address_a_name_resolves_to() -> None:
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="feedparser resolves a relative guid against the feed URL, the fast path does not "
-    "(listeners/feeds): a feed that turns malformed for one fetch gets its posts stored twice",
-)
 def test_a_relative_guid_gives_the_same_id_on_both_parse_paths(
     servers: tuple[FeedServer, FeedServer, FeedServer],
 ) -> None:
@@ -403,3 +380,26 @@ def test_a_relative_guid_gives_the_same_id_on_both_parse_paths(
             for url in (wellformed, broken)
         ]
     assert ids[0] == ids[1]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "wbits"),
+    [("gzip", 31), ("x-gzip", 31), ("deflate", 15), ("deflate", -15)],
+    ids=["gzip", "x-gzip", "deflate (zlib)", "deflate (raw)"],
+)
+def test_compressed_bodies_are_inflated_in_steps(
+    servers: tuple[FeedServer, FeedServer, FeedServer], encoding: str, wbits: int
+) -> None:
+    body = NEXT * 400  # ~1 MiB, well compressible: many inflate steps
+    squeeze = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    packed = squeeze.compress(body) + squeeze.flush()
+    url = servers[0].route("/packed.xml", Reply(packed, headers={"Content-Encoding": encoding}))
+    policy = HttpPolicy(retries=0)
+    with build_client(policy) as client:
+        assert fetch_bytes(client, url, policy=policy).content == body
+        broken = servers[0].route(
+            "/broken.xml",
+            Reply(packed[:20] + b"garbage" * 50, headers={"Content-Encoding": encoding}),
+        )
+        with pytest.raises(Exception, match="could not decompress the body"):
+            fetch_bytes(client, broken, policy=policy)

@@ -110,4 +110,5 @@ def test_the_digest_waits_in_the_outbox_until_the_next_run(
         again = flows.digest(config, week="2026-W48")  # never twice
         assert again.retried == {} and len(handler.messages) == 3
     finally:
-        controller.stop()
+        if controller.loop.is_running():
+            controller.stop()

@@ -31,10 +31,10 @@ from reports.delivery import write_outbox
 from reports.digest import build_digest
 from reports.render import render_digest
 from scripts.browser_check import (
+    _MEASURE,
     CHROMIUM_ARGS,
     MAIL_WIDTH,
     SECTIONS,
-    _MEASURE,
     browser_available,
     chromium_path,
 )
@@ -77,7 +77,7 @@ PAYLOADS = [
     '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgyNCk8L3NjcmlwdD4=">x</a>',
     "&lt;script&gt;alert(25)&lt;/script&gt; &#60;img src=x onerror=alert(25)&#62;",
     '<link rel=stylesheet href="https://evil.example/x.css">',
-    "<noscript><p title=\"</noscript><img src=x onerror=alert(27)>\"></noscript>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(27)>"></noscript>',
     "<template><script>alert(28)</script></template><slot>",
 ]
 

@@ -132,17 +132,21 @@ def test_entities_are_stored_in_their_own_table(enricher: Enricher, tmp_path: Pa
     )
     load_id = start_load(con, "enrich")
     version = enricher.analysis_version
+    # the annotation store path writes the entities in the same transaction
     store_annotations(con, annotations, pipeline_version=version, load_id=load_id)
-    stored = store_entities(con, annotations, pipeline_version=version, load_id=load_id)
-    assert stored == sum(len(a.entities) for a in annotations) >= 1
+    stored = sum(len(a.entities) for a in annotations)
+    assert stored >= 1
     rows = con.execute(
         "SELECT post_id, label, text, start_char, end_char FROM post_entities ORDER BY start_char"
     ).fetchall()
     assert (ids[0], "ORG", "Acme", 4, 8) in rows
     assert len(rows) == stored
     # storing the batch again replaces, never duplicates
-    store_entities(con, annotations, pipeline_version=version, load_id=load_id)
+    assert store_entities(con, annotations, pipeline_version=version, load_id=load_id) == stored
+    store_annotations(con, annotations, pipeline_version=version, load_id=load_id)
     assert con.execute("SELECT count(*) FROM _post_entities").fetchone() == (stored,)
+    versions = con.execute("SELECT DISTINCT pipeline_version FROM _post_entities").fetchall()
+    assert versions == [(version,)]
 
 
 def test_write_entities_joins_the_callers_transaction(tmp_path: Path) -> None:
