@@ -150,10 +150,11 @@ def query_child(path: Path, args: argparse.Namespace) -> dict[str, Any]:
             "--week",
             args.week,
         ],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if out.returncode != 0:
+        raise SystemExit(f"queries over {path} failed ({out.returncode}):\n{out.stderr}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 

@@ -109,3 +109,31 @@ def test_parse_json_feed_version_1() -> None:
     body = json.dumps({"version": "https://jsonfeed.org/version/1", "items": [{"id": "a"}, 3]})
     parsed = parse_feed(body.encode(), url="https://x.example/f.json", content_type=None)
     assert parsed.kind == "json" and len(parsed.entries) == 1
+
+
+def test_a_feed_cut_inside_an_entry_loses_only_that_fragment() -> None:
+    from listeners.feeds.parse import parse_feed
+
+    whole = (
+        b'<rss version="2.0"><channel><title>Fish & Chips</title>'
+        b"<item><guid>urn:a</guid><title>One</title></item>"
+        b"<item><guid>urn:b</guid><title>Two</title></item>"
+    )
+    cut = parse_feed(whole + b"<item><guid>urn:c</guid><ti", url="https://x.example/f",
+                     content_type="application/rss+xml")  # fmt: skip
+    assert [e["id"] for e in cut.entries] == ["urn:a", "urn:b"]
+    unclosed = parse_feed(whole, url="https://x.example/f", content_type=None)
+    assert [e["id"] for e in unclosed.entries] == ["urn:a", "urn:b"]
+
+
+def test_a_relative_permalink_guid_has_one_id_on_both_parse_paths() -> None:
+    from listeners.feeds.parse import parse_feed
+
+    feed = b'<rss version="2.0"><channel><title>%s</title><item><guid>post-1</guid>' \
+        b"<title>T</title></item></channel></rss>"  # fmt: skip
+    ids = [
+        parse_feed(feed % title, url="https://x.example/feeds/main.xml", content_type=None)
+        .entries[0]["id"]
+        for title in (b"Fish and Chips", b"Fish & Chips")  # fast path, then feedparser
+    ]
+    assert ids == ["https://x.example/feeds/post-1"] * 2
