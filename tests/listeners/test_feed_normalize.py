@@ -131,9 +131,9 @@ def test_a_relative_permalink_guid_has_one_id_on_both_parse_paths() -> None:
 
     feed = b'<rss version="2.0"><channel><title>%s</title><item><guid>post-1</guid>' \
         b"<title>T</title></item></channel></rss>"  # fmt: skip
+    url = "https://x.example/feeds/main.xml"
     ids = [
-        parse_feed(feed % title, url="https://x.example/feeds/main.xml", content_type=None)
-        .entries[0]["id"]
+        parse_feed(feed % title, url=url, content_type=None).entries[0]["id"]
         for title in (b"Fish and Chips", b"Fish & Chips")  # fast path, then feedparser
     ]
     assert ids == ["https://x.example/feeds/post-1"] * 2
