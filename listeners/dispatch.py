@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any, Protocol
@@ -84,25 +84,8 @@ def fetch_sources(
     keeps to the policy's per-host concurrency and interval on its own).
     """
     pending = list(work)
-    conditional = [
-        n
-        for n, (spec, state) in enumerate(pending)
-        if spec.kind in REVALIDATING_KINDS and feed_client.has_validators(state)
-    ]
-    answers = revalidate(
-        [
-            Conditional(
-                feed_client.revalidation_url(pending[n][0], pending[n][1]),
-                feed_client.conditional_headers(pending[n][1]),
-            )
-            for n in conditional
-        ],
-        policy=policy,
-    )
-    unchanged = {n for n, answer in zip(conditional, answers, strict=True) if answer}
-    for n in sorted(unchanged):
-        spec, state = pending[n]
-        yield _with_quiet_runs(feed_client.not_modified(spec, state), state)
+    unchanged = revalidate_unchanged(pending, policy=policy)
+    yield from unchanged.values()
     rest = iter([pair for n, pair in enumerate(pending) if n not in unchanged])
     # At most a few results per worker wait for the caller: when storing is slower than
     # fetching, fetching pauses instead of holding every source's posts in memory.
@@ -117,6 +100,40 @@ def fetch_sources(
             done, running = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 yield future.result()
+
+
+def revalidate_unchanged(
+    work: Sequence[tuple[SourceSpec, Mapping[str, Any]]], *, policy: HttpPolicy
+) -> dict[int, FetchResult]:
+    """Revalidate the feeds among `work` together; return {index: result} for each 304.
+
+    Only feeds (and YouTube feeds) whose saved state has an ETag or Last-Modified take part.
+    The conditional GETs run on pooled keep-alive connections within the policy's per-host
+    limits; any answer but 304 leaves that source to a normal `fetch_source`.
+    """
+    conditional = [
+        n
+        for n, (spec, state) in enumerate(work)
+        if spec.kind in REVALIDATING_KINDS and feed_client.has_validators(state)
+    ]
+    if not conditional:
+        return {}
+    answers = revalidate(
+        [
+            Conditional(
+                feed_client.revalidation_url(work[n][0], work[n][1]),
+                feed_client.conditional_headers(work[n][1]),
+            )
+            for n in conditional
+        ],
+        policy=policy,
+    )
+    unchanged: dict[int, FetchResult] = {}
+    for n, answer in zip(conditional, answers, strict=True):
+        if answer:
+            spec, state = work[n]
+            unchanged[n] = _with_quiet_runs(feed_client.not_modified(spec, state), state)
+    return unchanged
 
 
 def _with_quiet_runs(result: FetchResult, previous: Mapping[str, Any]) -> FetchResult:

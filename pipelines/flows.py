@@ -30,6 +30,7 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from listeners import fetch_source
+from listeners.dispatch import revalidate_unchanged
 from listeners.http import HttpPolicy
 from listeners.records import FetchResult, FetchStatus
 from nlp.enricher import EnricherSettings, EnrichResult, Pending, close_shared_pools, enrich_batch
@@ -88,6 +89,11 @@ def fetch(client: httpx.Client, due: jobs.DueSource, policy: HttpPolicy) -> Fetc
     # Listeners turn every source problem into a FAILED result; a retry here only covers
     # an unexpected crash inside the listener.
     return fetch_source(client, due.spec, due.state, policy=policy)
+
+
+@task(cache_policy=NO_CACHE)
+def revalidate(due: list[jobs.DueSource], policy: HttpPolicy) -> dict[int, FetchResult]:
+    return revalidate_unchanged([(d.spec, d.state) for d in due], policy=policy)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 5, 15])
@@ -167,8 +173,15 @@ def collect(
         load_id = start_load(con, "collect")
     summary = CollectSummary(load_id=load_id, sources_due=len(due))
     # Fetching holds no lock; the results that arrived meanwhile are stored in one short write.
+    # Feeds that answer 304 to one pooled round of conditional GETs cost nothing more.
+    unchanged = revalidate(due, policy)
+    if unchanged:
+        store(loaded, [(r, due[n]) for n, r in unchanged.items()], load_id)
+        summary.not_modified += len(unchanged)
     with jobs.http_client(policy) as client:
-        futures = {fetch.submit(client, d, policy): d for d in due}
+        futures = {
+            fetch.submit(client, d, policy): d for n, d in enumerate(due) if n not in unchanged
+        }
         for arrived in _as_arrived(list(futures)):
             fetched = [(future.result(), futures[future]) for future in arrived]
             summary.posts_added += store(loaded, fetched, load_id)
