@@ -30,10 +30,15 @@ from spacy.tokens import Doc
 from spacy.util import compile_prefix_regex
 
 from nlp import keyterms, language, questions, sentiment, tokenizer, topics
+from nlp.keyterms import KeyTermExtractor
 from nlp.language import LanguageIdentifier
 from nlp.lexicon import emoji_description_path, packaged_lexicon_path
+from nlp.normalise import TokenView
+from nlp.questions import QuestionDetector
 from nlp.records import Annotation, Entity, TopicMatch, TopicRule
+from nlp.sentiment import SentimentScorer
 from nlp.tokenizer import EarshotTokenizer, split
+from nlp.topics import TopicTagger
 
 FALLBACK = "xx"  # spaCy's multi-language tokenizer, for posts in languages we have no pipeline for
 
@@ -166,6 +171,59 @@ def annotation_from_doc(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FastPath:
+    """A blank pipeline's own components, called on the `TokenView` without a `Doc`.
+
+    Usable when the pipeline is our tokenizer plus only our components: then building a
+    `Doc`, `nlp.pipe` and the `doc._` extensions are pure overhead. The same component
+    objects (registered spaCy factories) run here as in `nlp.pipe`, through the same view
+    functions their `__call__` uses, so the annotations are identical (tests/nlp check this).
+    """
+
+    usable: bool
+    topics: TopicTagger | None = None
+    sentiment: SentimentScorer | None = None
+    questions: QuestionDetector | None = None
+    keyterms: KeyTermExtractor | None = None
+    fallback: bool = False
+
+    @classmethod
+    def of(cls, nlp: Language) -> FastPath:
+        parts: dict[str, Any] = {}
+        kinds = {
+            TopicTagger: "topics",
+            SentimentScorer: "sentiment",
+            QuestionDetector: "questions",
+            KeyTermExtractor: "keyterms",
+        }
+        for _, proc in nlp.pipeline:
+            kind = kinds.get(type(proc))
+            if kind is None or kind in parts:
+                return cls(False)
+            parts[kind] = proc
+        if not isinstance(nlp.tokenizer, EarshotTokenizer) or has_entities(nlp):
+            return cls(False)
+        return cls(True, fallback=nlp.lang == FALLBACK, **parts)
+
+    def annotate(self, post_id: str, lang: str, lang_score: float, view: TokenView) -> Annotation:
+        """What `annotation_from_doc` makes of the pipeline's `Doc` for this view."""
+        score = None
+        if self.sentiment is not None and not self.fallback:
+            score = self.sentiment.score_view(view)
+        return Annotation(
+            post_id=post_id,
+            lang=lang,
+            lang_score=round(lang_score, 4),
+            sentiment=None if score is None else round(float(score), 4),
+            sentiment_label=None if score is None else sentiment.label_for(score),
+            is_question=bool(self.questions.asks(view)) if self.questions else False,
+            key_terms=self.keyterms.extract_view(view) if self.keyterms else (),
+            topics=self.topics.match(topics.view_sequence(view)) if self.topics else (),
+            entities=(),
+        )
+
+
 class Enricher:
     """Annotate posts: language id, then topics, sentiment, questions and key terms."""
 
@@ -177,7 +235,9 @@ class Enricher:
         lexicons: Mapping[str, Path] | None = None,
         trained_pipelines: Mapping[str, str] | None = None,
         batch_size: int = 256,
+        fast_path: bool = True,
     ) -> None:
+        """`fast_path=False` runs every post through `nlp.pipe` (the reference for the tests)."""
         self.topics = tuple(topics)
         self.languages = tuple(dict.fromkeys(languages))
         self.lexicons = {lang: Path(p) for lang, p in (lexicons or {}).items()}
@@ -194,6 +254,8 @@ class Enricher:
             for lang in self.languages
         }
         self.fallback = build_pipeline(FALLBACK, self.topics)
+        self._fast: dict[int, FastPath] = {}  # id(pipeline) → its fast path
+        self.fast_path = fast_path
         self.analysis_version, self.topics_version = self._compute_versions()
         self._version = _hash(
             [("analysis", self.analysis_version), ("topics", self.topics_version)]
@@ -332,6 +394,16 @@ class Enricher:
         for lang, positions in groups.items():
             nlp = self.pipelines.get(lang, self.fallback)
             make = nlp.tokenizer
+            fast = self._fast.get(id(nlp))
+            if fast is None:
+                fast = self._fast[id(nlp)] = FastPath.of(nlp) if self.fast_path else FastPath(False)
+            if fast.usable:
+                assert isinstance(make, EarshotTokenizer)
+                for p in positions:
+                    guess = guesses[p]
+                    view = make.view(*splits[p], batch[p][1] or "")
+                    results[p] = fast.annotate(batch[p][0], guess.lang, guess.score, view)
+                continue
             inputs: Iterable[str | Doc]
             if isinstance(make, EarshotTokenizer):
                 inputs = (make.make_doc(*splits[p], batch[p][1] or "") for p in positions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.normalise import WordInfo, token_view
+from nlp.normalise import TokenView, WordInfo, token_view
 
 VERSION = "1"
 
@@ -30,7 +30,7 @@ class KeyTermExtractor:
             Doc.set_extension("earshot_key_terms", default=None)
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.earshot_key_terms = self.extract(doc)
+        doc._.earshot_key_terms = self.extract_view(token_view(doc))
         return doc
 
     def _content(self, info: WordInfo) -> str | None:
@@ -58,16 +58,21 @@ class KeyTermExtractor:
         return lower
 
     def extract(self, doc: Doc) -> tuple[str, ...]:
+        return self.extract_view(token_view(doc))
+
+    def extract_view(self, view: TokenView) -> tuple[str, ...]:
+        """Key terms of a doc's `TokenView`: what the component and the fast path use."""
         terms: list[str] = []
         seen: set[str] = set()
-        view = token_view(doc)
         infos, hashtag, starts = view.infos, view.hashtag, view.sent_start
-        for i, info in enumerate(infos):
-            if hashtag[i] and info.text != "#":
-                tag = info.lower.lstrip("#")
-                if tag and tag not in seen:
-                    seen.add(tag)
-                    terms.append(tag)
+        tagged = True in hashtag
+        if tagged:
+            for i, info in enumerate(infos):
+                if hashtag[i] and info.text != "#":
+                    tag = info.lower.lstrip("#")
+                    if tag and tag not in seen:
+                        seen.add(tag)
+                        terms.append(tag)
         if self.hashtags_only or len(terms) >= self.max_terms:
             return tuple(terms[: self.max_terms])
         # Candidates: score by frequency; bigrams and mid-sentence capitalised words weigh more.
@@ -75,9 +80,13 @@ class KeyTermExtractor:
         first: dict[str, int] = {}
         parts_of: dict[str, tuple[str, str]] = {}
         prev: int | None = None
-        content = self._content
+        content, memo = self._content, self._memo
         for i, info in enumerate(infos):
-            word = None if hashtag[i] and info.text != "#" else content(info)
+            if tagged and hashtag[i] and info.text != "#":
+                word = None
+            else:
+                text = info.text
+                word = memo[text] if text in memo else content(info)
             if word is None:
                 prev = None
                 continue

@@ -100,11 +100,14 @@ class QuestionDetector:
             Doc.set_extension("earshot_is_question", default=None)
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.earshot_is_question = self.is_question(doc)
+        doc._.earshot_is_question = self.asks(token_view(doc))
         return doc
 
     def is_question(self, doc: Doc) -> bool:
-        view = token_view(doc)
+        return self.asks(token_view(doc))
+
+    def asks(self, view: TokenView) -> bool:
+        """Whether a doc's `TokenView` asks something: what the component and fast path use."""
         if "?" not in view.text and not self.openers:
             return False
         n = len(view.infos)

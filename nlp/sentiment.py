@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.lexicon import emoji_valences, load_lexicon, packaged_lexicon_path
-from nlp.normalise import WordInfo, fold, token_view
+from nlp.normalise import TokenView, WordInfo, fold, token_view
 
 VERSION = "3"  # bump (and the factory name) when scoring changes
 
@@ -174,11 +174,17 @@ def label_for(score: float) -> str:
     return "neutral"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Word:
+    """A word's text and what the scorer asks of it, computed once per distinct text."""
+
     text: str
     key: str  # folded
-    clause_end: bool  # punctuation or the end of the text follows
+    upper: bool  # `text.isupper()`
+    caps: bool  # all capitals and letters only: counts towards the post's shouting
+    negated: bool  # a negator ("not", "don't", "nicht")
+    booster: float | None  # the booster's scalar, None when not a booster
+    idiom_start: bool  # the first word of one of the language's idioms
 
 
 class SentimentScorer:
@@ -199,14 +205,14 @@ class SentimentScorer:
         self.emoji = emoji_valences()
         self._memo: dict[str, float] = {}
         self._compound_memo: dict[str, float] = {}
-        self._entries: dict[str, tuple[str, float, int]] = {}
+        self._entries: dict[str, tuple[_Word, float, int]] = {}
         self._idiom_starts = frozenset(phrase[0] for phrase in rules.idioms)
         for name in ("earshot_sentiment", "earshot_sentiment_label"):
             if not Doc.has_extension(name):
                 Doc.set_extension(name, default=None)
 
     def __call__(self, doc: Doc) -> Doc:
-        score = self.score(doc)
+        score = self.score_view(token_view(doc))
         doc._.earshot_sentiment = score
         doc._.earshot_sentiment_label = label_for(score)
         return doc
@@ -274,8 +280,20 @@ class SentimentScorer:
                         return self.lexicon[shorter]
         return None
 
-    def _entry(self, info: WordInfo) -> tuple[str, float, int]:
-        """(folded key, valence, kind) of a token's text, remembered per text.
+    def _word(self, text: str, key: str) -> _Word:
+        upper = text.isupper()
+        return _Word(
+            text,
+            key,
+            upper,
+            upper and text.isalpha(),
+            key in self.rules.negators or key.endswith("n't"),
+            self.rules.boosters.get(key),
+            key in self._idiom_starts,
+        )
+
+    def _entry(self, info: WordInfo) -> tuple[_Word, float, int]:
+        """(word, valence, kind) of a token's text, remembered per text.
 
         kind: `_WORD`, `_BREAK` (punctuation without valence: ends a clause), `_SKIP` (space,
         URL, mention), or `_PUNCT` (punctuation with valence, e.g. an emoticon).
@@ -295,17 +313,18 @@ class SentimentScorer:
                 kind = _BREAK if value == 0.0 else _PUNCT
             else:
                 kind = _WORD
-            entry = (key, value, kind)
+            entry = (self._word(text, key), value, kind)
             if len(self._entries) > _MEMO_LIMIT:
                 self._entries.clear()
             self._entries[info.text] = entry
         return entry
 
-    def _words(self, doc: Doc) -> tuple[list[_Word], list[float]]:
-        """The doc's words (URLs, mentions and spaces left out) and their lexicon valences."""
+    def _words(self, view: TokenView) -> tuple[list[_Word], list[float], list[bool]]:
+        """The doc's words (URLs, mentions and spaces left out), their lexicon valences, and
+        whether punctuation or the end of the text follows each (a clause ends)."""
         words: list[_Word] = []
         valences: list[float] = []
-        view = token_view(doc)
+        ends: list[bool] = []
         spaced = view.spaced
         infos = view.infos
         entries = self._entries
@@ -316,7 +335,7 @@ class SentimentScorer:
             if skip:
                 skip = False
                 continue
-            key, value, kind = entries.get(info.text) or self._entry(info)
+            word, value, kind = entries.get(info.text) or self._entry(info)
             if kind == _SKIP:
                 continue
             if (
@@ -328,19 +347,25 @@ class SentimentScorer:
                 # emoticons another tokenizer split: "D:" → "D" ":", ":l" → ":" "l"
                 joined = fold(info.text + infos[i + 1].text)
                 if joined in lexicon:
-                    key, value, kind, skip = joined, lexicon[joined], _WORD, True
+                    word, value, kind = self._word(info.text, joined), lexicon[joined], _WORD
+                    skip = True
             if kind == _BREAK:
-                if words:
-                    words[-1].clause_end = True
+                if ends:
+                    ends[-1] = True
                 continue
-            words.append(_Word(info.text, key, False))
+            words.append(word)
             valences.append(value)
-        if words:
-            words[-1].clause_end = True
-        return words, valences
+            ends.append(False)
+        if ends:
+            ends[-1] = True
+        return words, valences, ends
 
     def score(self, doc: Doc) -> float:
-        total, n_words = self.raw(doc)
+        return self.score_view(token_view(doc))
+
+    def score_view(self, view: TokenView) -> float:
+        """The score of a doc's `TokenView`: what the component and the Enricher's fast path use."""
+        total, n_words = self.raw_view(view)
         rules = self.rules
         # short posts are all opinion; the band only grows with the words beyond a few
         extra = max(0, n_words - SHORT_POST)
@@ -358,7 +383,11 @@ class SentimentScorer:
 
     def raw(self, doc: Doc) -> tuple[float, int]:
         """(valence sum with emphasis, number of words) of a doc."""
-        words, valences = self._words(doc)
+        return self.raw_view(token_view(doc))
+
+    def raw_view(self, view: TokenView) -> tuple[float, int]:
+        """`raw` of a doc's `TokenView`."""
+        words, valences, ends = self._words(view)
         if not words:
             return 0.0, 0
         rules = self.rules
@@ -370,17 +399,12 @@ class SentimentScorer:
             self._idioms(words, valences)
         if not any(valences):
             return 0.0, len(words)
-        negators, boosters = rules.negators, rules.boosters
-        negated: list[bool] = []
-        upper = 0
-        last = len(words) - 1
-        for i, word in enumerate(words):  # one pass: caps, negators, boosters
-            text, key = word.text, word.key
-            if text.isupper() and text.isalpha():
-                upper += 1
-            negated.append(key in negators or key.endswith("n't"))
+        negators = rules.negators
+        negated = [w.negated for w in words]
+        upper = sum(w.caps for w in words)
+        for i in range(len(words) - 1):
             # "so good": a booster; "Damn!" or "Super." on its own: a word with its own valence
-            if i < last and valences[i + 1] != 0.0 and not word.clause_end and key in boosters:
+            if valences[i + 1] != 0.0 and words[i].booster is not None and not ends[i]:
                 valences[i] = 0.0
         cap_diff = 0 < upper < len(words)
         sentiments: list[float] = []
@@ -392,46 +416,46 @@ class SentimentScorer:
                 continue
             if (
                 negated[i]
-                and not word.clause_end
+                and not ends[i]
                 and any(valences[j] != 0.0 for j in range(i + 1, min(len(words), i + 1 + window)))
             ):
                 # "no problems": the negator negates its neighbour instead of counting itself
                 sentiments.append(0.0)
                 continue
             value = base
-            if cap_diff and word.text.isupper():
+            if cap_diff and word.upper:
                 value += CAPS_BOOST if value > 0 else -CAPS_BOOST
             for distance in range(1, window + 1):
                 j = i - distance
                 if j < 0:
                     break
                 prev = words[j]
-                if prev.clause_end:
+                if ends[j]:
                     break  # negation and boosting stay inside their clause
                 if valences[j] != 0.0 and not negated[j]:
                     break  # a sentiment word between: "don't care, don't care" negates once each
                 if negated[j]:
                     value *= NEGATION_SCALAR
-                elif valences[j] == 0.0 and prev.key in boosters:
-                    scalar = boosters[prev.key]
+                elif valences[j] == 0.0 and prev.booster is not None:
+                    scalar = prev.booster
                     if value < 0:
                         scalar = -scalar
-                    if cap_diff and prev.text.isupper():
+                    if cap_diff and prev.upper:
                         scalar += CAPS_BOOST if value > 0 else -CAPS_BOOST
                     value += scalar * (1.0, 0.95, 0.9)[min(distance - 1, 2)]
-            if rules.final_negators and not word.clause_end:
+            if rules.final_negators and not ends[i]:
                 # German verb-second: "Das gefällt mir nicht." negates from behind
                 for j in range(i + 1, min(len(words), i + 1 + window)):
                     if valences[j] != 0.0 and words[j].key not in negators:
                         break
-                    if words[j].key in rules.final_negators and words[j].clause_end:
+                    if words[j].key in rules.final_negators and ends[j]:
                         value *= NEGATION_SCALAR
                         break
             sentiments.append(value)
-        self._contrast(words, sentiments)
+        self._contrast(words, ends, sentiments)
         total = sum(sentiments)
         if total:
-            text = token_view(doc).text
+            text = view.text
             emphasis = min(text.count("!"), 4) * EXCLAMATION_BOOST
             questions = text.count("?")
             if questions > 1:
@@ -440,10 +464,8 @@ class SentimentScorer:
         return total, len(words)
 
     def _idioms(self, words: Sequence[_Word], valences: list[float]) -> None:
-        idioms, starts = self.rules.idioms, self._idiom_starts
-        for i, word in enumerate(words):
-            if word.key not in starts:
-                continue
+        idioms = self.rules.idioms
+        for i in [i for i, word in enumerate(words) if word.idiom_start]:
             for length in (5, 4, 3, 2):  # longest first: "thank you for your" over "thank you"
                 phrase = tuple(w.key for w in words[i : i + length])
                 if len(phrase) == length and phrase in idioms:
@@ -452,12 +474,14 @@ class SentimentScorer:
                         valences[j] = 0.0
                     break
 
-    def _contrast(self, words: Sequence[_Word], sentiments: list[float]) -> None:
+    def _contrast(
+        self, words: Sequence[_Word], ends: Sequence[bool], sentiments: list[float]
+    ) -> None:
         rules = self.rules
         pivot = None
         for i, word in enumerate(words):
             if word.key in rules.contrast or (
-                word.key in rules.contrast_clause_initial and (i == 0 or words[i - 1].clause_end)
+                word.key in rules.contrast_clause_initial and (i == 0 or ends[i - 1])
             ):
                 pivot = i
                 break

@@ -131,6 +131,16 @@ class EarshotTokenizer:
 
     def make_doc(self, words: list[str], spaces: list[bool], text: str | None = None) -> Doc:
         """The `Doc` of already split text (see `split`), view and sentence starts included."""
+        doc = Doc(self.vocab, words=words, spaces=spaces)
+        doc.user_data["earshot_view"] = self.view(words, spaces, doc.text if text is None else text)
+        return doc
+
+    def view(self, words: list[str], spaces: list[bool], text: str) -> TokenView:
+        """The `TokenView` of already split `text`, without building a `Doc`.
+
+        What `make_doc` attaches to its `Doc`; the Enricher's fast path hands it straight to
+        the components' view functions.
+        """
         cache = self._infos
         infos = [cache.get(w) or self.info(w) for w in words]
         starts = [False] * len(words)
@@ -144,12 +154,8 @@ class EarshotTokenizer:
         if words:
             starts[0] = True
         # sentence starts live in the view: `Doc(sent_starts=...)` would triple the cost
-        doc = Doc(self.vocab, words=words, spaces=spaces)
         hashtag = [len(w) > 1 and w[0] == "#" for w in words]
-        doc.user_data["earshot_view"] = TokenView(
-            infos, spaces, starts, hashtag, True, doc.text if text is None else text
-        )
-        return doc
+        return TokenView(infos, spaces, starts, hashtag, True, text)
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterable[Doc]:
         for text in texts:

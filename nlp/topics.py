@@ -9,7 +9,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.normalise import split_parts, token_view
+from nlp.normalise import TokenView, split_parts, token_view
 from nlp.query import Node, QueryError, evaluate, parse_query, query_terms
 from nlp.records import TopicMatch, TopicRule
 
@@ -69,8 +69,13 @@ class _Pattern:
 
 def word_sequence(doc: Doc) -> list[str]:
     """Folded word parts of the doc in order; `_BOUNDARY` where punctuation breaks a phrase."""
+    return view_sequence(token_view(doc))
+
+
+def view_sequence(view: TokenView) -> list[str]:
+    """`word_sequence` of a doc's `TokenView`."""
     seq: list[str] = []
-    for info in token_view(doc).infos:
+    for info in view.infos:
         if info.is_space or info.text in _JOINERS:
             continue  # hashtag marks and hyphens join, they do not separate
         if info.is_url or info.is_mention:
@@ -130,7 +135,7 @@ class TopicTagger:
             self._index.setdefault(variant[0], []).append(pattern)
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.earshot_topics = self.match(word_sequence(doc))
+        doc._.earshot_topics = self.match(view_sequence(token_view(doc)))
         return doc
 
     def match(self, seq: Sequence[str]) -> tuple[TopicMatch, ...]:
