@@ -339,8 +339,8 @@ class SentimentScorer:
             if kind == _SKIP:
                 continue
             if (
-                i + 1 < n
-                and not spaced[i]
+                not spaced[i]
+                and i + 1 < n
                 and (kind != _WORD or infos[i + 1].is_punct)
                 and not infos[i + 1].is_space
             ):
