@@ -252,7 +252,8 @@ def _read(con: duckdb.DuckDBPyConnection) -> Snapshot:
 
     posts: dict[str, list[str]] = defaultdict(list)
     for source_id, external_id in rows("SELECT source_id, external_id FROM _posts"):
-        posts[source_id].append(external_id)
+        # A relative permalink guid is resolved against the feed URL, as feedparser does.
+        posts[source_id].append(external_id.rsplit("/", 1)[-1])
     tags: dict[str, list[str]] = defaultdict(list)
     for post_id, topic_id in rows("SELECT post_id, topic_id FROM _post_topics"):
         tags[post_id].append(topic_id)

@@ -12,59 +12,55 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from listeners import fetch_source
+from listeners import fetch_sources
+from nlp.enricher import close_shared_pools, enrich_batch
 from pipelines import jobs
 from pipelines.config import load_config
-from warehouse.annotations import next_stale_batch, store_annotations
+from warehouse.annotations import StaleCursor
 from warehouse.loads import finish_load, start_load
 
 
 def collect(config: str) -> None:
+    """The collect flow's steps without Prefect: due sources, fetch, store per result."""
     loaded = load_config(config)
     # All feeds share 127.0.0.1 here; the one-request-per-second-per-host politeness would
     # only make every run slower without changing what is stored.
     policy = dataclasses.replace(jobs.http_policy(loaded), min_host_interval_seconds=0.0)
-    with (
-        jobs.warehouse(loaded) as con,
-        jobs.http_client(policy) as client,
-        ThreadPoolExecutor(max_workers=8) as pool,
-    ):
+    with jobs.warehouse(loaded) as con:
         due = jobs.due_sources(con, loaded, jobs.utcnow(), force=True)
         load_id = start_load(con, "collect")
-        futures = {
-            pool.submit(fetch_source, client, d.spec, d.state, policy=policy): d for d in due
-        }
-        added = 0
-        for future in as_completed(futures):
-            d = futures[future]
-            result = future.result()
-            added += jobs.record_fetch(
-                con, result, interval=d.interval, load_id=load_id, attempted_at=jobs.utcnow()
-            )
+    by_id = {d.spec.source_id: d for d in due}
+    added = 0
+    with jobs.http_client(policy) as client:
+        work = [(d.spec, d.state) for d in due]
+        for result in fetch_sources(client, work, policy=policy):
+            added += jobs.store_fetched(loaded, [(result, by_id[result.source_id])], load_id)
             print(f"stored {result.source_id} {result.status.value}", flush=True)
+    with jobs.write_session(loaded) as con:
         finish_load(con, load_id, status="done", rows_added=added)
     print("done", flush=True)
 
 
 def enrich(config: str) -> None:
+    """The enrich flow's steps without Prefect: stale batches, annotate, store per batch."""
     loaded = load_config(config)
     enricher = jobs.build_enricher(loaded)
-    version = enricher.version
-    batch_size = loaded.config.nlp.batch_size
+    cursor = StaleCursor(enricher.analysis_version, enricher.topics_version)
     with jobs.warehouse(loaded) as con:
         load_id = start_load(con, "enrich")
-        annotated = 0
-        while batch := next_stale_batch(con, version, batch_size):
-            annotations = list(enricher.annotate(batch))
-            annotated += store_annotations(
-                con, annotations, pipeline_version=version, load_id=load_id
-            )
+    annotated = 0
+    try:
+        for batch in jobs.stale_batches(loaded, cursor, loaded.config.nlp.batch_size):
+            result = enrich_batch(enricher.settings, batch, 1)
+            annotated += jobs.store_enriched_batch(loaded, result, cursor, load_id)
             print(f"batch {annotated}", flush=True)
+    finally:
+        close_shared_pools()
+    with jobs.write_session(loaded) as con:
         finish_load(con, load_id, status="done", rows_added=annotated)
     print("done", flush=True)
 

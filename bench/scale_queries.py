@@ -97,6 +97,8 @@ VIEW_QUERIES = [
 
 def run_queries(path: Path, memory_limit: str, threads: int, week: str) -> dict[str, Any]:
     """In this process: time every metric, `build_digest`, every view; add peak RSS."""
+    import duckdb
+
     from reports.digest import build_digest
     from warehouse import open_warehouse
 
@@ -107,6 +109,7 @@ def run_queries(path: Path, memory_limit: str, threads: int, week: str) -> dict[
         start = time.perf_counter()
         call(con)
         metrics[name] = time.perf_counter() - start
+        print(f"metric {name}: {metrics[name]:.2f} s", file=sys.stderr, flush=True)
     start = time.perf_counter()
     digest = build_digest(
         con, week=week, organisation="Bench", timezone="Europe/Berlin", language="de", now=NOW
@@ -115,8 +118,14 @@ def run_queries(path: Path, memory_limit: str, threads: int, week: str) -> dict[
     views: dict[str, float] = {}
     for name, sql in VIEW_QUERIES:
         start = time.perf_counter()
-        con.execute(sql, {"week": week} if "$week" in sql else None).fetchall()
+        try:
+            con.execute(sql, {"week": week} if "$week" in sql else None).fetchall()
+        except duckdb.OutOfMemoryException as exc:  # a figure too: report it, go on
+            print(f"view {name}: {exc}".splitlines()[0], file=sys.stderr, flush=True)
+            views[name] = float("nan")
+            continue
         views[name] = time.perf_counter() - start
+        print(f"view {name}: {views[name]:.2f} s", file=sys.stderr, flush=True)
     posts = con.execute("SELECT count(*) FROM _posts").fetchall()[0][0]
     con.close()
     return {

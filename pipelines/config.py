@@ -63,9 +63,7 @@ class HttpConfig(_Model):
     # Least time between two request starts to one host (many sources often share a host),
     # and exceptions per host name, e.g. {"www.reddit.com": 2.0, "intranet.example": 0}.
     min_host_interval_seconds: float = Field(1.0, ge=0, le=3600)
-    host_intervals: dict[str, Annotated[float, Field(ge=0, le=3600)]] = Field(
-        default_factory=dict
-    )
+    host_intervals: dict[str, Annotated[float, Field(ge=0, le=3600)]] = Field(default_factory=dict)
 
     @field_validator("host_intervals")
     @classmethod

@@ -46,7 +46,7 @@ from reports.delivery import (
 )
 from reports.digest import build_digest
 from reports.render import render_digest
-from warehouse.annotations import StaleCursor, count_stale, next_stale, store_enriched
+from warehouse.annotations import StaleCursor, count_stale
 from warehouse.loads import finish_load, start_load
 from warehouse.metrics import last_complete_week, parse_week
 
@@ -100,15 +100,7 @@ def revalidate(due: list[jobs.DueSource], policy: HttpPolicy) -> dict[int, Fetch
 def store(
     loaded: LoadedConfig, fetched: list[tuple[FetchResult, jobs.DueSource]], load_id: str
 ) -> int:
-    # One write-lock turn for the results that arrived together; each result commits with
-    # its source's state in its own transaction, so a retry stores nothing twice.
-    with jobs.write_session(loaded) as con:
-        return sum(
-            jobs.record_fetch(
-                con, result, interval=due.interval, load_id=load_id, attempted_at=jobs.utcnow()
-            )
-            for result, due in fetched
-        )
+    return jobs.store_fetched(loaded, fetched, load_id)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
@@ -134,17 +126,7 @@ def annotate(settings: EnricherSettings, batch: list[Pending], n_process: int) -
 def store_tags(
     loaded: LoadedConfig, result: EnrichResult, cursor: StaleCursor, load_id: str
 ) -> int:
-    # One short write per batch: annotations, topic tags and the load's progress commit
-    # together, so a killed run resumes after the last stored batch.
-    with jobs.write_session(loaded) as con:
-        return store_enriched(
-            con,
-            result.annotations,
-            result.topic_tags,
-            pipeline_version=cursor.pipeline_version,
-            topics_version=cursor.topics_version,
-            load_id=load_id,
-        )
+    return jobs.store_enriched_batch(loaded, result, cursor, load_id)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60])
@@ -246,7 +228,7 @@ def enrich_batches(config: str = "listening.yaml") -> EnrichSummary:
     window = max(nlp.processes, 2)  # batches in flight while one is stored
     in_flight: deque[PrefectFuture[EnrichResult]] = deque()
     try:
-        for batch in _stale_batches(loaded, cursor, nlp.batch_size):
+        for batch in jobs.stale_batches(loaded, cursor, nlp.batch_size):
             in_flight.append(annotate.submit(enricher.settings, batch, workers))
             if len(in_flight) > window:
                 result = in_flight.popleft().result()
@@ -375,18 +357,6 @@ def run(
         "enrich": enrich(config),
         "digest": digest(config, week),
     }
-
-
-def _stale_batches(
-    loaded: LoadedConfig, cursor: StaleCursor, batch_size: int
-) -> Iterator[list[Pending]]:
-    """The stale posts, one batch (one short read) at a time, until the pass is done."""
-    while True:
-        with jobs.write_session(loaded) as con:
-            batch, cursor = next_stale(con, cursor, batch_size)
-        if not batch:
-            return
-        yield batch
 
 
 def nlp_task_runner(dask_address: str | None, processes: int) -> TaskRunner[Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -21,8 +21,10 @@ from listeners.http import HttpPolicy, build_client
 from listeners.records import FetchResult, SourceSpec
 from listeners.schedule import plan_next_attempt
 from nlp import Enricher, TopicRule
+from nlp.enricher import EnrichResult, Pending
 from pipelines.config import LoadedConfig
 from reports.delivery import SmtpSettings
+from warehouse.annotations import StaleCursor, next_stale, store_enriched
 from warehouse.connection import writing
 from warehouse.publish import Published, publish_analytics_copy
 from warehouse.retention import prune_raw
@@ -219,3 +221,46 @@ def smtp_settings(loaded: LoadedConfig) -> SmtpSettings | None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def store_fetched(
+    loaded: LoadedConfig, fetched: Sequence[tuple[FetchResult, DueSource]], load_id: str
+) -> int:
+    """Store results that arrived together in one write-lock turn; return posts added.
+
+    Each result commits with its source's state in its own transaction, so a retry of the
+    whole call stores nothing twice.
+    """
+    with write_session(loaded) as con:
+        return sum(
+            record_fetch(con, result, interval=due.interval, load_id=load_id, attempted_at=utcnow())
+            for result, due in fetched
+        )
+
+
+def stale_batches(
+    loaded: LoadedConfig, cursor: StaleCursor, batch_size: int
+) -> Iterator[list[Pending]]:
+    """The stale posts, one batch (one short read under the write lock) at a time."""
+    while True:
+        with write_session(loaded) as con:
+            batch, cursor = next_stale(con, cursor, batch_size)
+        if not batch:
+            return
+        yield batch
+
+
+def store_enriched_batch(
+    loaded: LoadedConfig, result: EnrichResult, cursor: StaleCursor, load_id: str
+) -> int:
+    """One short write per batch: annotations, topic tags and the load's progress commit
+    together, so a killed run resumes after the last stored batch."""
+    with write_session(loaded) as con:
+        return store_enriched(
+            con,
+            result.annotations,
+            result.topic_tags,
+            pipeline_version=cursor.pipeline_version,
+            topics_version=cursor.topics_version,
+            load_id=load_id,
+        )
