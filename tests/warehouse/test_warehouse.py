@@ -249,3 +249,21 @@ def test_a_load_left_running_by_a_dead_process_is_marked_aborted(
         ("aborted",)
     ]
     assert con.execute("SELECT count(*) FROM _posts").fetchall() == [(1,)]  # nothing lost
+
+
+def test_source_sync_writes_only_what_changed(con: duckdb.DuckDBPyConnection) -> None:
+    blog = SourceRow("blog", "feed", "https://example.org/feed", False)
+    sync_sources(con, [blog])
+    con.execute("UPDATE _sources SET state = '{\"etag\": \"x\"}' WHERE source_id = 'blog'")
+    sync_sources(con, [blog, SourceRow("new", "feed", "https://example.org/new", True)])
+    # A source removed and named again comes back active, with its state kept.
+    sync_sources(con, [SourceRow("blog", "feed", "https://example.org/feed2", False)])
+    sync_sources(con, [SourceRow("own", "feed", "https://example.org/own", True), blog])
+    rows = con.execute(
+        "SELECT source_id, url, owned, active, state->>'etag' FROM _sources ORDER BY source_id"
+    ).fetchall()
+    assert rows == [
+        ("blog", "https://example.org/feed", False, True, "x"),
+        ("new", "https://example.org/new", True, False, None),
+        ("own", "https://example.org/own", True, True, None),
+    ]
