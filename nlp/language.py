@@ -89,20 +89,22 @@ class LanguageIdentifier:
         """
         cache = self._clean
         clean = self._clean_token
-        entries = [cache.get(t) or clean(t) for t in tokens]
-        if sum(e[2] for e in entries) > MAX_CHARS:  # long text: the first words decide
-            size = 0
-            for n, entry in enumerate(entries):
-                size += entry[2]
-                if size > MAX_CHARS:
-                    entries = entries[: n + 1]
+        words: list[str] = []
+        tallies: list[tuple[int, ...]] = []
+        size = 0
+        for token in tokens:
+            found, tally, chars = cache.get(token) or clean(token)
+            if found:  # a token without words counts nothing and adds no size
+                words.extend(found)
+                tallies.append(tally)
+                size += chars
+                if size > MAX_CHARS:  # long text: the first words decide
                     break
-        words = [w for e in entries for w in e[0]]
         if not words:
             if all(t.isspace() for t in tokens):
                 return LanguageGuess(UNDETERMINED, 0.0)
             return self._guess("", [], hint)
-        counts = [sum(column) for column in zip(*(e[1] for e in entries), strict=True)]
+        counts = [sum(column) for column in zip(*tallies, strict=True)]
         vote = {lang: n / len(words) for lang, n in zip(self._langs, counts, strict=True)}
         return self._guess(" ".join(words)[:MAX_CHARS], words, hint, vote)
 

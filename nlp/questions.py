@@ -108,7 +108,8 @@ class QuestionDetector:
 
     def asks(self, view: TokenView) -> bool:
         """Whether a doc's `TokenView` asks something: what the component and fast path use."""
-        if "?" not in view.text and not self.openers:
+        asking = "?" in view.text
+        if not asking and not self.openers:
             return False
         n = len(view.infos)
         if not n:
@@ -118,9 +119,12 @@ class QuestionDetector:
         else:
             starts = [0] if n else []
         ends = [*starts[1:], n]
-        return any(self._sentence_asks(view, a, b) for a, b in zip(starts, ends, strict=True))
+        return any(
+            self._sentence_asks(view, a, b, asking) for a, b in zip(starts, ends, strict=True)
+        )
 
-    def _sentence_asks(self, view: TokenView, start: int, end: int) -> bool:
+    def _sentence_asks(self, view: TokenView, start: int, end: int, asking: bool = True) -> bool:
+        """`asking`: the text has a "?" somewhere; without one, the first words decide."""
         words: list[str] = []
         infos, hashtag = view.infos, view.hashtag
         for i in range(start, end):
@@ -133,6 +137,8 @@ class QuestionDetector:
                 continue  # "@bahn wann kommt der Zug"
             if len(words) < 4 and not token.is_space:
                 words.append(token.folded)
+                if not asking and (len(words) == 4 or words[0] not in self._first_words):
+                    break  # no "?" to find: the rest of the sentence cannot change the answer
         if not words or words[0] not in self._first_words:
             return False  # no "?" and no opener: the rest cannot make it a question
         trailing = (infos[i] for i in range(end - 1, start - 1, -1) if not infos[i].is_space)

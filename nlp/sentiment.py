@@ -407,22 +407,17 @@ class SentimentScorer:
             if valences[i + 1] != 0.0 and words[i].booster is not None and not ends[i]:
                 valences[i] = 0.0
         cap_diff = 0 < upper < len(words)
-        sentiments: list[float] = []
+        sentiments = [0.0] * len(words)
         window = self.negation_window
-        for i, word in enumerate(words):
-            base = valences[i]
-            if base == 0.0:
-                sentiments.append(0.0)
-                continue
+        for i in [i for i, v in enumerate(valences) if v != 0.0]:  # words without valence: 0.0
+            word = words[i]
             if (
                 negated[i]
                 and not ends[i]
                 and any(valences[j] != 0.0 for j in range(i + 1, min(len(words), i + 1 + window)))
             ):
-                # "no problems": the negator negates its neighbour instead of counting itself
-                sentiments.append(0.0)
-                continue
-            value = base
+                continue  # "no problems": the negator negates its neighbour, not itself
+            value = valences[i]
             if cap_diff and word.upper:
                 value += CAPS_BOOST if value > 0 else -CAPS_BOOST
             for distance in range(1, window + 1):
@@ -451,7 +446,7 @@ class SentimentScorer:
                     if words[j].key in rules.final_negators and ends[j]:
                         value *= NEGATION_SCALAR
                         break
-            sentiments.append(value)
+            sentiments[i] = value
         self._contrast(words, ends, sentiments)
         total = sum(sentiments)
         if total:

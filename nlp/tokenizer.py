@@ -143,18 +143,22 @@ class EarshotTokenizer:
         """
         cache = self._infos
         infos = [cache.get(w) or self.info(w) for w in words]
-        starts = [False] * len(words)
-        after_end = True
-        for i, word in enumerate(words):
-            if infos[i].is_space:
-                continue
-            if after_end:
-                starts[i] = True
-            after_end = word[0] in _SENTENCE_END
-        if words:
-            starts[0] = True
+        n = len(words)
+        starts = [False] * n
+        if n and not infos[0].is_space and not any(end in text for end in _SENTENCE_END):
+            starts[0] = True  # one sentence: no token can follow a sentence end
+        else:
+            after_end = True
+            for i, word in enumerate(words):
+                if infos[i].is_space:
+                    continue
+                if after_end:
+                    starts[i] = True
+                after_end = word[0] in _SENTENCE_END
+            if words:
+                starts[0] = True
         # sentence starts live in the view: `Doc(sent_starts=...)` would triple the cost
-        hashtag = [len(w) > 1 and w[0] == "#" for w in words]
+        hashtag = [len(w) > 1 and w[0] == "#" for w in words] if "#" in text else [False] * n
         return TokenView(infos, spaces, starts, hashtag, True, text)
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterable[Doc]:

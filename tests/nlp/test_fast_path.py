@@ -10,9 +10,10 @@ from itertools import islice
 from pathlib import Path
 
 import pytest
+import spacy
 
 from nlp import Enricher, TopicRule
-from nlp.enricher import FastPath
+from nlp.enricher import FastPath, build_pipeline
 from nlp.evaluate import SAMPLE_TAXONOMY, read_germeval, read_tweets
 
 EVAL = Path(__file__).resolve().parents[3] / "shared/eval"
@@ -51,6 +52,13 @@ def test_fast_path_is_used_for_blank_pipelines() -> None:
         assert fast.usable
         assert fast.topics is nlp.get_pipe("earshot_topics_v1")
         assert fast.keyterms is nlp.get_pipe("earshot_keyterms_v1")
+
+
+def test_pipelines_with_other_components_take_the_spacy_path() -> None:
+    nlp = build_pipeline("en", SAMPLE_TAXONOMY)
+    nlp.add_pipe("sentencizer", first=True)  # any component the fast path does not know
+    assert not FastPath.of(nlp).usable
+    assert not FastPath.of(spacy.blank("en")).usable  # spaCy's own tokenizer
 
 
 @pytest.mark.parametrize("taxonomy", [SAMPLE_TAXONOMY], ids=["sample-taxonomy"])
