@@ -43,6 +43,7 @@ if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from listeners.records import Post
+from warehouse.annotations import ANNOTATION_SCHEMA, TOPIC_SCHEMA
 from warehouse.sources import POST_SCHEMA, SourceRow
 
 TAXONOMY = Path(__file__).resolve().parent.parent / "examples" / "listening.yaml"
@@ -51,31 +52,6 @@ WEEKS = 12
 PIPELINE_VERSION = "synthetic-v1"
 LANGS = ("de", "en")
 SPIKE_TOPIC = "data-privacy"  # louder and more negative in the last week
-
-ANNOTATION_SCHEMA = pa.schema(
-    [
-        ("post_id", pa.string()),
-        ("pipeline_version", pa.string()),
-        ("lang", pa.string()),
-        ("lang_score", pa.float64()),
-        ("sentiment", pa.float64()),
-        ("sentiment_label", pa.string()),
-        ("is_question", pa.bool_()),
-        ("key_terms", pa.list_(pa.string())),
-        ("annotated_at", pa.timestamp("us", tz="UTC")),
-        ("load_id", pa.string()),
-    ]
-)
-TOPIC_SCHEMA = pa.schema(
-    [
-        ("post_id", pa.string()),
-        ("topic_id", pa.string()),
-        ("bucket_id", pa.string()),
-        ("matched_terms", pa.list_(pa.string())),
-        ("pipeline_version", pa.string()),
-        ("load_id", pa.string()),
-    ]
-)
 
 # Sentence templates per language and tone; {t} is a topic term. Index 3 = question.
 NEG, NEU, POS, ASK = 0, 1, 2, 3

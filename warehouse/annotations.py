@@ -21,7 +21,7 @@ import pyarrow as pa
 from nlp.records import Annotation, TopicMatch
 from warehouse.entities import write_entities
 
-_ANNOTATION_SCHEMA = pa.schema(
+ANNOTATION_SCHEMA = pa.schema(
     [
         ("post_id", pa.string()),
         ("pipeline_version", pa.string()),
@@ -35,7 +35,7 @@ _ANNOTATION_SCHEMA = pa.schema(
         ("load_id", pa.string()),
     ]
 )
-_TOPIC_SCHEMA = pa.schema(
+TOPIC_SCHEMA = pa.schema(
     [
         ("post_id", pa.string()),
         ("topic_id", pa.string()),
@@ -231,7 +231,7 @@ def store_enriched(
             }
             for a in annotations
         ],
-        schema=_ANNOTATION_SCHEMA,
+        schema=ANNOTATION_SCHEMA,
     )
     tags = pa.Table.from_pylist(
         [
@@ -246,7 +246,7 @@ def store_enriched(
             for t in topic_tags
             for m in t.topics
         ],
-        schema=_TOPIC_SCHEMA,
+        schema=TOPIC_SCHEMA,
     )
     runs = pa.Table.from_pylist(
         [
@@ -260,8 +260,8 @@ def store_enriched(
         ],
         schema=_RUN_SCHEMA,
     )
-    ann_columns = ", ".join(_ANNOTATION_SCHEMA.names)
-    tag_columns = ", ".join(_TOPIC_SCHEMA.names)
+    ann_columns = ", ".join(ANNOTATION_SCHEMA.names)
+    tag_columns = ", ".join(TOPIC_SCHEMA.names)
     run_columns = ", ".join(_RUN_SCHEMA.names)
     con.register("_incoming_annotations", ann)
     con.register("_incoming_tags", tags)

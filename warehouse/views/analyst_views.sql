@@ -1,65 +1,9 @@
 -- Analyst views: stable names and columns. Re-applied on every migrate.
 -- Weeks are ISO weeks ('2026-W47') in the organisation's time zone (_settings.timezone).
 
--- posts: one row per collected post, with its enrichment when there is one.
-CREATE OR REPLACE VIEW posts AS
-SELECT
-    p.post_id,
-    p.platform,
-    p.source_id,
-    p.url,
-    p.author,
-    p.title,
-    p.text,
-    a.lang,
-    p.published_at,
-    p.likes,
-    p.reposts,
-    p.replies,
-    a.sentiment,
-    a.sentiment_label,
-    a.is_question,
-    coalesce(s.owned, false) AS is_own,
-    a.key_terms,
-    p.content_key,
-    p.fetched_at,
-    p.load_id
-FROM _posts p
-LEFT JOIN _annotations a USING (post_id)
-LEFT JOIN _sources s USING (source_id);
-
--- post_topics: one row per (post, topic) tag, with the evidence (matched terms).
-CREATE OR REPLACE VIEW post_topics AS
-SELECT post_id, topic_id, bucket_id, matched_terms
-FROM _post_topics;
-
--- post_entities: named entities a trained pipeline found (languages with `nlp.pipelines`).
-CREATE OR REPLACE VIEW post_entities AS
-SELECT post_id, label, text, start_char, end_char
-FROM _post_entities;
-
-CREATE OR REPLACE VIEW topics AS
-SELECT topic_id, label, bucket_id FROM _topics;
-
-CREATE OR REPLACE VIEW buckets AS
-SELECT bucket_id, label, target_share FROM _buckets;
-
--- post_weeks: the ISO week of every post in the organisation's time zone.
-CREATE OR REPLACE VIEW post_weeks AS
-SELECT
-    p.post_id,
-    strftime(
-        timezone(
-            coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
-            coalesce(p.published_at, p.fetched_at)
-        ),
-        '%G-W%V'
-    ) AS week
-FROM _posts p;
-
--- _post_facts (internal): the columns of `posts` plus the post's ISO week and the Monday it
--- starts on (local time), from one pass over _posts. The digest's views and metrics read it so
--- that a week's filter reaches _posts before the join with _annotations.
+-- _post_facts (internal): every post with its enrichment, plus the post's ISO week and the
+-- Monday it starts on (local time), from one pass over _posts. `posts` and the digest's views
+-- and metrics read it, so a week's filter reaches _posts before the join with _annotations.
 CREATE OR REPLACE VIEW _post_facts AS
 SELECT
     p.post_id,
@@ -91,6 +35,39 @@ SELECT
 FROM _posts p
 LEFT JOIN _annotations a USING (post_id)
 LEFT JOIN _sources s USING (source_id);
+
+-- posts: one row per collected post, with its enrichment when there is one.
+CREATE OR REPLACE VIEW posts AS
+SELECT * EXCLUDE (week_start, week) FROM _post_facts;
+
+-- post_topics: one row per (post, topic) tag, with the evidence (matched terms).
+CREATE OR REPLACE VIEW post_topics AS
+SELECT post_id, topic_id, bucket_id, matched_terms
+FROM _post_topics;
+
+-- post_entities: named entities a trained pipeline found (languages with `nlp.pipelines`).
+CREATE OR REPLACE VIEW post_entities AS
+SELECT post_id, label, text, start_char, end_char
+FROM _post_entities;
+
+CREATE OR REPLACE VIEW topics AS
+SELECT topic_id, label, bucket_id FROM _topics;
+
+CREATE OR REPLACE VIEW buckets AS
+SELECT bucket_id, label, target_share FROM _buckets;
+
+-- post_weeks: the ISO week of every post in the organisation's time zone.
+CREATE OR REPLACE VIEW post_weeks AS
+SELECT
+    p.post_id,
+    strftime(
+        timezone(
+            coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
+            coalesce(p.published_at, p.fetched_at)
+        ),
+        '%G-W%V'
+    ) AS week
+FROM _posts p;
 
 -- topic_weekly: audience conversation per topic and ISO week (own posts excluded).
 -- engagement = likes + reposts + replies (missing counts as 0).
