@@ -6,12 +6,17 @@ Builds (with bench/synth.py, straight into DuckDB) a warehouse of `--posts` synt
 with their annotations and topic tags, and one of `--baseline-posts` for the baseline. Then,
 in a fresh child process per warehouse (so its peak RSS is the queries' own), opened read-only
 with `memory_limit` and `threads` set, it runs every metric `reports.digest.build_digest` reads
-through `warehouse.metrics`, each timed on its own, then `build_digest` as a whole, then a
-query on each analyst view of warehouse/views/. Prints per-query seconds, totals, seconds per
-million posts against the baseline, the child's peak RSS, and PASS/FAIL:
+through `warehouse.metrics` (the first: checking that no week's digest facts await a refresh),
+each timed on its own, then `build_digest` as a whole, then a query on each analyst view of
+warehouse/views/. Prints per-query seconds, totals, seconds per million posts against the
+baseline, the child's peak RSS, and PASS/FAIL:
 
 * the digest metrics over `--posts` take <= --max-seconds (10) in total;
 * peak RSS of the query process < --max-rss-gb (4).
+
+The digest facts' cost moved to the write cycle, so it is printed too: in another child (a
+writing connection, same limits), a full build of the facts and an incremental refresh of
+one week (`warehouse.facts.refresh_facts`), with that child's peak RSS.
 
 Exit status 1 when a target fails. `--dir` keeps the warehouses (and reuses them when their
 post count matches), so a second run measures the queries only.
@@ -42,8 +47,10 @@ NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # the Monday morning the digest 
 def metric_calls(week: str) -> list[tuple[str, Callable[[Any], object]]]:
     """What `build_digest` computes, one call per metric."""
     from warehouse import metrics as m
+    from warehouse.facts import ensure_fresh
 
     return [
+        ("facts_fresh", lambda con: ensure_fresh(con)),
         ("week_totals", lambda con: m.week_totals(con, week)),
         ("topic_movement", lambda con: m.topic_movement(con, week)),
         ("top_posts", lambda con: m.top_posts(con, week, 10)),
@@ -95,6 +102,19 @@ VIEW_QUERIES = [
 ]
 
 
+def peak_rss_kib() -> int:
+    """This process's peak RSS. Linux's VmHWM starts afresh at exec; `ru_maxrss` does not (a
+    child started by a parent that built a 10M-post warehouse would report the parent's peak)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def run_queries(path: Path, memory_limit: str, threads: int, week: str) -> dict[str, Any]:
     """In this process: time every metric, `build_digest`, every view; add peak RSS."""
     import duckdb
@@ -133,7 +153,7 @@ def run_queries(path: Path, memory_limit: str, threads: int, week: str) -> dict[
         "metrics": metrics,
         "build_digest": whole,
         "views": views,
-        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "peak_rss_kib": peak_rss_kib(),
         "digest": {
             "audience_posts": digest.totals.audience_posts,
             "moved": [m.topic_id for m in digest.moved],
@@ -144,13 +164,43 @@ def run_queries(path: Path, memory_limit: str, threads: int, week: str) -> dict[
     }
 
 
-def query_child(path: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """`run_queries` in a fresh Python process, so its peak RSS is the queries' alone."""
+def run_refresh(path: Path, memory_limit: str, threads: int, week: str) -> dict[str, Any]:
+    """In this process: time a full build of the digest facts, then a refresh of one week."""
+    from warehouse import open_warehouse
+    from warehouse.facts import mark_all_dirty, refresh_facts
+    from warehouse.metrics import parse_week
+
+    con = open_warehouse(path, memory_limit=memory_limit)
+    con.execute(f"SET threads = {int(threads)}")
+    mark_all_dirty(con, "bench")
+    start = time.perf_counter()
+    weeks = refresh_facts(con)
+    full = time.perf_counter() - start
+    year, num = parse_week(week)
+    con.execute(
+        "INSERT INTO _dirty_weeks VALUES (?) ON CONFLICT DO NOTHING",
+        [datetime.fromisocalendar(year, num, 1).date()],
+    )
+    start = time.perf_counter()
+    refresh_facts(con)
+    one = time.perf_counter() - start
+    con.execute("CHECKPOINT")
+    con.close()
+    return {
+        "weeks": weeks,
+        "full": full,
+        "one_week": one,
+        "peak_rss_kib": peak_rss_kib(),
+    }
+
+
+def query_child(path: Path, args: argparse.Namespace, mode: str = "--child") -> dict[str, Any]:
+    """`run_queries` (or `run_refresh`) in a fresh Python process: its peak RSS is its own."""
     out = subprocess.run(
         [
             sys.executable,
             __file__,
-            "--child",
+            mode,
             str(path),
             "--memory-limit",
             args.memory_limit,
@@ -210,7 +260,9 @@ def report(args: argparse.Namespace, folder: Path) -> int:
                 f"= {n / built:,.0f} posts/s ({path.stat().st_size / 2**30:.2f} GiB)",
                 flush=True,
             )
+        refresh = query_child(path, args, "--child-refresh")  # leaves the facts built
         results[n] = query_child(path, args)
+        results[n]["refresh"] = refresh
     big, small = results[args.posts], results[args.baseline_posts]
     print(
         f"\nDuckDB memory_limit={args.memory_limit}, threads={args.threads}, week {args.week}, "
@@ -239,6 +291,13 @@ def report(args: argparse.Namespace, folder: Path) -> int:
         f"peak RSS of the query process: {rss:.2f} GiB at {args.posts:,}, "
         f"{small['peak_rss_kib'] / 2**20:.2f} GiB at {args.baseline_posts:,}"
     )
+    for n in sizes:
+        r = results[n]["refresh"]
+        print(
+            f"digest facts at {n:,} posts (write cycle): full build of {r['weeks']} weeks "
+            f"{r['full']:.2f} s, refresh of one week {r['one_week']:.2f} s, "
+            f"peak RSS {r['peak_rss_kib'] / 2**20:.2f} GiB"
+        )
     print(f"digest of {args.week}: {json.dumps(big['digest'])}")
     checks = [
         (
@@ -270,7 +329,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rss-gb", type=float, default=4.0)
     parser.add_argument("--dir", type=Path, help="keep (and reuse) the warehouses here")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-refresh", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child_refresh:
+        print(
+            json.dumps(run_refresh(args.child_refresh, args.memory_limit, args.threads, args.week))
+        )
+        return 0
     if args.child:
         print(json.dumps(run_queries(args.child, args.memory_limit, args.threads, args.week)))
         return 0

@@ -748,9 +748,11 @@ def write_warehouse(
     """A fresh warehouse with the synthetic posts (and enrichment), inserted batch by batch.
 
     The posts are new and unique by construction, so they go straight in (no anti-join);
-    `bench/scale_load.py` measures Earshot's loading path itself.
+    `bench/scale_load.py` measures Earshot's loading path itself. The digest facts are then
+    built whole (`warehouse.facts.refresh_facts`).
     """
     from warehouse import open_warehouse
+    from warehouse.facts import mark_all_dirty, refresh_facts
     from warehouse.sources import sync_sources
     from warehouse.taxonomy import sync_taxonomy
 
@@ -787,6 +789,9 @@ def write_warehouse(
                 counts["annotations"] += batch.annotations.num_rows
                 counts["post_topics"] += batch.post_topics.num_rows
             con.execute("COMMIT")
+        # the rows went in around Earshot's writers: the digest facts are built whole
+        mark_all_dirty(con, "bench.synth")
+        counts["fact_weeks"] = refresh_facts(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -173,6 +173,7 @@ def collect(
                     logger.warning("source %s failed: %s", result.source_id, result.error)
     with jobs.write_session(loaded) as con:
         summary.raw_pruned = jobs.apply_retention(con, loaded, jobs.utcnow())
+        jobs.refresh_digest_facts(con)
         finish_load(
             con,
             load_id,
@@ -240,6 +241,7 @@ def enrich_batches(config: str = "listening.yaml") -> EnrichSummary:
     finally:
         close_shared_pools()
     with jobs.write_session(loaded) as con:
+        jobs.refresh_digest_facts(con)
         finish_load(
             con,
             load_id,
@@ -321,6 +323,7 @@ def alert(config: str = "listening.yaml") -> AlertOutcome:
     ]
     smtp = jobs.smtp_settings(loaded) if cfg.alerts.email else None
     with jobs.warehouse(loaded) as con, httpx.Client(timeout=20) as client:
+        jobs.refresh_digest_facts(con)
         outcome = run_alerts(
             con,
             jobs.utcnow(),

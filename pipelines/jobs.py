@@ -26,6 +26,7 @@ from pipelines.config import LoadedConfig
 from reports.delivery import SmtpSettings
 from warehouse.annotations import StaleCursor, next_stale, store_enriched
 from warehouse.connection import writing
+from warehouse.facts import refresh_facts
 from warehouse.publish import Published, publish_analytics_copy
 from warehouse.retention import prune_raw
 from warehouse.sources import SourceRow, source_states, store_fetch, sync_sources
@@ -85,6 +86,11 @@ def publish_analytics(loaded: LoadedConfig) -> Published:
         loaded.analytics_path,
         lock_timeout_seconds=loaded.config.warehouse.lock_timeout_seconds,
     )
+
+
+def refresh_digest_facts(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute the digest facts of the weeks this write cycle changed; return the weeks."""
+    return refresh_facts(con)
 
 
 def apply_retention(con: duckdb.DuckDBPyConnection, loaded: LoadedConfig, now: datetime) -> int:

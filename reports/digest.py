@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from reports.i18n import strings
+from warehouse.facts import ensure_fresh
 from warehouse.metrics import (
     AudienceQuestion,
     BucketBalance,
@@ -191,6 +192,7 @@ def build_digest(
     if top_n < 1:
         raise ValueError(f"top_n {top_n}: expected at least 1")
     start, end = week_bounds(week, timezone)
+    ensure_fresh(con)  # the facts of weeks changed since the last write cycle
     return Digest(
         organisation=organisation,
         week=week,

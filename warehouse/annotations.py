@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from nlp.records import Annotation, TopicMatch
 from warehouse.entities import write_entities
+from warehouse.facts import mark_posts_dirty
 
 ANNOTATION_SCHEMA = pa.schema(
     [
@@ -268,6 +269,11 @@ def store_enriched(
     con.register("_incoming_runs", runs)
     con.execute("BEGIN TRANSACTION")
     try:
+        mark_posts_dirty(
+            con,
+            "SELECT post_id FROM _incoming_annotations "
+            "UNION ALL SELECT post_id FROM _incoming_runs",
+        )
         if ann.num_rows:
             con.execute(
                 "DELETE FROM _annotations "

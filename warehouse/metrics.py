@@ -1,18 +1,21 @@
 """Digest metrics: the SQL of the analyst views, so every figure can be reproduced there.
 
-Where a view would aggregate every week only for the digest to keep one, the query here is the
-view's own SQL restricted to the posts of the weeks it needs (the same figures, without
-joining ten million posts for one week).
+Aggregates are read from the per-week digest facts (`warehouse.facts`, the tables the views
+read too); post-level figures (top posts, questions) read the posts of the week's time range.
+`reports.digest.build_digest` refreshes the facts of changed weeks first.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+
+from warehouse.facts import ensure_fresh, week_start_sql
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -102,27 +105,12 @@ class WeekTotals:
 
 def topic_movement(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicWeek]:
     """Every configured topic with this week's figures and last week's volume, by volume."""
+    ensure_fresh(con)  # the facts of weeks changed since the last write cycle
     before = previous_week(week)
-    # `topic_weekly`'s rows of the two weeks, from the posts of those weeks only
     rows = con.execute(
         """
         WITH topic_weekly AS (
-            SELECT
-                p.week,
-                t.topic_id,
-                count(*) AS posts,
-                count(DISTINCT coalesce(p.author, p.source_id)) AS authors,
-                avg(p.sentiment) AS avg_sentiment,
-                avg(CASE WHEN p.sentiment_label = 'negative' THEN 1.0
-                         WHEN p.sentiment_label IS NULL THEN NULL ELSE 0.0 END) AS negative_share,
-                sum(coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0))
-                    AS engagement
-            FROM post_topics t
-            JOIN _post_facts p USING (post_id)
-            WHERE NOT p.is_own AND p.week IN (?, ?)
-              AND coalesce(p.published_at, p.fetched_at) >= ?
-              AND coalesce(p.published_at, p.fetched_at) < ?
-            GROUP BY p.week, t.topic_id
+            SELECT * FROM topic_weekly WHERE week IN (?, ?)
         )
         SELECT t.topic_id, t.label, t.bucket_id,
                coalesce(cur.posts, 0), coalesce(prev.posts, 0), coalesce(cur.authors, 0),
@@ -132,93 +120,148 @@ def topic_movement(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicWeek]
         LEFT JOIN topic_weekly prev ON prev.topic_id = t.topic_id AND prev.week = ?
         ORDER BY coalesce(cur.posts, 0) DESC, coalesce(cur.engagement, 0) DESC, t.topic_id
         """,
-        [week, before, _near_week(con, before)[0], _near_week(con, week)[1], week, before],
+        [week, before, week, before],
     ).fetchall()
     return [TopicWeek(*r) for r in rows]
 
 
-def _near_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[datetime, datetime]:
-    """Instants a day before and after `week` in the warehouse's zone.
+def _week_start(week: str) -> date:
+    year, num = parse_week(week)
+    return date.fromisocalendar(year, num, 1)
 
-    A cheap pre-filter on the post time (a comparison, no zone conversion per post) that the
-    queries add to their exact `week = ?` test, so that most posts are dropped early.
+
+def _in_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[str, list[object]]:
+    """A filter on `_post_facts p` for the posts of `week`, and its parameters.
+
+    The week's time range in the warehouse's zone: a comparison per post, no zone
+    conversion. A zone Python does not know falls back to the exact test on the local week.
     """
     row = con.execute("SELECT value FROM _settings WHERE key = 'timezone'").fetchone()
     try:
         start, end = week_bounds(week, row[0] if row else "UTC")
-    except (KeyError, ValueError):  # an unknown zone: no pre-filter, the exact test decides
-        return datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
-    return start - timedelta(days=1), end + timedelta(days=1)
-
-
-# `_post_facts` rows of one week (bind: week, lo, hi from `_near_week`).
-_IN_WEEK = (
-    "p.week = ? AND coalesce(p.published_at, p.fetched_at) >= ? "
-    "AND coalesce(p.published_at, p.fetched_at) < ?"
-)
+    except (KeyError, ValueError):
+        return f"{week_start_sql('coalesce(p.published_at, p.fetched_at)')} = ?", [
+            _week_start(week)
+        ]
+    return (
+        "coalesce(p.published_at, p.fetched_at) >= ? "
+        "AND coalesce(p.published_at, p.fetched_at) < ?",
+        [start, end],
+    )
 
 
 def top_posts(con: duckdb.DuckDBPyConnection, week: str, limit: int = 10) -> list[TopPost]:
     """The audience's most engaging posts of the week (newest first among equals)."""
-    rows = con.execute(
+    in_week, params = _in_week(con, week)
+    # Only posts at least as engaging as the limit-th can be among the first `limit`, so the
+    # join with their topics (the ordering's second key) is made for those alone; the texts
+    # are read for the winners only.
+    top = con.execute(
         f"""
-        SELECT p.post_id, p.url, p.title, p.text, p.source_id, p.author, p.published_at,
-               coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0) AS engagement,
-               p.sentiment_label,
+        WITH week_posts AS (
+            SELECT p.post_id, p.published_at, p.rowid AS row,
+                   coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
+                       AS engagement
+            FROM _posts p LEFT JOIN _sources s USING (source_id)
+            WHERE {in_week} AND NOT coalesce(s.owned, false)
+        ),
+        candidates AS (
+            SELECT * FROM week_posts
+            WHERE engagement >= (SELECT min(engagement) FROM (
+                SELECT engagement FROM week_posts ORDER BY engagement DESC LIMIT ?))
+        )
+        SELECT c.post_id, c.engagement, a.sentiment_label, c.published_at, c.row,
                coalesce(list(t.topic_id ORDER BY t.topic_id)
                         FILTER (WHERE t.topic_id IS NOT NULL), []) AS topics
-        FROM _post_facts p
+        FROM candidates c
+        LEFT JOIN _annotations a USING (post_id)
         LEFT JOIN post_topics t USING (post_id)
-        WHERE {_IN_WEEK} AND NOT p.is_own
         GROUP BY ALL
-        ORDER BY engagement DESC, len(topics) DESC, p.published_at DESC NULLS LAST, p.post_id
+        ORDER BY c.engagement DESC, len(topics) DESC, c.published_at DESC NULLS LAST, c.post_id
         LIMIT ?
         """,
-        [week, *_near_week(con, week), limit],
+        [*params, limit, limit],
     ).fetchall()
-    return [
-        TopPost(*r[:9], topics=tuple(r[9]))  # type: ignore[misc]
-        for r in rows
-    ]
+    if not top:
+        return []
+    texts = _post_columns(
+        con,
+        "p.url, p.title, p.text, p.source_id, p.author, p.published_at",
+        {r[0]: r[4] for r in top},
+    )
+    posts: list[TopPost] = []
+    for post_id, engagement, label, _published, _row, topics in top:
+        url, title, text, source_id, author, published_at = texts[post_id]
+        posts.append(
+            TopPost(
+                post_id,
+                url,
+                title,
+                text,
+                source_id,
+                author,
+                published_at,
+                engagement,
+                label,
+                tuple(topics),
+            )
+        )
+    return posts
+
+
+def _post_columns(
+    con: duckdb.DuckDBPyConnection, columns: str, rows: dict[str, int]
+) -> dict[str, tuple[Any, ...]]:
+    """`columns` of the posts `rows` names (post_id -> rowid read just before): by rowid,
+    which reads a few rows instead of a column of every post; checked by post_id, by which
+    it is read again should a row have moved meanwhile."""
+    found = {
+        r[0]: tuple(r[1:])
+        for r in con.execute(
+            f"SELECT p.post_id, {columns} FROM _posts p WHERE p.rowid IN (SELECT unnest(?))",
+            [list(rows.values())],
+        ).fetchall()
+        if r[0] in rows
+    }
+    if len(found) < len(rows):
+        found = {
+            r[0]: tuple(r[1:])
+            for r in con.execute(
+                f"SELECT p.post_id, {columns} FROM _posts p WHERE list_contains(?, p.post_id)",
+                [list(rows)],
+            ).fetchall()
+        }
+    return found
 
 
 def source_coverage(con: duckdb.DuckDBPyConnection, week: str) -> list[SourceStatus]:
     """Each active source's last fetch outcome and its posts in the week."""
+    ensure_fresh(con)  # the facts of weeks changed since the last write cycle
     rows = con.execute(
         """
-        WITH per_source AS (
-            SELECT c.source_id, count(*) AS n
-            FROM post_calendar c
-            WHERE c.posted_at >= ? AND c.posted_at < ? AND c.week = ?
-            GROUP BY c.source_id
-        )
         SELECT s.source_id, s.url, s.owned, s.last_status, s.last_error, s.last_success_at,
-               coalesce(c.n, 0) AS posts_in_week
+               coalesce(c.posts, 0) AS posts_in_week
         FROM _sources s
-        LEFT JOIN per_source c USING (source_id)
+        LEFT JOIN _fact_week_sources c ON c.source_id = s.source_id AND c.week_start = ?
         WHERE s.active
         ORDER BY s.source_id
         """,
-        [*_near_week(con, week), week],
+        [_week_start(week)],
     ).fetchall()
     return [SourceStatus(*r) for r in rows]
 
 
 def week_totals(con: duckdb.DuckDBPyConnection, week: str) -> WeekTotals:
     """Posts of the week; tagged and enriched count audience posts, like audience_posts."""
+    ensure_fresh(con)  # the facts of weeks changed since the last write cycle
     row = con.execute(
-        f"""
-        SELECT count(*) FILTER (WHERE NOT p.is_own),
-               count(*) FILTER (WHERE p.is_own),
-               count(*) FILTER (WHERE NOT p.is_own AND EXISTS (
-                   SELECT 1 FROM post_topics t WHERE t.post_id = p.post_id)),
-               count(*) FILTER (WHERE NOT p.is_own AND p.lang IS NOT NULL)
-        FROM _post_facts p
-        WHERE {_IN_WEEK}
+        """
+        SELECT audience_rows, own_rows, tagged_rows, enriched_rows
+        FROM _fact_weeks WHERE week_start = ?
         """,
-        [week, *_near_week(con, week)],
-    ).fetchall()[0]
-    return WeekTotals(*(int(x) for x in row))
+        [_week_start(week)],
+    ).fetchone()
+    return WeekTotals(*(int(x) for x in row)) if row else WeekTotals(0, 0, 0, 0)
 
 
 # --- the digest's sections, read from the views of views/digest_views.sql ---------------------
@@ -321,6 +364,7 @@ _MOVEMENT_COLUMNS = """
 
 def topic_movements(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicMovement]:
     """Every topic's row of `topic_movement` for `week`, strongest rise first."""
+    ensure_fresh(con)  # the facts of weeks changed since the last write cycle
     rows = con.execute(
         f"""
         SELECT {_MOVEMENT_COLUMNS}
@@ -336,6 +380,7 @@ def topic_movements(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicMove
 def emerging_terms(
     con: duckdb.DuckDBPyConnection, week: str, limit: int = 10
 ) -> list[EmergingTerm]:
+    ensure_fresh(con)  # the facts of weeks changed since the last write cycle
     rows = con.execute(
         """
         SELECT term, posts, authors, baseline_mean, volume_z FROM emerging_terms
@@ -349,21 +394,51 @@ def emerging_terms(
 def audience_questions(
     con: duckdb.DuckDBPyConnection, week: str, per_topic: int = 3
 ) -> list[AudienceQuestion]:
-    """The most engaging questions of each topic (NULL topic last), most engaging first."""
-    rows = con.execute(
-        """
-        SELECT topic_id, post_id, url, title, text, author, engagement
-        FROM audience_questions
-        WHERE week = ? AND rank_in_topic <= ?
+    """The most engaging questions of each topic (NULL topic last), most engaging first.
+
+    `audience_questions`' rows of the week, ranked over the posts of the week's time range
+    (the texts read for the rows shown only).
+    """
+    in_week, params = _in_week(con, week)
+    ranked = con.execute(
+        f"""
+        WITH questions AS (
+            SELECT p.post_id, p.published_at, p.rowid AS row,
+                   coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
+                       AS engagement
+            FROM _posts p
+            JOIN _annotations a USING (post_id)
+            LEFT JOIN _sources s USING (source_id)
+            WHERE a.is_question AND NOT coalesce(s.owned, false) AND {in_week}
+        ),
+        ranked AS (
+            SELECT t.topic_id, q.post_id, q.engagement, q.row,
+                   row_number() OVER (
+                       PARTITION BY t.topic_id
+                       ORDER BY q.engagement DESC, q.published_at DESC NULLS LAST, q.post_id
+                   ) AS rank_in_topic
+            FROM questions q
+            LEFT JOIN post_topics t USING (post_id)
+        )
+        SELECT topic_id, post_id, engagement, row FROM ranked
+        WHERE rank_in_topic <= ?
         ORDER BY topic_id NULLS LAST, rank_in_topic
         """,
-        [week, per_topic],
+        [*params, per_topic],
     ).fetchall()
-    return [AudienceQuestion(*r) for r in rows]
+    if not ranked:
+        return []
+    texts = _post_columns(con, "p.url, p.title, p.text, p.author", {r[1]: r[3] for r in ranked})
+    questions: list[AudienceQuestion] = []
+    for topic_id, post_id, engagement, _row in ranked:
+        url, title, text, author = texts[post_id]
+        questions.append(AudienceQuestion(topic_id, post_id, url, title, text, author, engagement))
+    return questions
 
 
 def topic_shares(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicShare]:
     """`topic_share_4w` for the 4 weeks ending with `week`, largest gap ("talk more") first."""
+    ensure_fresh(con)  # the facts of weeks changed since the last write cycle
     rows = con.execute(
         """
         SELECT s.topic_id, t.label, s.audience_posts, s.audience_tags, s.audience_share,
@@ -378,6 +453,7 @@ def topic_shares(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicShare]:
 
 
 def bucket_balance(con: duckdb.DuckDBPyConnection, week: str) -> list[BucketBalance]:
+    ensure_fresh(con)  # the facts of weeks changed since the last write cycle
     rows = con.execute(
         """
         SELECT b.bucket_id, k.label, b.target_share, b.own_posts, b.bucket_posts, b.share,
@@ -392,39 +468,24 @@ def bucket_balance(con: duckdb.DuckDBPyConnection, week: str) -> list[BucketBala
 
 
 def coverage(con: duckdb.DuckDBPyConnection, week: str) -> Coverage:
-    # `week_coverage` and `week_languages` of the week, from the week's posts only
-    lo, hi = _near_week(con, week)
+    """`week_coverage` and `week_languages` of the week."""
+    ensure_fresh(con)  # the facts of weeks changed since the last write cycle
+    start = _week_start(week)
     row = con.execute(
-        f"""
-        SELECT
-            count(*) FILTER (WHERE NOT p.is_own) AS audience_rows,
-            count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own) AS audience_posts,
-            count(*) FILTER (WHERE NOT p.is_own)
-                - count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own) AS duplicates,
-            count(DISTINCT p.content_key) FILTER (WHERE p.is_own) AS own_posts,
-            count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own AND p.lang IS NOT NULL)
-                AS enriched_posts,
-            count(DISTINCT p.content_key)
-                FILTER (WHERE NOT p.is_own AND p.sentiment_label IS NOT NULL) AS rated_posts,
-            count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own AND EXISTS (
-                SELECT 1 FROM post_topics t WHERE t.post_id = p.post_id)) AS tagged_posts,
-            count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own AND p.is_question)
-                AS questions
-        FROM _post_facts p
-        WHERE {_IN_WEEK}
-        GROUP BY p.week
+        """
+        SELECT audience_rows, audience_posts, audience_rows - audience_posts, own_posts,
+               enriched_posts, rated_posts, tagged_posts, questions
+        FROM _fact_weeks WHERE week_start = ?
         """,
-        [week, lo, hi],
+        [start],
     ).fetchone()
     langs = con.execute(
-        f"""
-        SELECT p.lang, count(DISTINCT p.content_key) AS posts
-        FROM _post_facts p
-        WHERE NOT p.is_own AND {_IN_WEEK}
-        GROUP BY ALL
-        ORDER BY posts DESC, p.lang NULLS LAST
+        """
+        SELECT lang, posts FROM _fact_week_languages
+        WHERE week_start = ?
+        ORDER BY posts DESC, lang NULLS LAST
         """,
-        [week, lo, hi],
+        [start],
     ).fetchall()
     n = [int(x) for x in row] if row else [0] * 8
     return Coverage(
@@ -442,7 +503,7 @@ def coverage(con: duckdb.DuckDBPyConnection, week: str) -> Coverage:
 
 def silent_sources(con: duckdb.DuckDBPyConnection, week: str) -> list[str]:
     """Active sources with no post in `week` although they had posts in the 8 weeks before."""
-    lo, hi = _near_week(con, week)
+    ensure_fresh(con)  # the facts of weeks changed since the last write cycle
     rows = con.execute(
         """
         WITH w AS (SELECT week_start FROM digest_weeks WHERE week = ?),
@@ -450,9 +511,8 @@ def silent_sources(con: duckdb.DuckDBPyConnection, week: str) -> list[str]:
             SELECT c.source_id,
                    bool_or(c.week_start = w.week_start) AS in_week,
                    bool_or(c.week_start < w.week_start) AS before
-            FROM post_calendar c, w
-            WHERE c.posted_at >= ?::TIMESTAMPTZ - INTERVAL 56 DAY AND c.posted_at < ?
-              AND c.week_start >= w.week_start - INTERVAL 56 DAY
+            FROM _fact_week_sources c, w
+            WHERE c.week_start >= w.week_start - INTERVAL 56 DAY
               AND c.week_start <= w.week_start
             GROUP BY c.source_id
         )
@@ -460,7 +520,7 @@ def silent_sources(con: duckdb.DuckDBPyConnection, week: str) -> list[str]:
         WHERE s.active AND r.before AND NOT r.in_week
         ORDER BY s.source_id
         """,
-        [week, lo, hi],
+        [week],
     ).fetchall()
     return [r[0] for r in rows]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.connection import WarehouseError, writing
+from warehouse.facts import refresh_facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ def publish_analytics_copy(
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with writing(source, lock_timeout_seconds=lock_timeout_seconds, holder="publish") as con:
+            refresh_facts(con)  # analysts read the digest views of the copy
             con.execute("CHECKPOINT")
             wal = source.with_name(source.name + ".wal")
             if wal.exists() and wal.stat().st_size > 0:

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from listeners.records import FetchResult, FetchStatus, Post
+from warehouse.facts import mark_all_dirty, mark_weeks_of
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 # The rows of `_posts` in Arrow: what `insert_post_batches` loads.
@@ -78,8 +79,14 @@ def sync_sources(con: duckdb.DuckDBPyConnection, sources: Sequence[SourceRow]) -
     retired = [sid for sid, row in stored.items() if sid not in named and row[3]]
     if not changed and not retired:
         return
+    # own and audience posts are counted apart in the digest facts
+    owner_changed = [
+        s.source_id for s in changed if s.source_id in stored and stored[s.source_id][2] != s.owned
+    ]
     con.execute("BEGIN TRANSACTION")
     try:
+        if owner_changed:
+            mark_all_dirty(con, f"owned changed: {', '.join(owner_changed)}")
         for s in changed:
             con.execute(
                 """
@@ -196,8 +203,9 @@ def insert_post_batches(
     The bulk entry point every loader uses (`insert_posts` converts `Post` records to it).
     Rows whose `post_id` is stored already are skipped (anti-join), so loading the same
     rows again adds nothing; a repeated `post_id` within `posts` keeps its first row. Each
-    row's `load_id` becomes `load_id`. One statement: it commits with the caller's
-    transaction (see `store_fetch`) or on its own.
+    row's `load_id` becomes `load_id`. The posts' weeks are marked for the digest facts
+    (`warehouse.facts`) before they are inserted; both commit with the caller's transaction
+    (see `store_fetch`) or each on its own.
     """
     table = posts if isinstance(posts, pa.Table) else pa.Table.from_batches(list(posts))
     missing = [name for name in POST_SCHEMA.names if name not in table.column_names]
@@ -211,6 +219,8 @@ def insert_post_batches(
     table = pa.Table.from_batches(table.to_batches(max_chunksize=_SCAN_ROWS), table.schema)
     con.register("_incoming_posts", table)
     try:
+        # the weeks first: a mark without its posts only costs a recompute
+        mark_weeks_of(con, "SELECT published_at, fetched_at FROM _incoming_posts")
         added = con.execute(
             f"""
             INSERT INTO _posts ({", ".join(POST_SCHEMA.names)})

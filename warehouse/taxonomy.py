@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import duckdb
 
+from warehouse.facts import mark_all_dirty
+
 
 def sync_taxonomy(
     con: duckdb.DuckDBPyConnection,
@@ -15,8 +17,15 @@ def sync_taxonomy(
     timezone: str,
 ) -> None:
     """Replace topics (id, label, bucket) and buckets (id, label, target share); set the zone."""
+    # the digest facts depend on the zone (weeks) and on each topic's bucket
+    buckets_of = sorted((t[0], t[2]) for t in topics)
+    stored = con.execute("SELECT topic_id, bucket_id FROM _topics ORDER BY topic_id").fetchall()
+    zone = con.execute("SELECT value FROM _settings WHERE key = 'timezone'").fetchall()
+    changed = [r[0] for r in zone] != [timezone] or sorted(stored) != buckets_of
     con.execute("BEGIN TRANSACTION")
     try:
+        if changed:
+            mark_all_dirty(con, "time zone or topic buckets changed")
         con.execute("DELETE FROM _topics")
         con.execute("DELETE FROM _buckets")
         if topics:

@@ -31,6 +31,7 @@ from listeners.records import FetchResult, FetchStatus, Post
 from nlp.records import Annotation, TopicMatch
 from warehouse import open_warehouse
 from warehouse.annotations import store_annotations
+from warehouse.facts import refresh_facts
 from warehouse.sources import SourceRow, insert_posts, store_fetch, sync_sources
 from warehouse.taxonomy import sync_taxonomy
 
@@ -177,6 +178,7 @@ def build_history(path: Path) -> History:
             attempted_at=NOW,
             next_attempt_at=NOW + timedelta(minutes=30),
         )
+    refresh_facts(con)  # as every write cycle ends
     return h
 
 

@@ -10,6 +10,7 @@ from listeners.records import FetchResult, FetchStatus, Post
 from nlp.records import Annotation, TopicMatch
 from warehouse import WarehouseError, WarehouseLocked, migrate, open_warehouse
 from warehouse.annotations import count_stale, next_stale_batch, store_annotations
+from warehouse.facts import refresh_facts
 from warehouse.loads import finish_load, start_load
 from warehouse.sources import SourceRow, insert_posts, source_states, store_fetch, sync_sources
 from warehouse.taxonomy import sync_taxonomy
@@ -194,6 +195,7 @@ def test_analyst_views(con: duckdb.DuckDBPyConnection) -> None:
         "is_own",
     ):
         assert c in cols
+    refresh_facts(con)  # topic_weekly reads the digest facts, refreshed by each write cycle
     weekly = con.execute(
         "SELECT week, topic_id, posts, authors, avg_sentiment, negative_share, engagement "
         "FROM topic_weekly ORDER BY week"

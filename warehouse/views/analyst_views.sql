@@ -70,21 +70,18 @@ SELECT
 FROM _posts p;
 
 -- topic_weekly: audience conversation per topic and ISO week (own posts excluded).
--- engagement = likes + reposts + replies (missing counts as 0).
+-- engagement = likes + reposts + replies (missing counts as 0). From the digest facts.
 CREATE OR REPLACE VIEW topic_weekly AS
 SELECT
-    p.week,
-    t.topic_id,
-    count(*) AS posts,
-    count(DISTINCT coalesce(p.author, p.source_id)) AS authors,
-    avg(p.sentiment) AS avg_sentiment,
-    avg(CASE WHEN p.sentiment_label = 'negative' THEN 1.0
-             WHEN p.sentiment_label IS NULL THEN NULL ELSE 0.0 END) AS negative_share,
-    sum(coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)) AS engagement
-FROM post_topics t
-JOIN _post_facts p USING (post_id)
-WHERE NOT p.is_own
-GROUP BY p.week, t.topic_id;
+    strftime(week_start, '%G-W%V') AS week,
+    topic_id,
+    tag_rows AS posts,
+    authors,
+    avg_sentiment,
+    negative_share,
+    engagement
+FROM _fact_topic_weeks
+WHERE tag_rows > 0;
 
 -- source_health: every configured source with its last fetch and recent volume.
 CREATE OR REPLACE VIEW source_health AS

@@ -1,5 +1,8 @@
 -- Digest views: every figure of the weekly digest, for every ISO week, so an analyst can
 -- reproduce the mail with `WHERE week = '2026-W47'`. Re-applied on every migrate.
+-- The aggregates come from the per-week digest facts (`_fact_*`, migrations/0009), which every
+-- write cycle refreshes for the weeks it changed (`warehouse.facts.refresh_facts`); the
+-- figures are those of the same counting over the posts.
 --
 -- Counting rules, shared by all views below:
 --   * Audience = posts of sources not marked `owned`; own = posts of owned sources.
@@ -33,25 +36,14 @@ LEFT JOIN _sources s USING (source_id);
 
 -- digest_weeks: every week from the first post to the current week, gaps included, so that a
 -- week without posts counts as zero in a baseline instead of being skipped.
--- (A post's local week start only grows with its time, so the first and last week come from
--- the earliest and latest post time: two conversions instead of one per post.)
 CREATE OR REPLACE VIEW digest_weeks AS
-WITH span AS (
-    SELECT min(coalesce(published_at, fetched_at)) AS first_at,
-           max(coalesce(published_at, fetched_at)) AS last_at
-    FROM _posts
-),
-bounds AS (
+WITH bounds AS (
     SELECT
-        CAST(date_trunc('week', timezone(
-            coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
-            first_at)) AS DATE) AS lo,
-        greatest(CAST(date_trunc('week', timezone(
-            coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
-            last_at)) AS DATE), CAST(date_trunc('week', timezone(
+        min(week_start) AS lo,
+        greatest(max(week_start), CAST(date_trunc('week', timezone(
             coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
             now())) AS DATE)) AS hi
-    FROM span
+    FROM _fact_weeks
 )
 SELECT CAST(g.ws AS DATE) AS week_start, strftime(g.ws, '%G-W%V') AS week
 FROM bounds, unnest(generate_series(CAST(lo AS TIMESTAMP), CAST(hi AS TIMESTAMP),
@@ -60,24 +52,7 @@ WHERE lo IS NOT NULL;
 
 -- topic_week_stats: audience figures per topic and week (zero rows for quiet weeks).
 CREATE OR REPLACE VIEW topic_week_stats AS
-WITH tagged AS (
-    SELECT p.week_start, t.topic_id, p.post_id, p.content_key, p.author, p.source_id,
-           coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0) AS engagement,
-           p.sentiment, p.sentiment_label
-    FROM post_topics t
-    JOIN _post_facts p USING (post_id)
-    WHERE NOT p.is_own
-),
-agg AS (
-    SELECT week_start, topic_id,
-           count(DISTINCT content_key) AS posts,
-           count(DISTINCT coalesce(author, source_id)) AS authors,
-           sum(engagement) AS engagement,
-           avg(sentiment) AS avg_sentiment,
-           count(sentiment_label) AS rated_posts,
-           count(*) FILTER (WHERE sentiment_label = 'negative') AS negative_posts
-    FROM tagged GROUP BY ALL
-)
+WITH agg AS (SELECT * FROM _fact_topic_weeks WHERE tag_rows > 0)
 SELECT w.week, w.week_start, tp.topic_id,
        coalesce(a.posts, 0) AS posts,
        coalesce(a.authors, 0) AS authors,
@@ -154,19 +129,8 @@ FROM scored;
 -- baseline. `covered` = the taxonomy already catches the term: it is one of the terms a topic
 -- matched on some post, or most of this week's posts with it are tagged with a topic anyway.
 CREATE OR REPLACE VIEW term_movement AS
-WITH term_posts AS (
-    SELECT DISTINCT p.week_start, lower(k.term) AS term, p.content_key,
-           coalesce(p.author, p.source_id) AS author,
-           EXISTS (SELECT 1 FROM post_topics t WHERE t.post_id = p.post_id) AS tagged
-    FROM _post_facts p, unnest(p.key_terms) AS k(term)
-    WHERE NOT p.is_own AND p.key_terms IS NOT NULL
-),
-weekly AS (
-    SELECT week_start, term,
-           count(DISTINCT content_key) AS posts,
-           count(DISTINCT author) AS authors,
-           count(DISTINCT content_key) FILTER (WHERE tagged) AS tagged_posts
-    FROM term_posts GROUP BY ALL
+WITH weekly AS (
+    SELECT week_start, term, posts, authors, tagged_posts FROM _fact_term_weeks
 ),
 grid AS (
     SELECT w.week, w.week_start, t.term,
@@ -184,8 +148,7 @@ windowed AS (
     WINDOW b AS (PARTITION BY term ORDER BY week_start ROWS BETWEEN 8 PRECEDING AND 1 PRECEDING)
 ),
 matched AS (
-    SELECT DISTINCT lower(m.term) AS term
-    FROM _post_topics, unnest(matched_terms) AS m(term)
+    SELECT DISTINCT term FROM _fact_matched_terms
 )
 SELECT
     w.week, w.week_start, w.term, w.posts, w.authors, w.tagged_posts,
@@ -227,9 +190,11 @@ WHERE NOT p.is_own AND p.is_question;
 -- Denominators: audience_tags / own_tags (a post with two topics counts in both).
 CREATE OR REPLACE VIEW topic_share_4w AS
 WITH tags AS (
-    SELECT p.week_start, t.topic_id, p.is_own, count(DISTINCT p.content_key) AS n
-    FROM post_topics t JOIN _post_facts p USING (post_id)
-    GROUP BY ALL
+    SELECT week_start, topic_id, false AS is_own, posts AS n
+    FROM _fact_topic_weeks WHERE posts > 0
+    UNION ALL
+    SELECT week_start, topic_id, true AS is_own, own_posts AS n
+    FROM _fact_topic_weeks WHERE own_posts > 0
 ),
 windows AS (
     SELECT w.week, w.week_start, tp.topic_id,
@@ -282,11 +247,7 @@ FROM shares;
 -- with `week` against the bucket's target_share, with a 95% Wilson interval for the share.
 CREATE OR REPLACE VIEW bucket_balance_4w AS
 WITH own AS (
-    SELECT DISTINCT p.week_start, coalesce(t.bucket_id, tp.bucket_id) AS bucket_id, p.content_key
-    FROM post_topics t
-    JOIN _post_facts p USING (post_id)
-    LEFT JOIN _topics tp ON tp.topic_id = t.topic_id
-    WHERE p.is_own AND coalesce(t.bucket_id, tp.bucket_id) IS NOT NULL
+    SELECT week_start, bucket_id, content_key FROM _fact_own_buckets
 ),
 windows AS (
     SELECT w.week, w.week_start, b.bucket_id, b.target_share,
@@ -330,25 +291,18 @@ FROM wilson;
 -- week_coverage: the denominators behind the digest's shares, per week.
 CREATE OR REPLACE VIEW week_coverage AS
 SELECT
-    c.week,
-    count(*) FILTER (WHERE NOT c.is_own) AS audience_rows,
-    count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own) AS audience_posts,
-    count(*) FILTER (WHERE NOT c.is_own)
-        - count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own) AS duplicates,
-    count(DISTINCT c.content_key) FILTER (WHERE c.is_own) AS own_posts,
-    count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own AND c.lang IS NOT NULL)
-        AS enriched_posts,
-    count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own AND c.sentiment_label IS NOT NULL)
-        AS rated_posts,
-    count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own AND EXISTS (
-        SELECT 1 FROM post_topics t WHERE t.post_id = c.post_id)) AS tagged_posts,
-    count(DISTINCT c.content_key) FILTER (WHERE NOT c.is_own AND c.is_question) AS questions
-FROM _post_facts c
-GROUP BY c.week;
+    strftime(week_start, '%G-W%V') AS week,
+    audience_rows,
+    audience_posts,
+    audience_rows - audience_posts AS duplicates,
+    own_posts,
+    enriched_posts,
+    rated_posts,
+    tagged_posts,
+    questions
+FROM _fact_weeks;
 
 -- week_languages: the language mix of the audience's posts per week (NULL = not enriched).
 CREATE OR REPLACE VIEW week_languages AS
-SELECT c.week, c.lang, count(DISTINCT c.content_key) AS posts
-FROM _post_facts c
-WHERE NOT c.is_own
-GROUP BY ALL;
+SELECT strftime(week_start, '%G-W%V') AS week, lang, posts
+FROM _fact_week_languages;

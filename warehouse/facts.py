@@ -1,0 +1,284 @@
+"""Digest facts: per-week aggregates the digest views read, recomputed for the weeks that changed.
+
+Writers mark the weeks of the posts they add or change (`mark_*`, in their own transaction;
+enrichment marks the posts, whose weeks the refresh looks up); `refresh_facts` recomputes the
+marked weeks whole (distinct counts do not add up across weeks) and clears the marks. The
+tables are described in migrations/0009_digest_facts.sql.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import duckdb
+
+from warehouse.connection import WarehouseError
+
+FACT_TABLES = (
+    "_fact_weeks",
+    "_fact_week_languages",
+    "_fact_week_sources",
+    "_fact_topic_weeks",
+    "_fact_own_buckets",
+    "_fact_term_weeks",
+    "_fact_matched_terms",
+)
+
+
+def week_start_sql(instant: str) -> str:
+    """SQL for the Monday (local date) of the ISO week `instant` falls in, as `_post_facts`."""
+    return (
+        "CAST(date_trunc('week', timezone(coalesce((SELECT value FROM _settings "
+        f"WHERE key = 'timezone'), 'UTC'), {instant})) AS DATE)"
+    )
+
+
+def mark_weeks_of(con: duckdb.DuckDBPyConnection, posts_sql: str, params: object = None) -> None:
+    """Mark dirty the weeks of the posts `posts_sql` selects (it has published_at, fetched_at).
+
+    Runs in the caller's transaction. Marking a week that did not change only costs its
+    recompute, so callers may mark a superset.
+    """
+    con.execute(
+        f"""
+        INSERT INTO _dirty_weeks
+        SELECT DISTINCT {week_start_sql("coalesce(x.published_at, x.fetched_at)")}
+        FROM ({posts_sql}) x
+        ON CONFLICT DO NOTHING
+        """,
+        params,
+    )
+
+
+def mark_posts_dirty(con: duckdb.DuckDBPyConnection, post_ids_sql: str) -> None:
+    """Mark dirty the weeks of the stored posts whose ids `post_ids_sql` selects.
+
+    By id, in the caller's transaction: the weeks are looked up once per refresh, not per
+    enrich batch (a lookup reads the ids of every post).
+    """
+    con.execute(f"INSERT INTO _dirty_posts SELECT post_id FROM ({post_ids_sql})")
+
+
+def dirty_weeks(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """The weeks the next refresh recomputes (unless a full rebuild is asked for)."""
+    rows = con.execute(
+        f"""
+        SELECT week_start FROM _dirty_weeks
+        UNION
+        SELECT {week_start_sql("coalesce(published_at, fetched_at)")} FROM _posts
+        WHERE post_id IN (SELECT post_id FROM _dirty_posts)
+        ORDER BY 1
+        """
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def mark_all_dirty(con: duckdb.DuckDBPyConnection, reason: str) -> None:
+    """Ask for a full rebuild (time zone, taxonomy or a source's `owned` changed)."""
+    con.execute("INSERT INTO _facts_rebuild VALUES (?)", [reason])
+
+
+def needs_refresh(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM _dirty_weeks) OR EXISTS (SELECT 1 FROM _dirty_posts) "
+        "OR EXISTS (SELECT 1 FROM _facts_rebuild)"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def refresh_facts(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute the facts of every dirty week (all weeks after a rebuild request).
+
+    One transaction: the facts and the marks change together. Week by week, the week's posts
+    (with their enrichment) are read once into a temporary table the facts are counted from.
+    Returns the number of weeks recomputed (0, after one cheap query, when nothing is dirty).
+    """
+    if not needs_refresh(con):
+        return 0
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if con.execute("SELECT count(*) FROM _facts_rebuild").fetchall()[0][0] > 0:
+            for table in FACT_TABLES:
+                con.execute(f"DELETE FROM {table}")
+            weeks = _all_weeks(con)
+        else:
+            mark_weeks_of(
+                con,
+                "SELECT published_at, fetched_at FROM _posts "
+                "WHERE post_id IN (SELECT post_id FROM _dirty_posts)",
+            )
+            weeks = [r[0] for r in con.execute("SELECT week_start FROM _dirty_weeks").fetchall()]
+            for table in FACT_TABLES:
+                con.execute(
+                    f"DELETE FROM {table} WHERE week_start IN (SELECT week_start FROM _dirty_weeks)"
+                )
+        for week_start in sorted(weeks):
+            _count_week(con, week_start)
+        con.execute("DROP TABLE IF EXISTS _refresh_posts")
+        con.execute("DROP TABLE IF EXISTS _refresh_tags")
+        con.execute("DELETE FROM _dirty_weeks")
+        con.execute("DELETE FROM _dirty_posts")
+        con.execute("DELETE FROM _facts_rebuild")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return len(weeks)
+
+
+def _all_weeks(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """Every week from the first post's to the last post's (a local week start only grows
+    with the time, so two conversions instead of one per post)."""
+    row = con.execute(
+        f"""
+        SELECT {week_start_sql("min(coalesce(published_at, fetched_at))")},
+               {week_start_sql("max(coalesce(published_at, fetched_at))")}
+        FROM _posts
+        """
+    ).fetchall()[0]
+    if row[0] is None:
+        return []
+    first, last = row
+    return [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
+
+
+def _count_week(con: duckdb.DuckDBPyConnection, week_start: date) -> None:
+    """The facts of one week, from its posts and their tags, each read once (big tables are
+    scanned once per week, not once per fact table)."""
+    # a cheap pre-filter on the post time (local midnight is within a day of UTC's), then
+    # the exact test on the local week
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _refresh_posts AS
+        SELECT p.post_id, p.content_key, p.author, p.source_id, p.likes, p.reposts, p.replies,
+               p.lang, p.sentiment, p.sentiment_label, p.is_question, p.is_own, p.key_terms,
+               p.week_start
+        FROM _post_facts p
+        WHERE coalesce(p.published_at, p.fetched_at) >= ?
+          AND coalesce(p.published_at, p.fetched_at) < ?
+          AND p.week_start = ?
+        """,
+        [
+            _instant(week_start) - timedelta(days=1),
+            _instant(week_start) + timedelta(days=8),
+            week_start,
+        ],
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _refresh_tags AS
+        SELECT t.post_id, t.topic_id, t.bucket_id, t.matched_terms
+        FROM _post_topics t
+        WHERE t.post_id IN (SELECT post_id FROM _refresh_posts)
+        """
+    )
+    scope = (
+        "SELECT r.*, r.post_id IN (SELECT post_id FROM _refresh_tags) AS tagged "
+        "FROM _refresh_posts r"
+    )
+    for sql in _FACT_INSERTS:
+        con.execute(sql.format(scope=scope, tags="_refresh_tags"))
+
+
+def _instant(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+_FACT_INSERTS = (
+    """
+    INSERT INTO _fact_weeks
+    SELECT p.week_start,
+        count(*) FILTER (WHERE NOT p.is_own),
+        count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own),
+        count(*) FILTER (WHERE p.is_own),
+        count(DISTINCT p.content_key) FILTER (WHERE p.is_own),
+        count(*) FILTER (WHERE NOT p.is_own AND p.lang IS NOT NULL),
+        count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own AND p.lang IS NOT NULL),
+        count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own AND p.sentiment_label IS NOT NULL),
+        count(*) FILTER (WHERE NOT p.is_own AND p.tagged),
+        count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own AND p.tagged),
+        count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own AND p.is_question)
+    FROM ({scope}) p
+    GROUP BY p.week_start
+    """,
+    """
+    INSERT INTO _fact_week_languages
+    SELECT p.week_start, p.lang, count(DISTINCT p.content_key)
+    FROM ({scope}) p
+    WHERE NOT p.is_own
+    GROUP BY ALL
+    """,
+    """
+    INSERT INTO _fact_week_sources
+    SELECT p.week_start, p.source_id, count(*)
+    FROM ({scope}) p
+    GROUP BY ALL
+    """,
+    """
+    INSERT INTO _fact_topic_weeks
+    SELECT p.week_start, t.topic_id,
+        count(*) FILTER (WHERE NOT p.is_own),
+        count(DISTINCT p.content_key) FILTER (WHERE NOT p.is_own),
+        count(DISTINCT coalesce(p.author, p.source_id)) FILTER (WHERE NOT p.is_own),
+        sum(coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0))
+            FILTER (WHERE NOT p.is_own),
+        avg(p.sentiment) FILTER (WHERE NOT p.is_own),
+        avg(CASE WHEN p.sentiment_label = 'negative' THEN 1.0
+                 WHEN p.sentiment_label IS NULL THEN NULL ELSE 0.0 END)
+            FILTER (WHERE NOT p.is_own),
+        count(p.sentiment_label) FILTER (WHERE NOT p.is_own),
+        count(*) FILTER (WHERE NOT p.is_own AND p.sentiment_label = 'negative'),
+        count(DISTINCT p.content_key) FILTER (WHERE p.is_own)
+    FROM {tags} t
+    JOIN ({scope}) p USING (post_id)
+    GROUP BY ALL
+    """,
+    """
+    INSERT INTO _fact_own_buckets
+    SELECT DISTINCT p.week_start, coalesce(t.bucket_id, tp.bucket_id), p.content_key
+    FROM {tags} t
+    JOIN ({scope}) p USING (post_id)
+    LEFT JOIN _topics tp ON tp.topic_id = t.topic_id
+    WHERE p.is_own AND coalesce(t.bucket_id, tp.bucket_id) IS NOT NULL
+    """,
+    """
+    INSERT INTO _fact_term_weeks
+    WITH term_posts AS (
+        SELECT DISTINCT p.week_start, lower(k.term) AS term, p.content_key,
+               coalesce(p.author, p.source_id) AS author, p.tagged
+        FROM ({scope}) p, unnest(p.key_terms) AS k(term)
+        WHERE NOT p.is_own AND p.key_terms IS NOT NULL
+    )
+    SELECT week_start, term,
+           count(DISTINCT content_key),
+           count(DISTINCT author),
+           count(DISTINCT content_key) FILTER (WHERE tagged)
+    FROM term_posts GROUP BY ALL
+    """,
+    """
+    INSERT INTO _fact_matched_terms
+    SELECT DISTINCT x.week_start, lower(m.term)
+    FROM (SELECT p.week_start, t.matched_terms
+          FROM {tags} t JOIN ({scope}) p USING (post_id)) x,
+         unnest(x.matched_terms) AS m(term)
+    """,
+)
+
+
+def ensure_fresh(con: duckdb.DuckDBPyConnection) -> int:
+    """`refresh_facts` for a reader about to use the facts: a clear error when it cannot write.
+
+    A read-only connection on a warehouse with dirty weeks (a write cycle that stopped before
+    its refresh) would read stale figures; the next writing job or `earshot` run refreshes.
+    """
+    if not needs_refresh(con):
+        return 0
+    try:
+        return refresh_facts(con)
+    except duckdb.InvalidInputException as exc:
+        if "read-only" not in str(exc):
+            raise
+        raise WarehouseError(
+            "the digest facts of some weeks are not refreshed yet and this connection is "
+            "read-only; run a writing job (collect or enrich) first"
+        ) from exc
