@@ -12,7 +12,8 @@ some with ETag, some with Last-Modified, some with neither) and two sources that
 After every kill a copy of the warehouse (with its WAL) is checked: each source's posts are
 exactly one whole answer of its feed, its saved state (body hash, ETag, Last-Modified) is that
 answer's, and every annotated post carries the reference run's topic tags. At the end both
-warehouses must hold the same post ids, annotations and tags, and equal source state.
+warehouses must hold the same post ids, annotations and tags, and equal source state, and
+their digest facts (after the refresh the next write cycle does) must be equal.
 The jobs are `bench/crash_jobs.py` (the flows' plain functions, without Prefect).
 Prints kills survived and the comparison; exits 1 on any difference.
 """
@@ -42,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.listeners.feedserver import FeedServer, Reply, closed_port_url  # noqa: E402
+from warehouse.facts import refresh_facts  # noqa: E402
 
 FEEDS = 8
 WORDS = [
@@ -229,6 +231,7 @@ class Snapshot:
     duplicate_tags: int
     orphan_tags: int  # tags of a post without an annotation: a half-written batch
     running_loads: int
+    facts: dict[str, list[tuple[Any, ...]]]  # the digest facts after a refresh
 
 
 def snapshot(db: Path) -> Snapshot:
@@ -277,7 +280,33 @@ def _read(con: duckdb.DuckDBPyConnection) -> Snapshot:
             "SELECT count(*) FROM _post_topics t ANTI JOIN _annotations a USING (post_id)"
         )[0][0],
         running_loads=rows("SELECT count(*) FROM _loads WHERE status = 'aborted'")[0][0],
+        facts=_facts(con),
     )
+
+
+FACT_TABLES = [
+    "_fact_weeks",
+    "_fact_week_languages",
+    "_fact_week_sources",
+    "_fact_topic_weeks",
+    "_fact_own_buckets",
+    "_fact_term_weeks",
+    "_fact_matched_terms",
+]
+
+
+def _facts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
+    """The digest facts as the next write cycle leaves them: the weeks a killed run marked
+    dirty are recomputed first (on the snapshot's copy), so a kill between a write and the
+    refresh must still end in the facts of an uninterrupted run."""
+    refresh_facts(con)
+    return {
+        table: [
+            tuple(round(v, 9) if isinstance(v, float) else v for v in row)
+            for row in con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+        ]
+        for table in FACT_TABLES
+    }
 
 
 def consistency(
@@ -323,6 +352,7 @@ def compare(crash: Snapshot, reference: Snapshot) -> list[str]:
         ("annotations (lang, sentiment)", crash.annotations, reference.annotations),
         ("topic tags", crash.tags, reference.tags),
         ("source state", crash.states, reference.states),
+        ("digest facts", crash.facts, reference.facts),
     ]
     for name, got, want in checks:
         if got != want:
@@ -384,7 +414,8 @@ def main() -> int:
     )
     print(
         f"reference: {len(reference.post_ids)} posts, {len(reference.annotations)} annotations, "
-        f"{sum(map(len, reference.tags.values()))} topic tags"
+        f"{sum(map(len, reference.tags.values()))} topic tags, "
+        f"{sum(map(len, reference.facts.values()))} digest fact rows"
     )
     print(f"run time: {time.monotonic() - began:.0f} s")
     if differences:
@@ -392,7 +423,10 @@ def main() -> int:
         for d in differences[:50]:
             print(f"  - {d}")
         return 1
-    print("same post ids, annotations, topic tags and source state; no duplicates, no half-write")
+    print(
+        "same post ids, annotations, topic tags, source state and digest facts; "
+        "no duplicates, no half-write"
+    )
     return 0
 
 

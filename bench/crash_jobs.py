@@ -41,6 +41,7 @@ def collect(config: str) -> None:
             added += jobs.store_fetched(loaded, [(result, by_id[result.source_id])], load_id)
             print(f"stored {result.source_id} {result.status.value}", flush=True)
     with jobs.write_session(loaded) as con:
+        jobs.refresh_digest_facts(con)
         finish_load(con, load_id, status="done", rows_added=added)
     print("done", flush=True)
 
@@ -61,6 +62,7 @@ def enrich(config: str) -> None:
     finally:
         close_shared_pools()
     with jobs.write_session(loaded) as con:
+        jobs.refresh_digest_facts(con)
         finish_load(con, load_id, status="done", rows_added=annotated)
     print("done", flush=True)
 
