@@ -31,7 +31,7 @@ from spacy.util import compile_prefix_regex
 
 from nlp import keyterms, language, questions, sentiment, tokenizer, topics
 from nlp.keyterms import KeyTermExtractor
-from nlp.language import LanguageIdentifier
+from nlp.language import LanguageGuess, LanguageIdentifier
 from nlp.lexicon import emoji_description_path, packaged_lexicon_path
 from nlp.normalise import TokenView
 from nlp.questions import QuestionDetector
@@ -320,13 +320,24 @@ class Enricher:
     def annotate_parallel(
         self, items: Iterable[tuple[str, str, str | None]], *, n_process: int = 2
     ) -> Iterator[Annotation]:
-        """`annotate` over `n_process` worker processes, each with its own copy; in order."""
-        settings = self.settings
-        chunk = self.batch_size * 16
+        """`annotate` over `n_process` worker processes, each with its own copy; in order.
+
+        Forked workers take this `Enricher` over as it is (no rebuild, warm caches); other
+        start methods build one from `settings`. Chunks are small enough that both workers
+        stay busy until the end of a short run.
+        """
+        context = multiprocessing.get_context()
+        if context.get_start_method() == "fork":
+            pool = ProcessPoolExecutor(
+                n_process, mp_context=context, initializer=_adopt_worker, initargs=(self,)
+            )
+        else:
+            pool = ProcessPoolExecutor(
+                n_process, mp_context=context, initializer=_start_worker, initargs=(self.settings,)
+            )
+        chunk = self.batch_size * 4
         iterator = iter(items)
-        with ProcessPoolExecutor(
-            n_process, initializer=_start_worker, initargs=(settings,)
-        ) as pool:
+        with pool:
             pending = []
             while batch := list(islice(iterator, chunk)):
                 pending.append(pool.submit(_work, batch))
@@ -382,37 +393,43 @@ class Enricher:
                 stack.enter_context(nlp.memory_zone())
             yield
 
+    def _fast_path(self, nlp: Language) -> FastPath:
+        fast = self._fast.get(id(nlp))
+        if fast is None:
+            fast = self._fast[id(nlp)] = FastPath.of(nlp) if self.fast_path else FastPath(False)
+        return fast
+
     def _annotate_batch(self, batch: list[tuple[str, str, str | None]]) -> list[Annotation]:
-        # Split each text once: the tokens serve language id and the chosen pipeline alike.
-        splits = [split(text or "") for _, text, _ in batch]
-        identify = self.identifier.identify_tokens
-        guesses = [identify(words, item[2]) for (words, _), item in zip(splits, batch, strict=True)]
-        groups: dict[str, list[int]] = defaultdict(list)
-        for position, guess in enumerate(guesses):
-            groups[guess.lang if guess.lang in self.pipelines else FALLBACK].append(position)
         results: list[Annotation | None] = [None] * len(batch)
-        for lang, positions in groups.items():
+        # posts for `nlp.pipe`, per language: (position, words, spaces, guess)
+        groups: dict[str, list[tuple[int, list[str], list[bool], LanguageGuess]]]
+        groups = defaultdict(list)
+        identify = self.identifier.identify_tokens
+        for position, (post_id, text, hint) in enumerate(batch):
+            # Split each text once: the tokens serve language id and the pipeline alike.
+            words, spaces = split(text or "")
+            guess = identify(words, hint)
+            lang = guess.lang if guess.lang in self.pipelines else FALLBACK
+            nlp = self.pipelines.get(lang, self.fallback)
+            fast = self._fast_path(nlp)
+            if fast.usable:  # one post at a time, straight through: no batch-wide lists
+                make = nlp.tokenizer
+                assert isinstance(make, EarshotTokenizer)
+                view = make.view(words, spaces, text or "")
+                results[position] = fast.annotate(post_id, guess.lang, guess.score, view)
+            else:
+                groups[lang].append((position, words, spaces, guess))
+        for lang, posts in groups.items():
             nlp = self.pipelines.get(lang, self.fallback)
             make = nlp.tokenizer
-            fast = self._fast.get(id(nlp))
-            if fast is None:
-                fast = self._fast[id(nlp)] = FastPath.of(nlp) if self.fast_path else FastPath(False)
-            if fast.usable:
-                assert isinstance(make, EarshotTokenizer)
-                for p in positions:
-                    guess = guesses[p]
-                    view = make.view(*splits[p], batch[p][1] or "")
-                    results[p] = fast.annotate(batch[p][0], guess.lang, guess.score, view)
-                continue
             inputs: Iterable[str | Doc]
             if isinstance(make, EarshotTokenizer):
-                inputs = (make.make_doc(*splits[p], batch[p][1] or "") for p in positions)
+                inputs = (make.make_doc(w, s, batch[p][1] or "") for p, w, s, _ in posts)
             else:
-                inputs = (batch[p][1] or "" for p in positions)
+                inputs = (batch[p][1] or "" for p, _, _, _ in posts)
             docs = nlp.pipe(inputs, batch_size=self.batch_size)
             ents = has_entities(nlp)
-            for position, doc in zip(positions, docs, strict=True):
-                guess = guesses[position]
+            for (position, _, _, guess), doc in zip(posts, docs, strict=True):
                 annotation = annotation_from_doc(
                     batch[position][0], guess.lang, guess.score, doc, entities=ents
                 )
@@ -563,6 +580,11 @@ _WORKER: list[Enricher] = []
 
 def _start_worker(settings: EnricherSettings) -> None:
     _WORKER[:] = [local_enricher(settings)]
+
+
+def _adopt_worker(enricher: Enricher) -> None:
+    """A forked worker's initializer: the parent's `Enricher`, inherited, not pickled."""
+    _WORKER[:] = [enricher]
 
 
 def _work(batch: list[tuple[str, str, str | None]]) -> list[Annotation]:

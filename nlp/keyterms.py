@@ -25,7 +25,8 @@ class KeyTermExtractor:
         self.max_terms = max_terms
         self.min_length = min_length
         self.hashtags_only = hashtags_only
-        self._memo: dict[str, str | None] = {}
+        # word → (its key term form or None, capitalised): remembered per word
+        self._memo: dict[str, tuple[str | None, bool]] = {}
         if not Doc.has_extension("earshot_key_terms"):
             Doc.set_extension("earshot_key_terms", default=None)
 
@@ -33,15 +34,15 @@ class KeyTermExtractor:
         doc._.earshot_key_terms = self.extract_view(token_view(doc))
         return doc
 
-    def _content(self, info: WordInfo) -> str | None:
-        """The lowercase word if it can be a key term, else None; remembered per word."""
+    def _content(self, info: WordInfo) -> tuple[str | None, bool]:
+        """(the lowercase word if it can be a key term, else None; whether it is capitalised)."""
         memo = self._memo
-        if info.text in memo:
-            return memo[info.text]
-        if len(memo) > 200_000:
-            memo.clear()
-        memo[info.text] = word = self._decide(info)
-        return word
+        entry = memo.get(info.text)
+        if entry is None:
+            if len(memo) > 200_000:
+                memo.clear()
+            entry = memo[info.text] = (self._decide(info), info.text[:1].isupper())
+        return entry
 
     def _decide(self, info: WordInfo) -> str | None:
         lower = info.lower
@@ -79,43 +80,51 @@ class KeyTermExtractor:
         scores: dict[str, float] = {}
         first: dict[str, int] = {}
         parts_of: dict[str, tuple[str, str]] = {}
-        prev: int | None = None
-        content, memo = self._content, self._memo
-        for i, info in enumerate(infos):
-            if tagged and hashtag[i] and info.text != "#":
-                word = None
+        memo, content = self._memo, self._content
+        entries = [memo.get(info.text) or content(info) for info in infos]
+        if tagged:  # hashtags are terms already
+            for i, info in enumerate(infos):
+                if hashtag[i] and info.text != "#":
+                    entries[i] = (None, False)
+        prev = ""  # the key term word just before, if any
+        prev_name = False  # it is capitalised mid-sentence
+        at = -2  # its position
+        for i, word, upper in [(i, w, up) for i, (w, up) in enumerate(entries) if w is not None]:
+            capitalised = upper and not starts[i]
+            if word in scores:
+                scores[word] += 1.5 if capitalised else 1.0
             else:
-                text = info.text
-                word = memo[text] if text in memo else content(info)
-            if word is None:
-                prev = None
-                continue
-            capitalised = info.text[:1].isupper() and not starts[i]
-            scores[word] = scores.get(word, 0.0) + (1.5 if capitalised else 1.0)
-            first.setdefault(word, i)
-            if prev is not None:
-                before = infos[prev]
-                bigram = f"{before.lower} {word}"
-                name = capitalised and before.text[:1].isupper() and not starts[prev]
-                scores[bigram] = scores.get(bigram, 0.0) + (1.6 if name else 1.0)
-                first.setdefault(bigram, prev)
-                parts_of[bigram] = (before.lower, word)
-            prev = i
+                scores[word] = 1.5 if capitalised else 1.0
+                first[word] = i
+            if at == i - 1:
+                bigram = f"{prev} {word}"
+                weight = 1.6 if capitalised and prev_name else 1.0
+                if bigram in scores:
+                    scores[bigram] += weight
+                else:
+                    scores[bigram] = weight
+                    first[bigram] = at
+                    parts_of[bigram] = (prev, word)
+            prev, prev_name, at = word, capitalised, i
         for bigram in parts_of:
             # A phrase beats its words when it recurs or looks like a name; a one-off
             # pairing of ordinary words does not.
             scores[bigram] += 0.1 if scores[bigram] >= 1.6 else -0.2
-        ranked = sorted(scores, key=lambda t: (-scores[t], first[t]))
+        # Best first, then earliest. A word and the phrase it starts tie on position; the word
+        # comes first, as it sorts before the longer phrase.
+        ranked = sorted([(-score, first[term], term) for term, score in scores.items()])
         covered: set[str] = set()
-        for term in ranked:
+        for _, _, term in ranked:
             if len(terms) >= self.max_terms:
                 break
             if term in seen or term in covered:
                 continue
             if term in parts_of:
-                if any(p in covered or p in seen for p in parts_of[term]):
+                one, two = parts_of[term]
+                if one in covered or one in seen or two in covered or two in seen:
                     continue  # one phrase per word
-                covered.update(parts_of[term])
+                covered.add(one)
+                covered.add(two)
             seen.add(term)
             terms.append(term)
         return tuple(terms)

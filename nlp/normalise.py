@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
-from spacy.attrs import ORTH, SENT_START, SPACY
+from spacy.attrs import (
+    IS_PUNCT,
+    IS_SPACE,
+    LIKE_EMAIL,
+    LIKE_NUM,
+    LIKE_URL,
+    LOWER,
+    ORTH,
+    SENT_START,
+    SPACY,
+)
 from spacy.lexeme import Lexeme
 from spacy.tokens import Doc, Token
+
+JOINERS = frozenset({"#", "-", "\u2013"})  # hashtag mark, hyphen, en dash: join, not separate
+BOUNDARY = ""  # stands in a word sequence for punctuation, URLs and mentions
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _CHUNK = re.compile(r"[^\W_]+")
@@ -86,14 +100,28 @@ class WordInfo:
     is_url: bool
     is_mention: bool
     is_word: bool  # has a letter and is alphanumeric apart from '-' and "'"
+    # what the token adds to the word sequence topic matching reads: its parts; nothing for
+    # spaces, hashtag marks and hyphens (they join); a boundary ("") for URLs, mentions and
+    # punctuation (see `nlp.topics.view_sequence`)
+    topic_parts: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.is_space or self.text in JOINERS:
+            seq: tuple[str, ...] = ()
+        elif self.is_url or self.is_mention or not self.parts:
+            seq = (BOUNDARY,)
+        else:
+            seq = self.parts
+        object.__setattr__(self, "topic_parts", seq)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TokenView:
     """A doc's tokens as plain Python data, built once and shared by all our components.
 
     Walking spaCy `Token`s is slow (each access builds an object); the components walk
-    these lists instead.
+    these lists instead. Read only, but not frozen: one is built per post, and a frozen
+    dataclass takes several times longer to build.
     """
 
     infos: list[WordInfo]
@@ -138,6 +166,34 @@ def lexeme_info(lexeme: Lexeme) -> WordInfo:
         like_num=lexeme.like_num,
         is_url=bool(
             lexeme.like_url or lexeme.like_email or text.startswith(("http:", "https:", "www."))
+        ),
+        is_mention=text.startswith("@") and len(text) > 1,
+        is_word=any(ch.isalpha() for ch in text)
+        and text.replace("-", "").replace("'", "").isalnum(),
+    )
+
+
+def text_info(text: str, getters: dict[int, Any]) -> WordInfo:
+    """`lexeme_info` of a vocabulary's new entry for `text`, without making the entry.
+
+    `getters` is the vocabulary's `lex_attr_getters`: what spaCy computes for a new lexeme
+    (and the flags of a blank pipeline's lexemes are never changed afterwards). Creating the
+    lexeme would compute all of its twenty-odd attributes and keep it in the vocabulary.
+    """
+    if not text:
+        return WordInfo(text, "", "", (), False, False, False, False, False, False)
+    return WordInfo(
+        text=text,
+        lower=getters[LOWER](text),
+        folded=fold(text),
+        parts=split_parts(text),
+        is_punct=bool(getters[IS_PUNCT](text)),
+        is_space=bool(getters[IS_SPACE](text)),
+        like_num=bool(getters[LIKE_NUM](text)),
+        is_url=bool(
+            getters[LIKE_URL](text)
+            or getters[LIKE_EMAIL](text)
+            or text.startswith(("http:", "https:", "www."))
         ),
         is_mention=text.startswith("@") and len(text) > 1,
         is_word=any(ch.isalpha() for ch in text)

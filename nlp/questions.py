@@ -114,6 +114,11 @@ class QuestionDetector:
         n = len(view.infos)
         if not n:
             return False
+        if asking:
+            if any(info.is_punct and "?" in info.text for info in view.infos):
+                return True  # the sentence with that "?" asks, whatever its first words
+        elif self._first_words.isdisjoint([info.folded for info in view.infos]):
+            return False  # without a "?", only a sentence opening with one of them can ask
         if view.has_sentences:
             starts = [i for i, start in enumerate(view.sent_start) if start]
         else:

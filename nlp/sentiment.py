@@ -154,6 +154,7 @@ DEFAULT_RULES = LanguageRules(
 
 _MEMO_LIMIT = 200_000
 _WORD, _BREAK, _SKIP, _PUNCT = 0, 1, 2, 3  # kinds of token, see `SentimentScorer._entry`
+_ANYWHERE, _OPENING = 1, 2  # contrast words, see `_Word.pivot`
 # Emoticons whose case matters, which a folded lexicon key cannot tell apart ("D:" vs "d:")
 _CASED_EMOTICONS = {"D:": -2.9, "D=": -3.0, "D;": -2.9, "DX": -3.0, "D8": -2.9}
 _ELONGATED = re.compile(r"(\w)\1{2,}")  # a letter written three or more times
@@ -174,9 +175,13 @@ def label_for(score: float) -> str:
     return "neutral"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Word:
-    """A word's text and what the scorer asks of it, computed once per distinct text."""
+    """A word's text and what the scorer asks of it, computed once per distinct text.
+
+    Read only (shared through the scorer's memo), but not frozen: a frozen dataclass takes
+    several times longer to build, and a post with new words builds one per word.
+    """
 
     text: str
     key: str  # folded
@@ -185,6 +190,21 @@ class _Word:
     negated: bool  # a negator ("not", "don't", "nicht")
     booster: float | None  # the booster's scalar, None when not a booster
     idiom_start: bool  # the first word of one of the language's idioms
+    pivot: int  # _ANYWHERE: a contrast word ("but"); _OPENING: only when it opens a clause
+    special: bool  # any of caps, booster, idiom_start or pivot: most words are none of them
+
+
+@dataclass(slots=True)
+class _Words:
+    """A doc's words as the scorer sees them, with what it asks of them as a whole."""
+
+    words: list[_Word]
+    valences: list[float]  # lexicon valences
+    ends: list[bool]  # a clause ends after the word
+    idioms: list[int]  # positions of words that may open an idiom
+    boosters: list[int]  # positions of boosters
+    caps: int  # words in all capitals
+    pivot: int  # position of the contrast word that splits the post, or -1
 
 
 class SentimentScorer:
@@ -206,7 +226,15 @@ class SentimentScorer:
         self._memo: dict[str, float] = {}
         self._compound_memo: dict[str, float] = {}
         self._entries: dict[str, tuple[_Word, float, int]] = {}
+        self._pairs: dict[tuple[str, str], tuple[_Word, float, int] | None] = {}
         self._idiom_starts = frozenset(phrase[0] for phrase in rules.idioms)
+        # first word of an idiom → the lengths of its idioms worth trying, longest first
+        self._idiom_lengths: dict[str, tuple[int, ...]] = {
+            first: tuple(
+                n for n in (5, 4, 3, 2) if any(p[0] == first and len(p) == n for p in rules.idioms)
+            )
+            for first in self._idiom_starts
+        }
         for name in ("earshot_sentiment", "earshot_sentiment_label"):
             if not Doc.has_extension(name):
                 Doc.set_extension(name, default=None)
@@ -282,15 +310,44 @@ class SentimentScorer:
 
     def _word(self, text: str, key: str) -> _Word:
         upper = text.isupper()
+        caps = upper and text.isalpha()
+        booster = self.rules.boosters.get(key)
+        idiom_start = key in self._idiom_starts
+        pivot = (
+            _ANYWHERE
+            if key in self.rules.contrast
+            else _OPENING
+            if key in self.rules.contrast_clause_initial
+            else 0
+        )
         return _Word(
             text,
             key,
             upper,
-            upper and text.isalpha(),
+            caps,
             key in self.rules.negators or key.endswith("n't"),
-            self.rules.boosters.get(key),
-            key in self._idiom_starts,
+            booster,
+            idiom_start,
+            pivot,
+            caps or booster is not None or idiom_start or pivot != 0,
         )
+
+    def _joined(self, text: str, following: str) -> tuple[_Word, float, int] | None:
+        """(word, valence, kind) of two tokens without space between that make an emoticon
+        of the lexicon ("D" ":"), else None; remembered per pair."""
+        pair = (text, following)
+        if pair in self._pairs:
+            return self._pairs[pair]
+        joined = fold(text + following)
+        found = (
+            (self._word(text, joined), self.lexicon[joined], _WORD)
+            if joined in self.lexicon
+            else None
+        )
+        if len(self._pairs) > _MEMO_LIMIT:
+            self._pairs.clear()
+        self._pairs[pair] = found
+        return found
 
     def _entry(self, info: WordInfo) -> tuple[_Word, float, int]:
         """(word, valence, kind) of a token's text, remembered per text.
@@ -319,16 +376,20 @@ class SentimentScorer:
             self._entries[info.text] = entry
         return entry
 
-    def _words(self, view: TokenView) -> tuple[list[_Word], list[float], list[bool]]:
-        """The doc's words (URLs, mentions and spaces left out), their lexicon valences, and
-        whether punctuation or the end of the text follows each (a clause ends)."""
+    def _words(self, view: TokenView) -> _Words:
+        """The doc's words (URLs, mentions and spaces left out), their lexicon valences,
+        whether punctuation or the end of the text follows each (a clause ends), and what
+        the scoring asks of them as a whole (see `_Words`), in one pass."""
         words: list[_Word] = []
         valences: list[float] = []
         ends: list[bool] = []
+        idioms: list[int] = []
+        boosters: list[int] = []
+        caps = 0
+        pivot = -1
         spaced = view.spaced
         infos = view.infos
         entries = self._entries
-        lexicon = self.lexicon
         n = len(infos)
         skip = False
         for i, info in enumerate(infos):
@@ -345,20 +406,29 @@ class SentimentScorer:
                 and not infos[i + 1].is_space
             ):
                 # emoticons another tokenizer split: "D:" → "D" ":", ":l" → ":" "l"
-                joined = fold(info.text + infos[i + 1].text)
-                if joined in lexicon:
-                    word, value, kind = self._word(info.text, joined), lexicon[joined], _WORD
+                joined = self._joined(info.text, infos[i + 1].text)
+                if joined is not None:
+                    word, value, kind = joined
                     skip = True
             if kind == _BREAK:
                 if ends:
                     ends[-1] = True
                 continue
+            if word.special:
+                if word.pivot and pivot < 0 and (word.pivot == _ANYWHERE or not ends or ends[-1]):
+                    pivot = len(words)  # the clause before it ended already: ends[-1] is final
+                if word.idiom_start:
+                    idioms.append(len(words))
+                if word.booster is not None:
+                    boosters.append(len(words))
+                if word.caps:
+                    caps += 1
             words.append(word)
             valences.append(value)
             ends.append(False)
         if ends:
             ends[-1] = True
-        return words, valences, ends
+        return _Words(words, valences, ends, idioms, boosters, caps, pivot)
 
     def score(self, doc: Doc) -> float:
         return self.score_view(token_view(doc))
@@ -387,7 +457,8 @@ class SentimentScorer:
 
     def raw_view(self, view: TokenView) -> tuple[float, int]:
         """`raw` of a doc's `TokenView`."""
-        words, valences, ends = self._words(view)
+        found = self._words(view)
+        words, valences, ends = found.words, found.valences, found.ends
         if not words:
             return 0.0, 0
         rules = self.rules
@@ -395,24 +466,23 @@ class SentimentScorer:
             for i, w in enumerate(words):
                 if valences[i] == 0.0 and w.text[:1].isupper():
                     valences[i] = self.compound_valence(w.key)
-        if self._idiom_starts:
-            self._idioms(words, valences)
+        if found.idioms:
+            self._idioms(words, valences, found.idioms)
         if not any(valences):
             return 0.0, len(words)
         negators = rules.negators
-        negated = [w.negated for w in words]
-        upper = sum(w.caps for w in words)
-        for i in range(len(words) - 1):
+        last = len(words) - 1
+        for i in found.boosters:
             # "so good": a booster; "Damn!" or "Super." on its own: a word with its own valence
-            if valences[i + 1] != 0.0 and words[i].booster is not None and not ends[i]:
+            if i < last and valences[i + 1] != 0.0 and not ends[i]:
                 valences[i] = 0.0
-        cap_diff = 0 < upper < len(words)
+        cap_diff = 0 < found.caps < len(words)
         sentiments = [0.0] * len(words)
         window = self.negation_window
         for i in [i for i, v in enumerate(valences) if v != 0.0]:  # words without valence: 0.0
             word = words[i]
             if (
-                negated[i]
+                word.negated
                 and not ends[i]
                 and any(valences[j] != 0.0 for j in range(i + 1, min(len(words), i + 1 + window)))
             ):
@@ -427,9 +497,9 @@ class SentimentScorer:
                 prev = words[j]
                 if ends[j]:
                     break  # negation and boosting stay inside their clause
-                if valences[j] != 0.0 and not negated[j]:
+                if valences[j] != 0.0 and not prev.negated:
                     break  # a sentiment word between: "don't care, don't care" negates once each
-                if negated[j]:
+                if prev.negated:
                     value *= NEGATION_SCALAR
                 elif valences[j] == 0.0 and prev.booster is not None:
                     scalar = prev.booster
@@ -447,7 +517,14 @@ class SentimentScorer:
                         value *= NEGATION_SCALAR
                         break
             sentiments[i] = value
-        self._contrast(words, ends, sentiments)
+        pivot = found.pivot
+        if pivot >= 0:
+            # contrast ("but", "aber"): what precedes counts less, what follows more
+            for i in range(len(sentiments)):
+                if i < pivot:
+                    sentiments[i] *= CONTRAST_BEFORE
+                elif i > pivot:
+                    sentiments[i] *= CONTRAST_AFTER
         total = sum(sentiments)
         if total:
             text = view.text
@@ -458,35 +535,17 @@ class SentimentScorer:
             total += emphasis if total > 0 else -emphasis
         return total, len(words)
 
-    def _idioms(self, words: Sequence[_Word], valences: list[float]) -> None:
+    def _idioms(self, words: Sequence[_Word], valences: list[float], starts: list[int]) -> None:
         idioms = self.rules.idioms
-        for i in [i for i, word in enumerate(words) if word.idiom_start]:
-            for length in (5, 4, 3, 2):  # longest first: "thank you for your" over "thank you"
+        lengths = self._idiom_lengths
+        for i in starts:
+            for length in lengths[words[i].key]:  # longest first: "thank you for your"
                 phrase = tuple(w.key for w in words[i : i + length])
                 if len(phrase) == length and phrase in idioms:
                     valences[i] = idioms[phrase]
                     for j in range(i + 1, i + length):
                         valences[j] = 0.0
                     break
-
-    def _contrast(
-        self, words: Sequence[_Word], ends: Sequence[bool], sentiments: list[float]
-    ) -> None:
-        rules = self.rules
-        pivot = None
-        for i, word in enumerate(words):
-            if word.key in rules.contrast or (
-                word.key in rules.contrast_clause_initial and (i == 0 or ends[i - 1])
-            ):
-                pivot = i
-                break
-        if pivot is None:
-            return
-        for i in range(len(sentiments)):
-            if i < pivot:
-                sentiments[i] *= CONTRAST_BEFORE
-            elif i > pivot:
-                sentiments[i] *= CONTRAST_AFTER
 
 
 _SENTIMENT_CONFIG = {"lexicon_path": None, "negation_window": 3, "alpha": ALPHA}

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from spacy.attrs import IS_PUNCT, IS_SPACE, LIKE_EMAIL, LIKE_NUM, LIKE_URL, LOWER
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy.vocab import Vocab
 
-from nlp.normalise import TokenView, WordInfo, lexeme_info
+from nlp.normalise import TokenView, WordInfo, lexeme_info, text_info
 
 VERSION = "1"
 
@@ -47,10 +48,27 @@ _TOKEN = re.compile(
     r"|(\S)\1*"  # anything else, runs of the same character together ("---", "😂😂")
 )
 _SENTENCE_END = frozenset(".!?…")
+_FIND_END = re.compile("[.!?…]").search
 
 
+_NEEDED = frozenset({LOWER, IS_PUNCT, IS_SPACE, LIKE_NUM, LIKE_URL, LIKE_EMAIL})
+
+_WHITESPACE = re.compile(r"(\s+)")
 _IRREGULAR_SPACE = re.compile(r"[^\S ]|  |^ ")  # anything but single spaces between chunks
-_CHUNKS: dict[str, tuple[str, ...]] = {}  # a space-free chunk → its tokens
+# a space-free chunk → its tokens, and whether a space follows each when the chunk is followed
+# by one (only its last token's)
+_CHUNKS: dict[str, tuple[tuple[str, ...], tuple[bool, ...]]] = {}
+
+
+def _chunk(chunk: str) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+    if len(_CHUNKS) > 200_000:
+        _CHUNKS.clear()
+    if chunk.isalpha():  # letters only: a word, which no other token pattern can split
+        tokens: tuple[str, ...] = (chunk,)
+    else:
+        tokens = tuple(m.group() for m in _TOKEN.finditer(chunk))
+    entry = _CHUNKS[chunk] = (tokens, (False,) * (len(tokens) - 1) + (True,))
+    return entry
 
 
 def split(text: str) -> tuple[list[str], list[bool]]:
@@ -61,42 +79,36 @@ def split(text: str) -> tuple[list[str], list[bool]]:
     """
     if not text or _IRREGULAR_SPACE.search(text):
         return _split_any(text)
-    words: list[str] = []
-    spaces: list[bool] = []
-    cache = _CHUNKS
     chunks = text.split(" ")
     if not chunks[-1]:  # the text ends with a space: the last token has it
         chunks.pop()
         last = True
     else:
         last = False
-    for chunk in chunks:
-        tokens = cache.get(chunk)
-        if tokens is None:
-            if len(cache) > 200_000:
-                cache.clear()
-            tokens = cache[chunk] = tuple(m.group() for m in _TOKEN.finditer(chunk))
-        words.extend(tokens)
-        if len(tokens) > 1:
-            spaces.extend([False] * (len(tokens) - 1))
-        spaces.append(True)
+    get = _CHUNKS.get
+    entries = [get(chunk) or _chunk(chunk) for chunk in chunks]
+    words = [token for tokens, _ in entries for token in tokens]
+    spaces = [space for _, spaced in entries for space in spaced]
     spaces[-1] = last
     return words, spaces
 
 
 def _split_any(text: str) -> tuple[list[str], list[bool]]:
+    """`split` of a text with other whitespace than single spaces between its chunks.
+
+    Tokens never hold whitespace and the token pattern looks no further than a neighbouring
+    word character, so each chunk splits on its own, as in `split`, from the same cache.
+    """
     words: list[str] = []
     spaces: list[bool] = []
-    position = 0
-    for match in _TOKEN.finditer(text):
-        start = match.start()
-        if start > position:
-            _gap(text[position:start], words, spaces)
-        words.append(match.group())
-        spaces.append(False)
-        position = match.end()
-    if position < len(text):
-        _gap(text[position:], words, spaces)
+    get = _CHUNKS.get
+    for n, piece in enumerate(_WHITESPACE.split(text)):
+        if n % 2:  # the whitespace between two chunks
+            _gap(piece, words, spaces)
+        elif piece:
+            tokens = (get(piece) or _chunk(piece))[0]
+            words.extend(tokens)
+            spaces.extend([False] * len(tokens))
     return words, spaces
 
 
@@ -116,6 +128,9 @@ class EarshotTokenizer:
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
         self._infos: dict[str, WordInfo] = {}
+        getters = getattr(vocab, "lex_attr_getters", None) or {}
+        # a new word's attributes straight from the vocabulary's getters, without adding it
+        self._getters = getters if _NEEDED.issubset(getters) else None
 
     def __call__(self, text: str) -> Doc:
         words, spaces = split(text)
@@ -126,7 +141,10 @@ class EarshotTokenizer:
         if info is None:
             if len(self._infos) > 200_000:
                 self._infos.clear()
-            info = self._infos[word] = lexeme_info(self.vocab[word])
+            getters = self._getters
+            info = self._infos[word] = (
+                text_info(word, getters) if getters is not None else lexeme_info(self.vocab[word])
+            )
         return info
 
     def make_doc(self, words: list[str], spaces: list[bool], text: str | None = None) -> Doc:
@@ -145,18 +163,17 @@ class EarshotTokenizer:
         infos = [cache.get(w) or self.info(w) for w in words]
         n = len(words)
         starts = [False] * n
-        if n and not infos[0].is_space and not any(end in text for end in _SENTENCE_END):
-            starts[0] = True  # one sentence: no token can follow a sentence end
-        else:
-            after_end = True
-            for i, word in enumerate(words):
-                if infos[i].is_space:
-                    continue
-                if after_end:
-                    starts[i] = True
-                after_end = word[0] in _SENTENCE_END
-            if words:
-                starts[0] = True
+        if n:
+            starts[0] = True
+            if infos[0].is_space or _FIND_END(text) is not None:
+                # a sentence starts at the first token that is not a space, and at the first
+                # such token after each sentence end
+                ends = [i + 1 for i, word in enumerate(words) if word[0] in _SENTENCE_END]
+                for i in (0, *ends):
+                    while i < n and infos[i].is_space:
+                        i += 1
+                    if i < n:
+                        starts[i] = True
         # sentence starts live in the view: `Doc(sent_starts=...)` would triple the cost
         hashtag = [len(w) > 1 and w[0] == "#" for w in words] if "#" in text else [False] * n
         return TokenView(infos, spaces, starts, hashtag, True, text)

@@ -24,9 +24,6 @@ DEFAULT_SUFFIXES: tuple[str, ...] = ("s", "es")
 # Languages that glue nouns together: a term word may end a longer word ("Contentmarketing").
 COMPOUNDING = frozenset({"de", "nl", "sv", "da", "no", "nb", "fi"})
 
-_JOINERS = frozenset({"#", "-", "\u2013"})  # hyphen, en dash
-_BOUNDARY = ""  # stands in the word sequence for punctuation, URLs and mentions
-
 
 def suffixes_for(lang: str) -> tuple[str, ...]:
     if lang == "xx":  # the multi-language fallback pipeline: every known ending
@@ -68,25 +65,13 @@ class _Pattern:
 
 
 def word_sequence(doc: Doc) -> list[str]:
-    """Folded word parts of the doc in order; `_BOUNDARY` where punctuation breaks a phrase."""
+    """Folded word parts of the doc in order; `BOUNDARY` where punctuation breaks a phrase."""
     return view_sequence(token_view(doc))
 
 
 def view_sequence(view: TokenView) -> list[str]:
     """`word_sequence` of a doc's `TokenView`."""
-    seq: list[str] = []
-    for info in view.infos:
-        if info.is_space or info.text in _JOINERS:
-            continue  # hashtag marks and hyphens join, they do not separate
-        if info.is_url or info.is_mention:
-            seq.append(_BOUNDARY)
-            continue
-        parts = info.parts
-        if parts:
-            seq.extend(parts)
-        else:
-            seq.append(_BOUNDARY)
-    return seq
+    return [part for info in view.infos for part in info.topic_parts]
 
 
 class TopicTagger:
@@ -117,7 +102,7 @@ class TopicTagger:
         self._ends = tuple(
             sorted({s for ps in self._index.values() for p in ps for s in p.suffixes})
         )
-        self._candidates: dict[str, tuple[_Pattern, ...]] = {}
+        self._candidates: dict[str, tuple[_Pattern, ...]] = {"": ()}  # "": a boundary
         if not Doc.has_extension("earshot_topics"):
             Doc.set_extension("earshot_topics", default=None)
 
@@ -139,6 +124,10 @@ class TopicTagger:
         return doc
 
     def match(self, seq: Sequence[str]) -> tuple[TopicMatch, ...]:
+        if not self._queries:
+            known = list(map(self._candidates.get, seq))
+            if not any(known) and None not in known:
+                return ()  # every word seen before, none starts a term: most posts
         found: dict[int, set[str]] = {}
         excluded: set[int] = set()
         hits: dict[str, list[tuple[int, int]]] = {}  # query term → word spans
@@ -185,6 +174,7 @@ class TopicTagger:
                 found.append(pattern)
         if len(self._candidates) > 100_000:
             self._candidates.clear()
+            self._candidates[""] = ()
         self._candidates[part] = candidates = tuple(found)
         return candidates
 

@@ -31,6 +31,20 @@ def test_annotates_in_order_from_a_generator(enricher: Enricher) -> None:
     assert p5.sentiment is not None and p5.sentiment < 0
 
 
+def test_parallel_annotation_gives_the_in_process_result(enricher: Enricher) -> None:
+    texts = [
+        "Der Kundenservice ist super, danke!",
+        "The customer experience was terrible.",
+        "",
+        "Wann kommt der Newsletter?",
+        "Où est la gare ?",
+    ]
+    small = Enricher(enricher.topics, batch_size=4)  # chunks of 16 posts: several per worker
+    posts = [(str(n), texts[n % len(texts)] + f" #{n}", None) for n in range(100)]
+    parallel = list(small.annotate_parallel(iter(posts), n_process=2))
+    assert parallel == list(small.annotate(posts))
+
+
 def test_streams_batch_by_batch() -> None:
     pulled = 0
 

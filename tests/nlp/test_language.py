@@ -51,3 +51,28 @@ def test_configured_languages_win_short_ambiguous_posts(identifier: LanguageIden
     assert identifier.identify("@someone great! :)").lang == "en"
     assert identifier.identify("Boah, schon wieder zu spät").lang == "de"
     assert identifier.identify("Où est la gare, s'il vous plaît ?").lang == "fr"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The train is late again",
+        "Der Zug ist schon wieder zu spät",
+        "Le train est encore en retard ce matin",
+        "great! :)",
+        "ok",
+        "Kundenservice",
+        "Danke, super Service, aber die App ist ein Krampf",
+        "lol same",
+    ],
+)
+def test_first_choice_shortcut_decides_as_the_top_five_would(
+    identifier: LanguageIdentifier, text: str
+) -> None:
+    # `_guess` asks fastText for its first choice alone when that settles the decision
+    clean = text.lower()
+    vote = identifier._vote(clean.split())
+    predictions = identifier._model.f.predict(clean + "\n", 5, 0.0, "strict")
+    lang, score = identifier._decide(vote, identifier._scores(predictions))
+    guess = identifier._guess(clean, None, vote)
+    assert (guess.lang, guess.score) == (lang, score)

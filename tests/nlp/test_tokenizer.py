@@ -60,3 +60,14 @@ def test_sentence_starts_follow_sentence_final_punctuation() -> None:
 def test_registered_for_spacy_configs() -> None:
     nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "earshot_tokenizer_v1"}}})
     assert [t.text for t in nlp("#tag @you :)")] == ["#tag", "@you", ":)"]
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "xx"])
+def test_word_info_from_getters_is_the_lexeme_info(lang: str) -> None:
+    from nlp.normalise import lexeme_info, text_info
+
+    vocab = spacy.blank(lang).vocab
+    words = ["", " ", "\n", "Zug", "can't", "#Tag", "@DB_Bahn", "https://t.co/x", "www.db.de"]
+    words += ["a@b.de", "1.000,50", "ten", "zehn", "!!!", ":(", "😂", "S-Bahn", "Verspa\u0308tung"]
+    for word in words:
+        assert text_info(word, vocab.lex_attr_getters) == lexeme_info(vocab[word]), word
