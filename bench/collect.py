@@ -186,8 +186,8 @@ STORE_BATCH = 50  # results per warehouse write (the flow stores what arrived to
 
 def _collect_with_warehouse(urls: list[str], workers: int, out: Any) -> None:
     """Earshot's collect with its DuckDB writes: the `pipelines.jobs` functions the collect
-    flow calls (sync sources, due sources, start_load, record_fetch per result in batched
-    write sessions, finish_load) around `fetch_sources`, on a real warehouse file."""
+    flow calls (sync sources, due sources, start_load, store_fetched per batch of results,
+    finish_load) around `fetch_sources`, on a real warehouse file."""
     import dataclasses
     import tempfile
     from collections import Counter
@@ -225,12 +225,7 @@ def _collect_with_warehouse(urls: list[str], workers: int, out: Any) -> None:
             def store(batch: list[FetchResult]) -> int:
                 nonlocal storing
                 began = time.perf_counter()
-                with jobs.write_session(loaded) as con:
-                    n = sum(
-                        jobs.record_fetch(con, r, interval=by_id[r.source_id].interval,
-                                          load_id=load_id, attempted_at=jobs.utcnow())
-                        for r in batch
-                    )  # fmt: skip
+                n = jobs.store_fetched(loaded, [(r, by_id[r.source_id]) for r in batch], load_id)
                 storing += time.perf_counter() - began
                 return n
 

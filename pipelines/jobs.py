@@ -29,7 +29,13 @@ from warehouse.connection import writing
 from warehouse.facts import refresh_facts
 from warehouse.publish import Published, publish_analytics_copy
 from warehouse.retention import prune_raw
-from warehouse.sources import SourceRow, source_states, store_fetch, sync_sources
+from warehouse.sources import (
+    FetchRecord,
+    SourceRow,
+    source_states,
+    store_fetches,
+    sync_sources,
+)
 from warehouse.taxonomy import sync_taxonomy
 
 # A source is due a little before its next attempt, so a schedule firing a few seconds
@@ -161,31 +167,35 @@ def due_sources(
     return due
 
 
-def record_fetch(
+def record_fetches(
     con: duckdb.DuckDBPyConnection,
-    result: FetchResult,
-    *,
-    interval: timedelta,
+    fetched: Sequence[tuple[FetchResult, DueSource]],
     load_id: str,
     attempted_at: datetime,
 ) -> int:
-    """Store a fetch result with its source's state and next attempt; return posts added."""
-    rows = con.execute(
-        "SELECT failure_count FROM _sources WHERE source_id = ?", [result.source_id]
-    ).fetchall()
-    failures = int(rows[0][0]) if rows else 0
-    quiet = result.state.get("quiet_runs")
-    upcoming = plan_next_attempt(
-        result.status,
-        failures + 1,
-        attempted_at,
-        interval,
-        quiet_runs=quiet if isinstance(quiet, int) else 0,
-        retry_after_seconds=result.retry_after_seconds,
+    """Store fetch results with their sources' states and next attempts, in one transaction;
+    return posts added."""
+    ids = [result.source_id for result, _due in fetched]
+    failures = dict(
+        con.execute(
+            "SELECT source_id, failure_count FROM _sources WHERE source_id IN "
+            "(SELECT unnest(?::VARCHAR[]))",
+            [ids],
+        ).fetchall()
     )
-    return store_fetch(
-        con, result, load_id=load_id, attempted_at=attempted_at, next_attempt_at=upcoming
-    )
+    records = []
+    for result, due in fetched:
+        quiet = result.state.get("quiet_runs")
+        upcoming = plan_next_attempt(
+            result.status,
+            int(failures.get(result.source_id) or 0) + 1,
+            attempted_at,
+            due.interval,
+            quiet_runs=quiet if isinstance(quiet, int) else 0,
+            retry_after_seconds=result.retry_after_seconds,
+        )
+        records.append(FetchRecord(result, attempted_at, upcoming))
+    return store_fetches(con, records, load_id)
 
 
 def build_enricher(loaded: LoadedConfig) -> Enricher:
@@ -232,16 +242,11 @@ def utcnow() -> datetime:
 def store_fetched(
     loaded: LoadedConfig, fetched: Sequence[tuple[FetchResult, DueSource]], load_id: str
 ) -> int:
-    """Store results that arrived together in one write-lock turn; return posts added.
-
-    Each result commits with its source's state in its own transaction, so a retry of the
-    whole call stores nothing twice.
-    """
+    """Store results that arrived together in one write-lock turn and one transaction (posts
+    with their sources' states: all or none, so a retry of the call stores nothing twice);
+    return posts added."""
     with write_session(loaded) as con:
-        return sum(
-            record_fetch(con, result, interval=due.interval, load_id=load_id, attempted_at=utcnow())
-            for result, due in fetched
-        )
+        return record_fetches(con, fetched, load_id, utcnow())
 
 
 def stale_batches(

@@ -235,6 +235,15 @@ def insert_post_batches(
     return int(added[0][0])
 
 
+@dataclass(frozen=True)
+class FetchRecord:
+    """A fetch result with the times its source's state is stored with."""
+
+    result: FetchResult
+    attempted_at: datetime
+    next_attempt_at: datetime
+
+
 def store_fetch(
     con: duckdb.DuckDBPyConnection,
     result: FetchResult,
@@ -243,52 +252,73 @@ def store_fetch(
     attempted_at: datetime,
     next_attempt_at: datetime,
 ) -> int:
-    """Store a fetch result's posts and the source state that produced them, atomically.
+    """Store one fetch result's posts and the source state that produced them, atomically.
 
-    A failed fetch keeps the previous state and counts the failure; posts already stored
-    are never touched. Returns the number of posts added.
+    See `store_fetches`; returns the number of posts added.
     """
+    return store_fetches(con, [FetchRecord(result, attempted_at, next_attempt_at)], load_id)
+
+
+def store_fetches(
+    con: duckdb.DuckDBPyConnection, records: Sequence[FetchRecord], load_id: str
+) -> int:
+    """Store fetch results' posts and the source states that produced them in ONE transaction.
+
+    Either every result's posts and state are stored, or none is: a source's saved state
+    (ETag, cursor, body hash) never runs ahead of or behind its posts. A failed fetch keeps
+    the previous state and counts the failure; posts already stored are never touched.
+    One transaction for many sources costs about what one source did (a commit, one
+    anti-join against `_posts`). Returns the number of posts added.
+    """
+    if not records:
+        return 0
     con.execute("BEGIN TRANSACTION")
     try:
-        added = insert_posts(con, result.posts, load_id)
-        if result.status is FetchStatus.FAILED:
-            con.execute(
-                """
-                UPDATE _sources SET last_status = 'failed', last_error = ?,
-                    last_http_status = ?, last_attempt_at = ?,
-                    failure_count = failure_count + 1, next_attempt_at = ?, load_id = ?
-                WHERE source_id = ?
-                """,
-                [
-                    result.error,
-                    result.http_status,
-                    attempted_at,
-                    next_attempt_at,
-                    load_id,
-                    result.source_id,
-                ],
-            )
-        else:
-            con.execute(
-                """
-                UPDATE _sources SET state = ?, last_status = ?, last_error = NULL,
-                    last_http_status = ?, last_attempt_at = ?, last_success_at = ?,
-                    failure_count = 0, next_attempt_at = ?, load_id = ?
-                WHERE source_id = ?
-                """,
-                [
-                    json.dumps(result.state, default=str),
-                    result.status.value,
-                    result.http_status,
-                    attempted_at,
-                    attempted_at,
-                    next_attempt_at,
-                    load_id,
-                    result.source_id,
-                ],
-            )
+        added = insert_posts(con, (p for r in records for p in r.result.posts), load_id)
+        for record in records:
+            _update_source(con, record, load_id)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     return added
+
+
+def _update_source(con: duckdb.DuckDBPyConnection, record: FetchRecord, load_id: str) -> None:
+    result = record.result
+    if result.status is FetchStatus.FAILED:
+        con.execute(
+            """
+            UPDATE _sources SET last_status = 'failed', last_error = ?,
+                last_http_status = ?, last_attempt_at = ?,
+                failure_count = failure_count + 1, next_attempt_at = ?, load_id = ?
+            WHERE source_id = ?
+            """,
+            [
+                result.error,
+                result.http_status,
+                record.attempted_at,
+                record.next_attempt_at,
+                load_id,
+                result.source_id,
+            ],
+        )
+        return
+    con.execute(
+        """
+        UPDATE _sources SET state = ?, last_status = ?, last_error = NULL,
+            last_http_status = ?, last_attempt_at = ?, last_success_at = ?,
+            failure_count = 0, next_attempt_at = ?, load_id = ?
+        WHERE source_id = ?
+        """,
+        [
+            json.dumps(result.state, default=str),
+            result.status.value,
+            result.http_status,
+            record.attempted_at,
+            record.attempted_at,
+            record.next_attempt_at,
+            load_id,
+            result.source_id,
+        ],
+    )
