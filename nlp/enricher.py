@@ -31,7 +31,7 @@ from spacy.util import compile_prefix_regex
 
 from nlp import keyterms, language, questions, sentiment, tokenizer, topics
 from nlp.keyterms import KeyTermExtractor
-from nlp.language import LanguageGuess, LanguageIdentifier
+from nlp.language import LanguageIdentifier
 from nlp.lexicon import emoji_description_path, packaged_lexicon_path
 from nlp.normalise import TokenView
 from nlp.questions import QuestionDetector
@@ -208,20 +208,38 @@ class FastPath:
 
     def annotate(self, post_id: str, lang: str, lang_score: float, view: TokenView) -> Annotation:
         """What `annotation_from_doc` makes of the pipeline's `Doc` for this view."""
-        score = None
-        if self.sentiment is not None and not self.fallback:
-            score = self.sentiment.score_view(view)
-        return Annotation(
-            post_id=post_id,
-            lang=lang,
-            lang_score=round(lang_score, 4),
-            sentiment=None if score is None else round(float(score), 4),
-            sentiment_label=None if score is None else sentiment.label_for(score),
-            is_question=bool(self.questions.asks(view)) if self.questions else False,
-            key_terms=self.keyterms.extract_view(view) if self.keyterms else (),
-            topics=self.topics.match(topics.view_sequence(view)) if self.topics else (),
-            entities=(),
-        )
+        return self.annotate_all([(post_id, lang, lang_score, view)])[0]
+
+    def annotate_all(self, posts: Sequence[tuple[str, str, float, TokenView]]) -> list[Annotation]:
+        """`annotate` of (post_id, lang, lang_score, view) each, one component at a time.
+
+        A component's code and data stay in the CPU's caches while it runs over all the
+        posts: about a tenth faster than running all components post by post.
+        """
+        views = [view for _, _, _, view in posts]
+        none = [None] * len(views)
+        scorer = None if self.fallback else self.sentiment
+        scores = [scorer.score_view(v) for v in views] if scorer is not None else none
+        asks = [bool(self.questions.asks(v)) for v in views] if self.questions else none
+        terms = [self.keyterms.extract_view(v) for v in views] if self.keyterms else none
+        tagger = self.topics
+        found = [tagger.match(topics.view_sequence(v)) for v in views] if tagger else none
+        return [
+            Annotation(
+                post_id=post_id,
+                lang=lang,
+                lang_score=round(lang_score, 4),
+                sentiment=None if score is None else round(float(score), 4),
+                sentiment_label=None if score is None else sentiment.label_for(score),
+                is_question=bool(question),
+                key_terms=key_terms or (),
+                topics=tags or (),
+                entities=(),
+            )
+            for (post_id, lang, lang_score, _), score, question, key_terms, tags in zip(
+                posts, scores, asks, terms, found, strict=True
+            )
+        ]
 
 
 class Enricher:
@@ -393,43 +411,45 @@ class Enricher:
                 stack.enter_context(nlp.memory_zone())
             yield
 
-    def _fast_path(self, nlp: Language) -> FastPath:
-        fast = self._fast.get(id(nlp))
-        if fast is None:
-            fast = self._fast[id(nlp)] = FastPath.of(nlp) if self.fast_path else FastPath(False)
-        return fast
-
     def _annotate_batch(self, batch: list[tuple[str, str, str | None]]) -> list[Annotation]:
+        # Split each text once: the tokens serve language id and the chosen pipeline alike.
+        splits = [split(text or "") for _, text, _ in batch]
+        guesses = self.identifier.identify_all(
+            [(words, hint) for (words, _), (_, _, hint) in zip(splits, batch, strict=True)]
+        )
+        groups: dict[str, list[int]] = defaultdict(list)
+        for position, guess in enumerate(guesses):
+            groups[guess.lang if guess.lang in self.pipelines else FALLBACK].append(position)
         results: list[Annotation | None] = [None] * len(batch)
-        # posts for `nlp.pipe`, per language: (position, words, spaces, guess)
-        groups: dict[str, list[tuple[int, list[str], list[bool], LanguageGuess]]]
-        groups = defaultdict(list)
-        identify = self.identifier.identify_tokens
-        for position, (post_id, text, hint) in enumerate(batch):
-            # Split each text once: the tokens serve language id and the pipeline alike.
-            words, spaces = split(text or "")
-            guess = identify(words, hint)
-            lang = guess.lang if guess.lang in self.pipelines else FALLBACK
-            nlp = self.pipelines.get(lang, self.fallback)
-            fast = self._fast_path(nlp)
-            if fast.usable:  # one post at a time, straight through: no batch-wide lists
-                make = nlp.tokenizer
-                assert isinstance(make, EarshotTokenizer)
-                view = make.view(words, spaces, text or "")
-                results[position] = fast.annotate(post_id, guess.lang, guess.score, view)
-            else:
-                groups[lang].append((position, words, spaces, guess))
-        for lang, posts in groups.items():
+        for lang, positions in groups.items():
             nlp = self.pipelines.get(lang, self.fallback)
             make = nlp.tokenizer
+            fast = self._fast.get(id(nlp))
+            if fast is None:
+                fast = self._fast[id(nlp)] = FastPath.of(nlp) if self.fast_path else FastPath(False)
+            if fast.usable:
+                assert isinstance(make, EarshotTokenizer)
+                posts = [
+                    (
+                        batch[p][0],
+                        guesses[p].lang,
+                        guesses[p].score,
+                        make.view(*splits[p], batch[p][1] or ""),
+                    )
+                    for p in positions
+                ]
+                for p, annotation in zip(positions, fast.annotate_all(posts), strict=True):
+                    results[p] = annotation
+                continue
             inputs: Iterable[str | Doc]
             if isinstance(make, EarshotTokenizer):
-                inputs = (make.make_doc(w, s, batch[p][1] or "") for p, w, s, _ in posts)
+                inputs = (make.make_doc(*splits[p], batch[p][1] or "") for p in positions)
             else:
-                inputs = (batch[p][1] or "" for p, _, _, _ in posts)
+                inputs = (batch[p][1] or "" for p in positions)
             docs = nlp.pipe(inputs, batch_size=self.batch_size)
             ents = has_entities(nlp)
-            for (position, _, _, guess), doc in zip(posts, docs, strict=True):
+            for position, doc in zip(positions, docs, strict=True):
+                guess = guesses[position]
                 annotation = annotation_from_doc(
                     batch[position][0], guess.lang, guess.score, doc, entities=ents
                 )

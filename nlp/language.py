@@ -104,7 +104,7 @@ class LanguageIdentifier:
             return LanguageGuess(UNDETERMINED, 0.0)
         clean = _NOISE.sub(" ", text[: MAX_CHARS * 2]).strip().lower()[:MAX_CHARS]
         words = _WORD.findall(clean)
-        return self._guess(clean, hint, self._vote(words) if clean else {})
+        return self._guess(clean, self._vote(words) if clean else {}, hint)
 
     def identify_tokens(self, tokens: Sequence[str], hint: str | None = None) -> LanguageGuess:
         """`identify` for a text already split into tokens (see `nlp.tokenizer.split`).
@@ -112,8 +112,28 @@ class LanguageIdentifier:
         Saves the noise regex and the word vote's look-ups: each distinct token is cleaned
         and looked up once and remembered.
         """
-        if not tokens:
+        prepared = self._prepare(tokens)
+        if prepared is None:
             return LanguageGuess(UNDETERMINED, 0.0)
+        return self._guess(*prepared, hint)
+
+    def identify_all(
+        self, posts: Sequence[tuple[Sequence[str], str | None]]
+    ) -> list[LanguageGuess]:
+        """`identify_tokens` of each (tokens, hint), the words first, then the detector.
+
+        Each stage's code and data stay in the CPU's caches while it runs over all posts.
+        """
+        prepared = [self._prepare(tokens) for tokens, _ in posts]
+        return [
+            LanguageGuess(UNDETERMINED, 0.0) if p is None else self._guess(*p, hint)
+            for p, (_, hint) in zip(prepared, posts, strict=True)
+        ]
+
+    def _prepare(self, tokens: Sequence[str]) -> tuple[str, dict[str, float]] | None:
+        """(the words for the detector, the common-word vote); None for whitespace only."""
+        if not tokens:
+            return None
         known = list(map(self._clean.get, tokens))
         if None in known:
             clean = self._clean_token
@@ -127,12 +147,10 @@ class LanguageIdentifier:
             found, total = _first_words(entries)
         n_words = total >> _FIELD & _MASK
         if not n_words:
-            if all(t.isspace() for t in tokens):
-                return LanguageGuess(UNDETERMINED, 0.0)
-            return self._guess("", hint, {})
+            return None if all(t.isspace() for t in tokens) else ("", {})
         vote = {lang: (total >> shift & _MASK) / n_words for lang, shift in self._shifts}
         # tokens without words add "" (left out) and nothing to the counts
-        return self._guess(" ".join(filter(None, found))[:MAX_CHARS], hint, vote)
+        return " ".join(filter(None, found))[:MAX_CHARS], vote
 
     def _clean_token(self, token: str) -> _Entry:
         if len(self._clean) > 200_000:
@@ -145,7 +163,7 @@ class LanguageIdentifier:
         self._clean[token] = entry
         return entry
 
-    def _guess(self, clean: str, hint: str | None, vote: dict[str, float]) -> LanguageGuess:
+    def _guess(self, clean: str, vote: dict[str, float], hint: str | None) -> LanguageGuess:
         """Decide from the cleaned text (at most `MAX_CHARS`) and the common-word vote."""
         if hint:
             hint = hint.lower().split("-")[0].split("_")[0]

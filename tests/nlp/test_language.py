@@ -74,5 +74,5 @@ def test_first_choice_shortcut_decides_as_the_top_five_would(
     vote = identifier._vote(clean.split())
     predictions = identifier._model.f.predict(clean + "\n", 5, 0.0, "strict")
     lang, score = identifier._decide(vote, identifier._scores(predictions))
-    guess = identifier._guess(clean, None, vote)
+    guess = identifier._guess(clean, vote, None)
     assert (guess.lang, guess.score) == (lang, score)
