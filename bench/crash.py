@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.listeners.feedserver import FeedServer, Reply, closed_port_url  # noqa: E402
-from warehouse.facts import refresh_facts  # noqa: E402
+from warehouse.facts import FACT_TABLES, refresh_facts  # noqa: E402
 
 FEEDS = 8
 WORDS = [
@@ -282,17 +282,6 @@ def _read(con: duckdb.DuckDBPyConnection) -> Snapshot:
         running_loads=rows("SELECT count(*) FROM _loads WHERE status = 'aborted'")[0][0],
         facts=_facts(con),
     )
-
-
-FACT_TABLES = [
-    "_fact_weeks",
-    "_fact_week_languages",
-    "_fact_week_sources",
-    "_fact_topic_weeks",
-    "_fact_own_buckets",
-    "_fact_term_weeks",
-    "_fact_matched_terms",
-]
 
 
 def _facts(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
