@@ -102,15 +102,10 @@ def refresh_facts(con: duckdb.DuckDBPyConnection) -> int:
                 con.execute(f"DELETE FROM {table}")
             weeks = _all_weeks(con)
         else:
-            mark_weeks_of(
-                con,
-                "SELECT published_at, fetched_at FROM _posts "
-                "WHERE post_id IN (SELECT post_id FROM _dirty_posts)",
-            )
-            weeks = [r[0] for r in con.execute("SELECT week_start FROM _dirty_weeks").fetchall()]
+            weeks = dirty_weeks(con)
             for table in FACT_TABLES:
                 con.execute(
-                    f"DELETE FROM {table} WHERE week_start IN (SELECT week_start FROM _dirty_weeks)"
+                    f"DELETE FROM {table} WHERE week_start IN (SELECT unnest(?::DATE[]))", [weeks]
                 )
         for week_start in sorted(weeks):
             _count_week(con, week_start)
