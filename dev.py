@@ -38,8 +38,12 @@ def ensure_installed() -> None:
         flush=True,
     )
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "install", "-q"]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    for args in (["--upgrade", "pip"], ["-e", f"{ROOT}[test]"]):
+        # pip's and setuptools' chatter is shown only when the install fails.
+        done = subprocess.run([*pip, *args], capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.stderr.write(done.stdout + done.stderr)
+            sys.exit(f"installing into {VENV} failed (pip exit status {done.returncode})")
     STAMP.write_text(wanted)
 
 

@@ -151,7 +151,7 @@ def _naive(urls: list[str], out: Any) -> None:
 
 
 def _earshot(urls: list[str], workers: int, out: Any) -> None:
-    from listeners import HttpPolicy, SourceSpec, build_client, fetch_sources
+    from earshot.listeners import HttpPolicy, SourceSpec, build_client, fetch_sources
 
     # All feeds sit on one local host here; in real use they are spread over many hosts.
     policy = HttpPolicy(user_agent="Earshot-bench/1", max_per_host=workers, retries=0)
@@ -193,10 +193,10 @@ def _collect_with_warehouse(urls: list[str], workers: int, out: Any) -> None:
     from collections import Counter
     from urllib.parse import urlsplit
 
-    from listeners import FetchResult, fetch_sources
-    from pipelines import jobs
-    from pipelines.config import load_config
-    from warehouse.loads import finish_load, start_load
+    from earshot.listeners import FetchResult, fetch_sources
+    from earshot.pipelines import jobs
+    from earshot.pipelines.config import load_config
+    from earshot.warehouse.loads import finish_load, start_load
 
     with tempfile.TemporaryDirectory(prefix="earshot-bench-") as tmp:
         config = Path(tmp) / "listening.yaml"
@@ -254,8 +254,8 @@ def _parse_stage(feeds: int, items: int, out: Any) -> None:
     feed by feed, so that both see the same machine load (other processes come and go)."""
     import feedparser
 
-    from listeners.feeds.normalize import posts_from_feed
-    from listeners.feeds.parse import parse_feed
+    from earshot.listeners.feeds.normalize import posts_from_feed
+    from earshot.listeners.feeds.parse import parse_feed
 
     bodies = [make_feed(n, items) for n in range(feeds)]
     size = sum(map(len, bodies))

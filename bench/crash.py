@@ -42,8 +42,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from earshot.warehouse.facts import FACT_TABLES, refresh_facts  # noqa: E402
 from tests.listeners.feedserver import FeedServer, Reply, closed_port_url  # noqa: E402
-from warehouse.facts import FACT_TABLES, refresh_facts  # noqa: E402
 
 FEEDS = 8
 WORDS = [

@@ -16,12 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from listeners import fetch_sources
-from nlp.enricher import close_shared_pools, enrich_batch
-from pipelines import jobs
-from pipelines.config import load_config
-from warehouse.annotations import StaleCursor
-from warehouse.loads import finish_load, start_load
+from earshot.listeners import fetch_sources
+from earshot.nlp.workers import close_shared_pools, enrich_batch
+from earshot.pipelines import jobs
+from earshot.pipelines.config import load_config
+from earshot.warehouse.annotations import StaleCursor
+from earshot.warehouse.loads import finish_load, start_load
 
 
 def collect(config: str) -> None:

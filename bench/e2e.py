@@ -51,7 +51,7 @@ def make_feeds(feeds: int, items: int, week: str, seed: int) -> dict[str, bytes]
     import pyarrow.compute as pc
 
     from bench.synth import END, Synth
-    from warehouse.metrics import week_bounds
+    from earshot.warehouse.weeks import week_bounds
 
     start, _ = week_bounds(week, TIMEZONE)
     week_us = 7 * 86_400 * 1_000_000
@@ -126,7 +126,7 @@ def _run_flow(name: str, config: str, week: str, out: Any) -> None:
     import dataclasses
 
     began = time.perf_counter()
-    from pipelines import flows
+    from earshot.pipelines import flows
 
     imported = time.perf_counter() - began
     started = time.perf_counter()
@@ -238,7 +238,7 @@ def main() -> int:
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     from aiosmtpd.controller import Controller
 
-    from warehouse.metrics import last_complete_week
+    from earshot.warehouse.weeks import last_complete_week
 
     week = last_complete_week(datetime.now(UTC), TIMEZONE)
     load = os.getloadavg()
@@ -329,7 +329,7 @@ def _check(tmp: Path, config: Path, expected: int, mailbox: _Mailbox) -> list[st
     """The warehouse holds every post, annotated; exactly one digest mail arrived."""
     import duckdb
 
-    from pipelines.config import load_config
+    from earshot.pipelines.config import load_config
 
     path = load_config(config).warehouse_path
     con = duckdb.connect(str(path), read_only=True)

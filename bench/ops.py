@@ -22,12 +22,12 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse import open_warehouse
-from warehouse.connection import writing
-from warehouse.export import export_parquet
-from warehouse.facts import refresh_facts
-from warehouse.publish import publish_analytics_copy
-from warehouse.retention import prune_raw
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.connection import writing
+from earshot.warehouse.export import export_parquet
+from earshot.warehouse.facts import refresh_facts
+from earshot.warehouse.publish import publish_analytics_copy
+from earshot.warehouse.retention import prune_raw
 
 SYNTH = """
 INSERT INTO _posts

@@ -22,11 +22,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from listeners import FetchStatus, HttpPolicy, Post, SourceSpec, build_client, fetch_source
-from listeners.bluesky.normalize import feed_items, post_from_view
-from listeners.hackernews.normalize import hits_of, post_from_hit
-from listeners.mastodon.normalize import post_from_status, statuses_of
-from listeners.reddit.normalize import listing_things, post_from_thing
+from earshot.listeners import FetchStatus, HttpPolicy, Post, SourceSpec, build_client, fetch_source
+from earshot.listeners.bluesky.normalize import feed_items, post_from_view
+from earshot.listeners.hackernews.normalize import hits_of, post_from_hit
+from earshot.listeners.mastodon.normalize import post_from_status, statuses_of
+from earshot.listeners.reddit.normalize import listing_things, post_from_thing
 from tests.listeners.feedserver import FeedServer, Reply
 
 NOW = datetime.now(UTC)

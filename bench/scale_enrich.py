@@ -17,7 +17,7 @@ issue's full size (about 5x the time: enrichment costs ~0.7 ms of CPU per post).
 
 The enrichment loop is the `enrich` flow's, without Prefect: read a batch of stale posts
 (`warehouse.annotations.next_stale`, one rowid window), hand it to a warm worker
-(`nlp.enricher.EnricherPool`), store finished batches (`store_enriched`, one transaction
+(`nlp.workers.EnricherPool`), store finished batches (`store_enriched`, one transaction
 with the load's progress), each read/store in a short write session (the writer lock is
 held per batch, never during NLP). Every stored batch prints a line with the RSS of the
 parent and of each worker, so the run shows that memory does not grow with N.
@@ -61,12 +61,13 @@ def rss_kib(pid: int, field_name: str = "VmRSS") -> int:
 
 def run_enrichment(path: Path, workers: int, batch_size: int) -> None:
     """Enrich every stale post of `path`; print one flushed line per stored batch."""
-    from nlp.enricher import EnricherPool, EnrichResult, batches_per_worker, local_enricher
-    from pipelines import jobs
-    from pipelines.config import load_config
-    from warehouse.annotations import StaleCursor, next_stale, store_enriched
-    from warehouse.connection import writing
-    from warehouse.loads import finish_load, start_load
+    from earshot.nlp.records import EnrichResult
+    from earshot.nlp.workers import EnricherPool, batches_per_worker, local_enricher
+    from earshot.pipelines import jobs
+    from earshot.pipelines.config import load_config
+    from earshot.warehouse.annotations import StaleCursor, next_stale, store_enriched
+    from earshot.warehouse.connection import writing
+    from earshot.warehouse.loads import finish_load, start_load
 
     enricher = jobs.build_enricher(load_config(CONFIG))
     settings = enricher.settings

@@ -29,9 +29,10 @@ if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synth import Synth
-from warehouse import open_warehouse
-from warehouse.loads import start_load
-from warehouse.sources import POST_SCHEMA, insert_post_batches, insert_posts
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.connection import transaction
+from earshot.warehouse.loads import start_load
+from earshot.warehouse.sources import POST_SCHEMA, insert_post_batches, insert_posts
 
 
 def executemany_load(path: Path, table: pa.Table) -> float:
@@ -48,9 +49,9 @@ def executemany_load(path: Path, table: pa.Table) -> float:
     ]
     marks = ", ".join("?" for _ in POST_SCHEMA.names)
     start = time.perf_counter()
-    con.execute("BEGIN TRANSACTION")
-    con.executemany(f"INSERT INTO _posts ({', '.join(POST_SCHEMA.names)}) VALUES ({marks})", rows)
-    con.execute("COMMIT")
+    with transaction(con):
+        columns = ", ".join(POST_SCHEMA.names)
+        con.executemany(f"INSERT INTO _posts ({columns}) VALUES ({marks})", rows)
     elapsed = time.perf_counter() - start
     con.close()
     return elapsed
@@ -62,9 +63,8 @@ def post_records_load(path: Path, synth: Synth, n: int) -> tuple[float, int]:
     con = open_warehouse(path)
     load = start_load(con, "bench")
     start = time.perf_counter()
-    con.execute("BEGIN TRANSACTION")
-    added = insert_posts(con, posts, load)
-    con.execute("COMMIT")
+    with transaction(con):
+        added = insert_posts(con, posts, load)
     elapsed = time.perf_counter() - start
     con.close()
     return elapsed, added
@@ -77,9 +77,8 @@ def bulk_loads(path: Path, table: pa.Table) -> list[tuple[float, float, int]]:
     for _ in range(2):
         load = start_load(con, "bench")
         start, cpu = time.perf_counter(), time.process_time()
-        con.execute("BEGIN TRANSACTION")
-        added = insert_post_batches(con, table, load)
-        con.execute("COMMIT")
+        with transaction(con):
+            added = insert_post_batches(con, table, load)
         results.append((time.perf_counter() - start, time.process_time() - cpu, added))
     stored = con.execute("SELECT count(*), count(DISTINCT post_id) FROM _posts").fetchall()[0]
     con.close()

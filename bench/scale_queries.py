@@ -6,10 +6,10 @@ Builds (with bench/synth.py, straight into DuckDB) a warehouse of `--posts` synt
 with their annotations and topic tags, and one of `--baseline-posts` for the baseline. Then,
 in a fresh child process per warehouse (so its peak RSS is the queries' own), opened read-only
 with `memory_limit` and `threads` set, it runs every metric `reports.digest.build_digest` reads
-through `warehouse.metrics` (the first: checking that no week's digest facts await a refresh),
-each timed on its own, then `build_digest` as a whole, then a query on each analyst view of
-warehouse/views/. Prints per-query seconds, totals, seconds per million posts against the
-baseline, the child's peak RSS, and PASS/FAIL:
+through `warehouse.digest_queries` and `warehouse.digest_posts` (the first: checking that no
+week's digest facts await a refresh), each timed on its own, then `build_digest` as a whole,
+then a query on each analyst view of warehouse/views/. Prints per-query seconds, totals,
+seconds per million posts against the baseline, the child's peak RSS, and PASS/FAIL:
 
 * the digest metrics over `--posts` take <= --max-seconds (10) in total;
 * peak RSS of the query process < --max-rss-gb (4).
@@ -46,22 +46,21 @@ NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # the Monday morning the digest 
 
 def metric_calls(week: str) -> list[tuple[str, Callable[[Any], object]]]:
     """What `build_digest` computes, one call per metric."""
-    from warehouse import metrics as m
-    from warehouse.facts import ensure_fresh
+    from earshot.warehouse import digest_posts as p
+    from earshot.warehouse import digest_queries as q
+    from earshot.warehouse.facts import require_fresh
 
     return [
-        ("facts_fresh", lambda con: ensure_fresh(con)),
-        ("week_totals", lambda con: m.week_totals(con, week)),
-        ("topic_movement", lambda con: m.topic_movement(con, week)),
-        ("top_posts", lambda con: m.top_posts(con, week, 10)),
-        ("source_coverage", lambda con: m.source_coverage(con, week)),
-        ("topic_movements", lambda con: m.topic_movements(con, week)),
-        ("emerging_terms", lambda con: m.emerging_terms(con, week)),
-        ("audience_questions", lambda con: m.audience_questions(con, week, 3)),
-        ("topic_shares", lambda con: m.topic_shares(con, week)),
-        ("bucket_balance", lambda con: m.bucket_balance(con, week)),
-        ("coverage", lambda con: m.coverage(con, week)),
-        ("silent_sources", lambda con: m.silent_sources(con, week)),
+        ("facts_fresh", lambda con: require_fresh(con)),
+        ("coverage", lambda con: q.coverage(con, week)),
+        ("topic_movements", lambda con: q.topic_movements(con, week)),
+        ("top_posts", lambda con: p.top_posts(con, week, 10)),
+        ("source_coverage", lambda con: q.source_coverage(con, week)),
+        ("emerging_terms", lambda con: q.emerging_terms(con, week)),
+        ("audience_questions", lambda con: p.audience_questions(con, week, 3)),
+        ("topic_shares", lambda con: q.topic_shares(con, week)),
+        ("bucket_balance", lambda con: q.bucket_balance(con, week)),
+        ("silent_sources", lambda con: q.silent_sources(con, week)),
     ]
 
 
@@ -82,9 +81,8 @@ VIEW_QUERIES = [
         "ORDER BY week DESC, posts DESC LIMIT 20",
     ),
     ("source_health", "SELECT * FROM source_health"),
-    ("post_calendar", "SELECT week, count(*) FROM post_calendar GROUP BY ALL"),
-    ("digest_weeks", "SELECT * FROM digest_weeks"),
-    ("topic_week_stats", "SELECT * FROM topic_week_stats WHERE week = $week"),
+    ("weeks", "SELECT * FROM weeks"),
+    ("_topic_week_stats", "SELECT * FROM _topic_week_stats WHERE week = $week"),
     ("topic_movement", "SELECT * FROM topic_movement WHERE week = $week"),
     (
         "term_movement",
@@ -119,8 +117,8 @@ def run_queries(path: Path, memory_limit: str, threads: int, week: str) -> dict[
     """In this process: time every metric, `build_digest`, every view; add peak RSS."""
     import duckdb
 
-    from reports.digest import build_digest
-    from warehouse import open_warehouse
+    from earshot.reports.digest import build_digest
+    from earshot.warehouse import open_warehouse
 
     con = open_warehouse(path, read_only=True, memory_limit=memory_limit)
     con.execute(f"SET threads = {int(threads)}")
@@ -155,7 +153,7 @@ def run_queries(path: Path, memory_limit: str, threads: int, week: str) -> dict[
         "views": views,
         "peak_rss_kib": peak_rss_kib(),
         "digest": {
-            "audience_posts": digest.totals.audience_posts,
+            "audience_posts": digest.coverage.audience_posts,
             "moved": [m.topic_id for m in digest.moved],
             "at_risk": [m.topic_id for m in digest.at_risk],
             "emerging": [e.term for e in digest.emerging],
@@ -166,9 +164,9 @@ def run_queries(path: Path, memory_limit: str, threads: int, week: str) -> dict[
 
 def run_refresh(path: Path, memory_limit: str, threads: int, week: str) -> dict[str, Any]:
     """In this process: time a full build of the digest facts, then a refresh of one week."""
-    from warehouse import open_warehouse
-    from warehouse.facts import mark_all_dirty, refresh_facts
-    from warehouse.metrics import parse_week
+    from earshot.warehouse import open_warehouse
+    from earshot.warehouse.facts import mark_all_dirty, refresh_facts
+    from earshot.warehouse.weeks import parse_week
 
     con = open_warehouse(path, memory_limit=memory_limit)
     con.execute(f"SET threads = {int(threads)}")
@@ -223,7 +221,7 @@ def ensure_warehouse(path: Path, posts: int, seed: int) -> float | None:
     import duckdb
 
     from bench.synth import Synth, write_warehouse
-    from warehouse import open_warehouse
+    from earshot.warehouse import open_warehouse
 
     if path.exists():
         try:

@@ -42,9 +42,9 @@ import yaml
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from listeners.records import Post
-from warehouse.annotations import ANNOTATION_SCHEMA, TOPIC_SCHEMA
-from warehouse.sources import POST_SCHEMA, SourceRow
+from earshot.listeners.records import Post
+from earshot.warehouse.annotations import ANNOTATION_SCHEMA, TOPIC_SCHEMA
+from earshot.warehouse.sources import POST_SCHEMA, SourceRow
 
 TAXONOMY = Path(__file__).resolve().parent.parent / "examples" / "listening.yaml"
 END = datetime(2026, 11, 23, tzinfo=UTC)  # a Monday: the 12 weeks before it are complete
@@ -751,10 +751,11 @@ def write_warehouse(
     `bench/scale_load.py` measures Earshot's loading path itself. The digest facts are then
     built whole (`warehouse.facts.refresh_facts`).
     """
-    from warehouse import open_warehouse
-    from warehouse.facts import mark_all_dirty, refresh_facts
-    from warehouse.sources import sync_sources
-    from warehouse.taxonomy import sync_taxonomy
+    from earshot.warehouse import open_warehouse
+    from earshot.warehouse.connection import transaction
+    from earshot.warehouse.facts import mark_all_dirty, refresh_facts
+    from earshot.warehouse.sources import sync_sources
+    from earshot.warehouse.taxonomy import sync_taxonomy
 
     con = open_warehouse(path)
     try:
@@ -772,23 +773,23 @@ def write_warehouse(
         )
         counts = {"posts": 0, "annotations": 0, "post_topics": 0}
         for batch in synth.batches(batch_rows):
-            con.execute("BEGIN TRANSACTION")
-            con.register("_synth_posts", batch.posts)
-            con.execute(
-                "INSERT INTO _posts SELECT * REPLACE (CAST(raw AS JSON) AS raw) FROM _synth_posts"
-            )
-            con.unregister("_synth_posts")
-            counts["posts"] += batch.posts.num_rows
-            if annotations:
-                con.register("_synth_ann", batch.annotations)
-                con.register("_synth_topics", batch.post_topics)
-                con.execute("INSERT INTO _annotations SELECT * FROM _synth_ann")
-                con.execute("INSERT INTO _post_topics SELECT * FROM _synth_topics")
-                con.unregister("_synth_ann")
-                con.unregister("_synth_topics")
-                counts["annotations"] += batch.annotations.num_rows
-                counts["post_topics"] += batch.post_topics.num_rows
-            con.execute("COMMIT")
+            with transaction(con):
+                con.register("_synth_posts", batch.posts)
+                con.execute(
+                    "INSERT INTO _posts "
+                    "SELECT * REPLACE (CAST(raw AS JSON) AS raw) FROM _synth_posts"
+                )
+                con.unregister("_synth_posts")
+                counts["posts"] += batch.posts.num_rows
+                if annotations:
+                    con.register("_synth_ann", batch.annotations)
+                    con.register("_synth_topics", batch.post_topics)
+                    con.execute("INSERT INTO _annotations SELECT * FROM _synth_ann")
+                    con.execute("INSERT INTO _post_topics SELECT * FROM _synth_topics")
+                    con.unregister("_synth_ann")
+                    con.unregister("_synth_topics")
+                    counts["annotations"] += batch.annotations.num_rows
+                    counts["post_topics"] += batch.post_topics.num_rows
         # the rows went in around Earshot's writers: the digest facts are built whole
         mark_all_dirty(con, "bench.synth")
         counts["fact_weeks"] = refresh_facts(con)

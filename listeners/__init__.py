@@ -3,10 +3,10 @@
 This package imports nothing else of Earshot's; it knows no Prefect and no warehouse.
 """
 
-from listeners.dispatch import fetch_source, fetch_sources
-from listeners.errors import FetchError, ListenerError, ParseError
-from listeners.http import HttpPolicy, build_client
-from listeners.records import FetchResult, FetchStatus, Post, SourceSpec
+from earshot.listeners.dispatch import fetch_source, fetch_sources
+from earshot.listeners.errors import FetchError, ListenerError, ParseError
+from earshot.listeners.http import HttpPolicy, build_client
+from earshot.listeners.records import FetchResult, FetchStatus, Post, SourceSpec
 
 __all__ = [
     "FetchError",

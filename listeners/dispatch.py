@@ -7,30 +7,19 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
-from listeners import bluesky, feeds, hackernews, mastodon, reddit, youtube
-from listeners.feeds import client as feed_client
-from listeners.http import HttpPolicy
-from listeners.records import FetchResult, FetchStatus, SourceSpec
-from listeners.revalidate import Conditional, revalidate
+from earshot.listeners import bluesky, feeds, hackernews, mastodon, reddit, youtube
+from earshot.listeners.errors import ListenerError
+from earshot.listeners.feeds import client as feed_client
+from earshot.listeners.fetching import Listener, State
+from earshot.listeners.http import HttpPolicy
+from earshot.listeners.records import FetchResult, FetchStatus, SourceSpec
+from earshot.listeners.revalidate import Conditional, revalidate
 
-
-class Fetcher(Protocol):
-    def __call__(
-        self,
-        client: httpx.Client,
-        spec: SourceSpec,
-        state: Mapping[str, Any],
-        *,
-        policy: HttpPolicy,
-        now: datetime | None = None,
-    ) -> FetchResult: ...
-
-
-FETCHERS: Mapping[str, Fetcher] = {
+FETCHERS: Mapping[str, Listener] = {
     "feed": feeds.fetch,
     "mastodon": mastodon.fetch,
     "bluesky": bluesky.fetch,
@@ -40,26 +29,17 @@ FETCHERS: Mapping[str, Fetcher] = {
 }
 
 
+@Listener
 def fetch_source(
-    client: httpx.Client,
-    spec: SourceSpec,
-    state: Mapping[str, Any],
-    *,
-    policy: HttpPolicy,
-    now: datetime | None = None,
+    client: httpx.Client, spec: SourceSpec, previous: State, policy: HttpPolicy, now: datetime
 ) -> FetchResult:
     """Fetch one source with the listener for its kind; never raises for source problems."""
     fetcher = FETCHERS.get(spec.kind)
     if fetcher is None:
         known = ", ".join(sorted(FETCHERS))
-        return FetchResult(
-            spec.source_id,
-            FetchStatus.FAILED,
-            state=dict(state),
-            error=f"{spec.url}: unknown source kind {spec.kind!r} (known kinds: {known})",
-        )
-    result = fetcher(client, spec, state, policy=policy, now=now)
-    return _with_quiet_runs(result, state)
+        raise ListenerError(spec.url, f"unknown source kind {spec.kind!r} (known kinds: {known})")
+    result = fetcher(client, spec, previous, policy=policy, now=now)
+    return _with_quiet_runs(result, previous)
 
 
 # Kinds whose fetch starts with one conditional GET of `feeds.client.revalidation_url`.

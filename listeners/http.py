@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from listeners.addresses import RedirectGuard, check_redirect
-from listeners.errors import (
+from earshot.listeners.addresses import RedirectGuard, check_redirect
+from earshot.listeners.errors import (
     BodyTooLarge,
     ConnectError,
     DnsError,

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from listeners.stories import canonical_url, story_key
+from earshot.listeners.stories import canonical_url, story_key
 
 
 def make_post_id(platform: str, key: str) -> str:

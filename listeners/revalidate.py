@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from listeners.http import HttpPolicy
+from earshot.listeners.http import HttpPolicy
 
 MAX_HEAD_BYTES = 64 * 1024
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from listeners.records import FetchStatus
+from earshot.listeners.records import FetchStatus
 
 MAX_BACKOFF = timedelta(days=1)
 

@@ -5,8 +5,8 @@ Language, topics, sentiment, questions and key terms of each post.
 
 from __future__ import annotations
 
-from nlp.enricher import Enricher
-from nlp.errors import LexiconError, NlpError
-from nlp.records import Annotation, TopicMatch, TopicRule
+from earshot.nlp.enricher import Enricher
+from earshot.nlp.errors import LexiconError, NlpError
+from earshot.nlp.records import Annotation, TopicMatch, TopicRule
 
 __all__ = ["Annotation", "Enricher", "LexiconError", "NlpError", "TopicMatch", "TopicRule"]

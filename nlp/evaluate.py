@@ -1,6 +1,6 @@
 """Measure the NLP stage on real data: sentiment (en, de), language id, throughput.
 
-    python -m nlp.evaluate --en ../shared/eval/sentiment-en/tweets_GroundTruth.txt \
+    python -m earshot.nlp.evaluate --en ../shared/eval/sentiment-en/tweets_GroundTruth.txt \
                            --de ../shared/eval/sentiment-de/germeval2017_dev.tsv
 """
 
@@ -14,11 +14,12 @@ from collections.abc import Iterator, Sequence
 from itertools import cycle, islice
 from pathlib import Path
 
-from nlp.enricher import Enricher, build_pipeline
-from nlp.language import LanguageIdentifier
-from nlp.records import TopicRule
-from nlp.sentiment import label_for
-from nlp.tokenizer import split
+from earshot.nlp.enricher import Enricher
+from earshot.nlp.language import LanguageIdentifier
+from earshot.nlp.pipeline import build_pipeline
+from earshot.nlp.records import TopicRule
+from earshot.nlp.sentiment import label_for
+from earshot.nlp.tokenizer import split
 
 LABELS = ("negative", "neutral", "positive")
 

@@ -39,7 +39,7 @@ def word_list(lang: str) -> frozenset[str]:
     """Common words of `lang`: spaCy's stop words plus the packaged sentiment lexicon."""
     from spacy.util import get_lang_class
 
-    from nlp.lexicon import load_lexicon, packaged_lexicon_path
+    from earshot.nlp.lexicon import load_lexicon, packaged_lexicon_path
 
     try:
         words = {w.lower() for w in get_lang_class(lang).Defaults.stop_words}

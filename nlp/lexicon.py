@@ -7,8 +7,8 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from nlp.errors import LexiconError
-from nlp.normalise import fold
+from earshot.nlp.errors import LexiconError
+from earshot.nlp.normalise import fold
 
 MAX_VALENCE = 4.0
 
@@ -17,7 +17,7 @@ def packaged_lexicon_path(lang: str) -> Path | None:
     """The lexicon shipped for `lang`: VADER's (MIT) for English, our own for German; else None."""
     if lang == "en":
         return Path(str(files("vaderSentiment").joinpath("vader_lexicon.txt")))
-    path = Path(str(files("nlp").joinpath("lexicons", f"{lang}.tsv")))
+    path = Path(str(files("earshot.nlp").joinpath("lexicons", f"{lang}.tsv")))
     return path if path.is_file() else None
 
 

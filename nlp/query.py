@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from nlp.errors import NlpError
+from earshot.nlp.errors import NlpError
 
 Hits = Mapping[str, Sequence[tuple[int, int]]]  # term → (first word, last word) of each match
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.normalise import TokenView, fold, token_view
+from earshot.nlp.normalise import TokenView, fold, token_view
 
 VERSION = "1"
 

@@ -1,4 +1,4 @@
-"""Inputs and outputs of enrichment: the taxonomy going in, `Annotation` rows coming out."""
+"""Inputs and outputs of enrichment: the taxonomy and pending posts in, `Annotation`s out."""
 
 from __future__ import annotations
 
@@ -49,3 +49,35 @@ class Annotation:
     topics: tuple[TopicMatch, ...]
     # only when the language's pipeline is a trained one with an entity recogniser
     entities: tuple[Entity, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPost:
+    """A post waiting for NLP, as the warehouse hands it over."""
+
+    post_id: str
+    text: str
+    lang_hint: str | None
+    # the stored language when the post's analysis is current: then only its topics are
+    # re-tagged, with that language's pipeline; None when the whole post needs enriching
+    lang: str | None
+    topics_stale: bool  # whether its topic tags are to be rewritten
+
+
+@dataclass(frozen=True, slots=True)
+class TopicTags:
+    """A post's topic tags (possibly none), to replace the stored ones."""
+
+    post_id: str
+    topics: tuple[TopicMatch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichResult:
+    """One batch's output: full annotations, and the posts whose topic tags are rewritten."""
+
+    annotations: tuple[Annotation, ...]
+    topic_tags: tuple[TopicTags, ...]
+
+    def __len__(self) -> int:
+        return len({a.post_id for a in self.annotations} | {t.post_id for t in self.topic_tags})

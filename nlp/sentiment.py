@@ -11,8 +11,8 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.lexicon import emoji_valences, load_lexicon, packaged_lexicon_path
-from nlp.normalise import TokenView, WordInfo, fold, token_view
+from earshot.nlp.lexicon import emoji_valences, load_lexicon, packaged_lexicon_path
+from earshot.nlp.normalise import TokenView, WordInfo, fold, token_view
 
 VERSION = "3"  # bump (and the factory name) when scoring changes
 

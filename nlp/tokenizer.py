@@ -24,7 +24,7 @@ from spacy.tokens import Doc
 from spacy.util import registry
 from spacy.vocab import Vocab
 
-from nlp.normalise import TokenView, WordInfo, lexeme_info, text_info
+from earshot.nlp.normalise import TokenView, WordInfo, lexeme_info, text_info
 
 VERSION = "1"
 

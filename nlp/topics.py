@@ -9,9 +9,9 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.normalise import TokenView, split_parts, token_view
-from nlp.query import Node, QueryError, evaluate, parse_query, query_terms
-from nlp.records import TopicMatch, TopicRule
+from earshot.nlp.normalise import TokenView, split_parts, token_view
+from earshot.nlp.query import Node, QueryError, evaluate, parse_query, query_terms
+from earshot.nlp.records import TopicMatch, TopicRule
 
 VERSION = "1"
 

@@ -3,23 +3,44 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from pipelines.config import ConfigError, LoadedConfig, load_config
+from earshot.pipelines.config import ConfigError, LoadedConfig, load_config
 
 app = typer.Typer(
     help="Earshot: listen before you send. Collect public posts, tag them, write a weekly digest.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Show Prefect's flow and task logs in the terminal too."
+        ),
+    ] = False,
+) -> None:
+    """Earshot: listen before you send. Collect public posts, tag them, write a weekly digest."""
+    from earshot.pipelines.prefect_env import prepare_prefect
+
+    # Before any command imports Prefect. `serve` is a long-running scheduler: its terminal
+    # keeps Prefect's log of every run.
+    prepare_prefect(verbose=verbose or ctx.invoked_subcommand == "serve")
 
 
 def _console(*, stderr: bool = False) -> Console:
@@ -38,14 +59,42 @@ def _load(config: Path) -> LoadedConfig:
     try:
         return load_config(config)
     except ConfigError as exc:
-        _console(stderr=True).print(f"[bold red]Config error:[/] {exc}", highlight=False)
+        _console(stderr=True).print(
+            f"[bold red]Config error:[/] {exc}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(2) from None
+
+
+def _refuse(message: str) -> NoReturn:
+    """A bad argument: one line, exit 2, before any flow (or Prefect) starts."""
+    _console(stderr=True).print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _week(week: str | None) -> str | None:
+    from earshot.warehouse.weeks import parse_week
+
+    if week is not None:
+        try:
+            parse_week(week)
+        except ValueError as exc:
+            _refuse(f"--week: {exc}")
+    return week
+
+
+def _source(loaded: LoadedConfig, source_id: str | None) -> str | None:
+    known = [s.id for s in loaded.config.sources]
+    if source_id is None or source_id in known:
+        return source_id
+    close = difflib.get_close_matches(source_id, known, n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known)}"
+    _refuse(f"--source {source_id!r}: no such source in {loaded.path}; {hint}")
 
 
 def _step(label: str, call: Callable[[], T]) -> T:
     """Run one long step behind a spinner; turn known errors into one clear line."""
-    from reports.errors import ReportError
-    from warehouse import WarehouseError
+    from earshot.reports.errors import ReportError
+    from earshot.warehouse import WarehouseError
 
     try:
         with _console(stderr=True).status(f"[bold]{label}…[/]", spinner="dots"):
@@ -61,7 +110,9 @@ def _print_collect(s: Any) -> None:
         f"{s.not_modified} unchanged, {s.failed} failed"
     )
     for source_id, error in s.errors.items():
-        _console(stderr=True).print(f"  [red]✗[/] {source_id}: {error}", highlight=False)
+        _console(stderr=True).print(
+            f"  [red]✗[/] {source_id}: {error}", highlight=False, soft_wrap=True
+        )
 
 
 def _print_enrich(s: Any) -> None:
@@ -74,7 +125,8 @@ def _print_digest(s: Any) -> None:
     sent = ", sent by e-mail" if s.sent else ""
     _console(stderr=True).print(
         f"[green]digest[/] {s.week}: {s.audience_posts} audience post(s), "
-        f"written to {s.folder}{sent}"
+        f"written to {s.folder}{sent}",
+        soft_wrap=True,
     )
     if s.no_source_reachable:
         _console(stderr=True).print(
@@ -89,33 +141,39 @@ def run(
     force: Annotated[bool, typer.Option(help="Fetch every source, due or not.")] = False,
 ) -> None:
     """The whole loop once: collect -> enrich -> digest."""
-    from pipelines import flows
+    week = _week(week)
+    path = str(_load(config).path.resolve())
+    from earshot.pipelines import flows
 
-    _load(config)
-    _print_collect(_step("Collecting", lambda: flows.collect(str(config), force=force)))
-    _print_enrich(_step("Enriching", lambda: flows.enrich(str(config))))
-    _print_digest(_step("Writing the digest", lambda: flows.digest(str(config), week)))
+    _print_collect(_step("Collecting", lambda: flows.collect(path, force=force)))
+    _print_enrich(_step("Enriching", lambda: flows.enrich(path)))
+    _print_digest(_step("Writing the digest", lambda: flows.digest(path, week)))
 
 
 @app.command()
 def collect(
     config: ConfigOption = DEFAULT_CONFIG,
     force: Annotated[bool, typer.Option(help="Fetch every source, due or not.")] = False,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Fetch only this source (by id), due or not.")
+    ] = None,
 ) -> None:
-    """Fetch every due source and store new posts."""
-    from pipelines import flows
+    """Fetch every due source (or the one `--source`) and store new posts."""
+    loaded = _load(config)
+    only = _source(loaded, source)
+    path = str(loaded.path.resolve())
+    from earshot.pipelines import flows
 
-    _load(config)
-    _print_collect(_step("Collecting", lambda: flows.collect(str(config), force=force)))
+    _print_collect(_step("Collecting", lambda: flows.collect(path, force=force, source=only)))
 
 
 @app.command()
 def enrich(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Tag posts that lack annotations of the current pipeline and taxonomy."""
-    from pipelines import flows
+    path = str(_load(config).path.resolve())
+    from earshot.pipelines import flows
 
-    _load(config)
-    _print_enrich(_step("Enriching", lambda: flows.enrich(str(config))))
+    _print_enrich(_step("Enriching", lambda: flows.enrich(path)))
 
 
 @app.command()
@@ -126,19 +184,20 @@ def digest(
     ] = None,
 ) -> None:
     """Write (and, with SMTP configured, send) the weekly digest."""
-    from pipelines import flows
+    week = _week(week)
+    path = str(_load(config).path.resolve())
+    from earshot.pipelines import flows
 
-    _load(config)
-    _print_digest(_step("Writing the digest", lambda: flows.digest(str(config), week)))
+    _print_digest(_step("Writing the digest", lambda: flows.digest(path, week)))
 
 
 @app.command()
 def alert(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Announce topic spikes now (webhook and e-mail, with the configured cooldown)."""
-    from pipelines import flows
+    path = str(_load(config).path.resolve())
+    from earshot.pipelines import flows
 
-    _load(config)
-    outcome = _step("Checking for spikes", lambda: flows.alert(str(config)))
+    outcome = _step("Checking for spikes", lambda: flows.alert(path))
     _console(stderr=True).print(
         f"[green]alert[/]: {len(outcome.spikes)} spike(s), {len(outcome.announced)} announced, "
         f"{len(outcome.suppressed)} in cooldown"
@@ -154,8 +213,8 @@ def check(
 ) -> None:
     """Before you send: the draft's topics and buckets, how the audience moved on them, open
     questions, and a warning when the draft lands in a negative spike."""
-    from pipelines import jobs
-    from pipelines.drafts import check_draft_file
+    from earshot.pipelines import jobs
+    from earshot.pipelines.drafts import check_draft_file
 
     loaded = _load(config)
     result, report = _step(
@@ -169,7 +228,7 @@ def check(
 @app.command()
 def serve(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Run the schedules of prefect.yaml on this machine (collect every 30 min, digest Mondays)."""
-    from pipelines.serve import serve_schedules
+    from earshot.pipelines.serve import serve_schedules
 
     _load(config)
     serve_schedules(str(config))
@@ -185,21 +244,22 @@ app.add_typer(sources_app, name="sources")
 @sources_app.callback(invoke_without_command=True)
 def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Each source with its last status, last success, posts in the last 7 days, next attempt."""
-    from pipelines.inspect import source_rows
+    from earshot.pipelines.inspect import source_rows
 
     if ctx.invoked_subcommand is not None:
         return
     loaded = _load(config)
     rows = _step("Reading the warehouse", lambda: source_rows(loaded))
+    zone = loaded.config.timezone
     table = Table(title=f"Sources of {loaded.config.organisation}")
     for column in (
         "source",
         "kind",
         "own",
         "last status",
-        "last success",
+        f"last success ({zone})",
         "posts 7d",
-        "next attempt",
+        f"next attempt ({zone})",
         "failures",
         "last error",
     ):
@@ -212,9 +272,9 @@ def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
             r["kind"],
             "yes" if r["owned"] else "",
             f"[{colour}]{status}[/]",
-            _when(r["last_success_at"]),
+            _when(r["last_success_at"], zone),
             str(r["posts_last_7_days"]),
-            _when(r["next_attempt_at"]) or "now",
+            _when(r["next_attempt_at"], zone) or "now",
             str(r["failure_count"]),
             r["last_error"] or "",
         )
@@ -228,7 +288,7 @@ def import_opml(
     lang: Annotated[str | None, typer.Option(help="Language hint for the new feeds.")] = None,
 ) -> None:
     """Add every feed of an OPML file to the config as a `feed` source (known URLs skipped)."""
-    from pipelines.opml import OpmlImportError, import_opml_into
+    from earshot.pipelines.opml import OpmlImportError, import_opml_into
 
     _load(config)
     try:
@@ -245,48 +305,83 @@ def import_opml(
         _console().print(f"  + {source_id}", highlight=False)
 
 
+SQL_DEFAULT_LIMIT = 40
+SQL_CELL_WIDTH = 60  # characters of a text cell shown in the table (CSV has them whole)
+
+
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="A SQL query over the analyst views.")],
     config: ConfigOption = DEFAULT_CONFIG,
-    as_csv: Annotated[bool, typer.Option("--csv", help="Write CSV to standard output.")] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Write every row as CSV to standard output.")
+    ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Rows to show in the table.", show_default=True)
+    ] = SQL_DEFAULT_LIMIT,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Show every row in the table (slow past thousands).")
+    ] = False,
 ) -> None:
     """Query the read-only analytics copy (views: posts, post_topics, topic_weekly,
     source_health); it is published after each collect and enrich."""
-    from pipelines.inspect import run_query
+    from earshot.pipelines.inspect import query_rows, run_query
+    from earshot.warehouse import WarehouseError
 
+    if limit < 0:
+        _refuse(f"--limit {limit}: expected a number of rows, 0 or more")
     loaded = _load(config)
-    columns, rows = _step("Querying", lambda: run_query(loaded, query))
     if as_csv:
+        rows = query_rows(loaded, query)
+        header = _step("Querying", lambda: next(rows, None))
+        if header is None:
+            return
         writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerow(header)
+        try:
+            writer.writerows(rows)
+        except WarehouseError as exc:
+            _console(stderr=True).print(f"[bold red]Querying failed:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
         return
+    page = _step("Querying", lambda: run_query(loaded, query, None if show_all else limit))
     table = Table()
-    for c in columns:
+    for c in page.columns:
         table.add_column(c, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+    for row in page.rows:
+        table.add_row(*(_cell(v) for v in row))
     _console().print(table)
+    shown = len(page.rows)
+    more = "; --limit N, --all or --csv for more" if shown < page.total else ""
+    _console(stderr=True).print(f"{shown:,} of {page.total:,} rows{more}", highlight=False)
+
+
+def _cell(value: object) -> Text:
+    # One line per row, and cells as plain text: a post's "[b]" is not Rich markup.
+    text = "" if value is None else " ".join(str(value).split())
+    if len(text) > SQL_CELL_WIDTH:
+        text = text[: SQL_CELL_WIDTH - 1] + "…"
+    return Text(text)
 
 
 @app.command()
 def export(
     config: ConfigOption = DEFAULT_CONFIG,
-    fmt: Annotated[str, typer.Option("--format", help="Archive format: parquet.")] = "parquet",
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Target folder (default: `export` beside the config)."),
     ] = None,
 ) -> None:
-    """Write posts, annotations and topic tags as Parquet, one folder per month
-    (`OUT/posts/month=2026-10/*.parquet`), from the analytics copy."""
-    from warehouse.export import export_parquet
-    from warehouse.publish import open_analytics_copy
+    """Write the documented analyst views as Parquet or CSV from the analytics copy; post
+    views one folder per month (`OUT/posts/month=2026-10/`), the others one file each."""
+    from earshot.warehouse.export import FORMATS, export_views
+    from earshot.warehouse.publish import open_analytics_copy
 
-    if fmt != "parquet":
+    if fmt not in FORMATS:
         _console(stderr=True).print(
-            f"[bold red]Export failed:[/] --format: unknown format {fmt!r}; expected parquet",
+            f"[bold red]Export failed:[/] --format: unknown format {fmt!r}; "
+            f"expected {' or '.join(FORMATS)}",
             highlight=False,
         )
         raise typer.Exit(2)
@@ -296,17 +391,18 @@ def export(
     def write() -> dict[str, int]:
         con = open_analytics_copy(loaded.analytics_path)
         try:
-            return export_parquet(con, target)
+            return export_views(con, target, fmt)
         finally:
             con.close()
 
     written = _step("Exporting", write)
-    counts = ", ".join(f"{rows} {table}" for table, rows in written.items())
+    counts = ", ".join(f"{rows} {view}" for view, rows in written.items())
     _console(stderr=True).print(f"[green]exported[/] {counts} to {target}", highlight=False)
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
+def _when(value: datetime | None, zone: str) -> str:
+    """A time in the organisation's zone (the column header names it)."""
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from nlp.query import parse_query
+from earshot.nlp.query import parse_query
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
@@ -471,7 +471,7 @@ class LoadedConfig:
         configured = self.config.warehouse.analytics_path
         if configured is not None:
             return self.resolve(configured)
-        from warehouse.publish import default_analytics_path
+        from earshot.warehouse.publish import default_analytics_path
 
         return default_analytics_path(self.warehouse_path)
 

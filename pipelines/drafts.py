@@ -1,18 +1,18 @@
 """`earshot check DRAFT_FILE`: tag a draft with the configured NLP pipeline, then ask the
-digest engine (reports.check) about the topics it touches. Read-only on the warehouse
-(unless its digest facts await a refresh)."""
+digest engine (reports.check) about the topics it touches. Read-only on the warehouse: stale
+digest facts are an error (`warehouse.facts.StaleFacts`), never refreshed here."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
-from pipelines import jobs
-from pipelines.config import ConfigError, LoadedConfig
-from reports.check import DraftCheck, check_draft, draft_text, format_check
-from warehouse import open_warehouse
-from warehouse.facts import needs_refresh, refresh_facts
-from warehouse.metrics import last_complete_week
+from earshot.pipelines import jobs
+from earshot.pipelines.config import ConfigError, LoadedConfig
+from earshot.reports.check import DraftCheck, check_draft, draft_text, format_check
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.facts import require_fresh
+from earshot.warehouse.weeks import last_complete_week
 
 
 def check_draft_file(loaded: LoadedConfig, draft: Path, now: datetime) -> tuple[DraftCheck, str]:
@@ -27,12 +27,8 @@ def check_draft_file(loaded: LoadedConfig, draft: Path, now: datetime) -> tuple[
     cfg = loaded.config
     week = last_complete_week(now, cfg.timezone)
     con = open_warehouse(loaded.warehouse_path, read_only=True)
-    if needs_refresh(con):  # a write cycle stopped before its refresh: one short write
-        con.close()
-        with jobs.write_session(loaded) as writer:
-            refresh_facts(writer)
-        con = open_warehouse(loaded.warehouse_path, read_only=True)
     try:
+        require_fresh(con)
         result = check_draft(con, topic_ids=topic_ids, bucket_ids=bucket_ids, week=week, now=now)
     finally:
         con.close()

@@ -27,28 +27,32 @@ import httpx
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
+from prefect.runtime import task_run
+from prefect.states import Failed, State
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from listeners import fetch_source
-from listeners.dispatch import revalidate_unchanged
-from listeners.http import HttpPolicy
-from listeners.records import FetchResult, FetchStatus
-from nlp.enricher import EnricherSettings, EnrichResult, Pending, close_shared_pools, enrich_batch
-from pipelines import jobs
-from pipelines.config import LoadedConfig, load_config
-from reports.alerts import AlertOutcome, AlertRules, run_alerts
-from reports.delivery import (
+from earshot.listeners import fetch_source
+from earshot.listeners.dispatch import revalidate_unchanged
+from earshot.listeners.http import HttpPolicy
+from earshot.listeners.records import FetchResult, FetchStatus
+from earshot.nlp.enricher import EnricherSettings
+from earshot.nlp.records import EnrichResult, PendingPost
+from earshot.nlp.workers import close_shared_pools, enrich_batch
+from earshot.pipelines import jobs
+from earshot.pipelines.config import LoadedConfig
+from earshot.reports.alerts import AlertOutcome, AlertRules, run_alerts
+from earshot.reports.delivery import (
     SmtpSettings,
     build_message,
     retry_failed,
     send_digest,
     write_outbox,
 )
-from reports.digest import build_digest
-from reports.render import render_digest
-from warehouse.annotations import StaleCursor, count_stale
-from warehouse.loads import finish_load, start_load
-from warehouse.metrics import last_complete_week, parse_week
+from earshot.reports.digest import build_digest
+from earshot.reports.render import render_digest
+from earshot.warehouse.annotations import StaleCursor, count_stale
+from earshot.warehouse.loads import finish_load, start_load
+from earshot.warehouse.weeks import last_complete_week, parse_week
 
 
 @dataclass
@@ -84,11 +88,35 @@ class DigestSummary:
 # --- tasks: small I/O steps ------------------------------------------------------------
 
 
-@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-def fetch(client: httpx.Client, due: jobs.DueSource, policy: HttpPolicy) -> FetchResult:
+# What a fetch task returns: the result, or for a failed source a Failed state holding it.
+Fetched = FetchResult | State[FetchResult]
+
+
+def _crashed(task: Any, task_run: Any, state: State[Any]) -> bool:
+    # A fetch that returns its source's FAILED result is not retried: the listener already
+    # retried what was worth it. Only an exception (a crash inside the listener) is.
+    return isinstance(state.data, BaseException)
+
+
+def _fetch_run_name() -> str:
+    return f"fetch-{task_run.parameters['due'].spec.source_id}"
+
+
+@task(
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=2,
+    retry_condition_fn=_crashed,
+    task_run_name=_fetch_run_name,
+)
+def fetch(client: httpx.Client, due: jobs.DueSource, policy: HttpPolicy) -> Fetched:
     # Listeners turn every source problem into a FAILED result; a retry here only covers
-    # an unexpected crash inside the listener.
-    return fetch_source(client, due.spec, due.state, policy=policy)
+    # an unexpected crash inside the listener. A failed source ends its task run Failed
+    # (visible in the Prefect UI) with the result as its data; the flow goes on.
+    result = fetch_source(client, due.spec, due.state, policy=policy)
+    if result.status is FetchStatus.FAILED:
+        return Failed(message=f"{result.source_id}: {result.error}", data=result)
+    return result
 
 
 @task(cache_policy=NO_CACHE)
@@ -115,7 +143,7 @@ def publish(loaded: LoadedConfig) -> None:
 
 
 @task(cache_policy=NO_CACHE)
-def annotate(settings: EnricherSettings, batch: list[Pending], n_process: int) -> EnrichResult:
+def annotate(settings: EnricherSettings, batch: list[PendingPost], n_process: int) -> EnrichResult:
     # Locally: a thread handing the batch to this process's warm worker processes.
     # On Dask: a worker enriching it with its own warm Enricher (n_process=1). Inputs and
     # output are plain picklable data; the warehouse is only touched from the flow's process.
@@ -141,17 +169,21 @@ def send(
 
 @flow(name="collect", task_runner=ThreadPoolTaskRunner(max_workers=8))  # type: ignore[arg-type]
 def collect(
-    config: str = "listening.yaml", force: bool = False, publish_copy: bool = True
+    config: str = "listening.yaml",
+    force: bool = False,
+    publish_copy: bool = True,
+    source: str | None = None,
 ) -> CollectSummary:
     """Fetch every due source concurrently; store each result with the state that produced it.
+    With `source` (an id), fetch only that source, due or not.
 
     Then prune raw JSON past its retention and (with `publish_copy`) publish the analytics copy.
     """
     logger = get_run_logger()
-    loaded = load_config(config)
+    loaded = jobs.load_job_config(config)
     policy = jobs.http_policy(loaded)
     with jobs.warehouse(loaded) as con:
-        due = jobs.due_sources(con, loaded, jobs.utcnow(), force=force)
+        due = jobs.due_sources(con, loaded, jobs.utcnow(), force=force, only=source)
         load_id = start_load(con, "collect")
     summary = CollectSummary(load_id=load_id, sources_due=len(due))
     # Fetching holds no lock; the results that arrived meanwhile are stored in one short write.
@@ -165,7 +197,7 @@ def collect(
             fetch.submit(client, d, policy): d for n, d in enumerate(due) if n not in unchanged
         }
         for arrived in _as_arrived(list(futures)):
-            fetched = [(future.result(), futures[future]) for future in arrived]
+            fetched = [(_fetched(future, futures[future]), futures[future]) for future in arrived]
             summary.posts_added += store(loaded, fetched, load_id)
             for result, _due in fetched:
                 _count(summary, result)
@@ -206,7 +238,7 @@ def enrich(config: str = "listening.yaml") -> EnrichSummary:
     With `nlp.dask_address` set, the NLP tasks run on that Dask cluster; otherwise on
     `nlp.processes` local worker processes. Reads and writes stay in this process.
     """
-    loaded = load_config(config)
+    loaded = jobs.load_job_config(config)
     runner = nlp_task_runner(loaded.config.nlp.dask_address, loaded.config.nlp.processes)
     return enrich_batches.with_options(task_runner=runner)(config)
 
@@ -215,7 +247,7 @@ def enrich(config: str = "listening.yaml") -> EnrichSummary:
 def enrich_batches(config: str = "listening.yaml") -> EnrichSummary:
     """`enrich` on the task runner it chose: read, annotate (in parallel), store, per batch."""
     logger = get_run_logger()
-    loaded = load_config(config)
+    loaded = jobs.load_job_config(config)
     nlp = loaded.config.nlp
     enricher = jobs.build_enricher(loaded)
     cursor = StaleCursor(enricher.analysis_version, enricher.topics_version)
@@ -260,11 +292,12 @@ def enrich_batches(config: str = "listening.yaml") -> EnrichSummary:
 def digest(config: str = "listening.yaml", week: str | None = None) -> DigestSummary:
     """Build the weekly digest, save it to the outbox and send it when SMTP is configured."""
     logger = get_run_logger()
-    loaded = load_config(config)
+    loaded = jobs.load_job_config(config)
     cfg = loaded.config
     week = week or last_complete_week(jobs.utcnow(), cfg.timezone)
     parse_week(week)
     with jobs.warehouse(loaded) as con:
+        jobs.refresh_digest_facts(con)
         report = build_digest(
             con,
             week=week,
@@ -297,7 +330,7 @@ def digest(config: str = "listening.yaml", week: str | None = None) -> DigestSum
         week=week,
         folder=str(folder),
         sent=sent,
-        audience_posts=report.totals.audience_posts,
+        audience_posts=report.coverage.audience_posts,
         no_source_reachable=report.no_source_reachable,
         retried=retried,
     )
@@ -307,7 +340,7 @@ def digest(config: str = "listening.yaml", week: str | None = None) -> DigestSum
 def alert(config: str = "listening.yaml") -> AlertOutcome:
     """Announce topic spikes (volume or negativity) that are not in their cooldown."""
     logger = get_run_logger()
-    loaded = load_config(config)
+    loaded = jobs.load_job_config(config)
     cfg = loaded.config
     rules = AlertRules(
         window_hours=cfg.alerts.window_hours,
@@ -371,11 +404,9 @@ def nlp_task_runner(dask_address: str | None, processes: int) -> TaskRunner[Any]
     return ThreadPoolTaskRunner(max_workers=max(processes, 2))
 
 
-def _as_arrived(
-    futures: list[PrefectFuture[FetchResult]],
-) -> Iterator[list[PrefectFuture[FetchResult]]]:
+def _as_arrived(futures: list[PrefectFuture[Fetched]]) -> Iterator[list[PrefectFuture[Fetched]]]:
     """Yield finished futures in groups: each group is all that finished since the last."""
-    finished: queue.SimpleQueue[PrefectFuture[FetchResult]] = queue.SimpleQueue()
+    finished: queue.SimpleQueue[PrefectFuture[Fetched]] = queue.SimpleQueue()
     for future in futures:
         future.add_done_callback(finished.put)
     remaining = len(futures)
@@ -386,6 +417,17 @@ def _as_arrived(
                 group.append(finished.get_nowait())
         remaining -= len(group)
         yield group
+
+
+def _fetched(future: PrefectFuture[Fetched], due: jobs.DueSource) -> FetchResult:
+    """The fetch's result; a failed source's result is its Failed state's data, and a crash
+    (retried and still raising) becomes a FAILED result too: one source never stops a run."""
+    value = future.result(raise_on_failure=False)
+    if isinstance(value, FetchResult):
+        return value
+    return FetchResult(
+        due.spec.source_id, FetchStatus.FAILED, state=dict(due.state), error=f"crashed: {value!r}"
+    )
 
 
 def _count(summary: CollectSummary, result: FetchResult) -> None:

@@ -3,13 +3,15 @@ copy)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
-from pipelines.config import LoadedConfig
-from warehouse import WarehouseError, open_warehouse
-from warehouse.publish import open_analytics_copy
+from earshot.pipelines.config import LoadedConfig
+from earshot.warehouse import WarehouseError, open_warehouse
+from earshot.warehouse.publish import open_analytics_copy
 
 
 def source_rows(loaded: LoadedConfig) -> list[dict[str, Any]]:
@@ -47,16 +49,54 @@ def source_rows(loaded: LoadedConfig) -> list[dict[str, Any]]:
     return rows
 
 
-def run_query(loaded: LoadedConfig, query: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+@dataclass(frozen=True, slots=True)
+class QueryPage:
+    """The first rows of a query's answer, and how many rows it has in all."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    total: int
+
+
+def run_query(loaded: LoadedConfig, query: str, limit: int | None = None) -> QueryPage:
     """Run `query` on the read-only analytics copy: an analyst query can never change the
-    warehouse, and never blocks (nor waits for) a scheduled job."""
+    warehouse, and never blocks (nor waits for) a scheduled job.
+
+    Only the first `limit` rows (all with None) are fetched into Python; the total is
+    counted by DuckDB.
+    """
     con = open_analytics_copy(loaded.analytics_path)
     try:
-        cursor = con.execute(query)
-        if cursor.description is None:
-            return [], []
-        return [d[0] for d in cursor.description], cursor.fetchall()
+        relation = con.sql(query)
+        if relation is None:  # a statement without an answer (SET, ...)
+            return QueryPage([], [], 0)
+        columns = list(relation.columns)
+        if limit is None:
+            rows = relation.fetchall()
+            return QueryPage(columns, rows, len(rows))
+        total = relation.aggregate("count(*)").fetchall()[0][0]
+        return QueryPage(columns, relation.limit(limit).fetchall(), int(total))
     except duckdb.Error as exc:
         raise WarehouseError(f"{loaded.analytics_path}: query failed: {exc}") from None
+    finally:
+        con.close()
+
+
+def query_rows(
+    loaded: LoadedConfig, query: str, chunk_size: int = 10_000
+) -> Iterator[tuple[Any, ...]]:
+    """The column names, then every row of `query`, fetched `chunk_size` rows at a time (so
+    a CSV of the whole warehouse never sits in memory). The query runs on the first `next`."""
+    con = open_analytics_copy(loaded.analytics_path)
+    try:
+        try:
+            cursor = con.execute(query)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{loaded.analytics_path}: query failed: {exc}") from None
+        if cursor.description is None:
+            return
+        yield tuple(d[0] for d in cursor.description)
+        while chunk := cursor.fetchmany(chunk_size):
+            yield from chunk
     finally:
         con.close()

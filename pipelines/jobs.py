@@ -10,33 +10,34 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
 import httpx
 from pydantic import HttpUrl
 
-from listeners.addresses import RedirectGuard
-from listeners.http import HttpPolicy, build_client
-from listeners.records import FetchResult, SourceSpec
-from listeners.schedule import plan_next_attempt
-from nlp import Enricher, TopicRule
-from nlp.enricher import EnrichResult, Pending
-from pipelines.config import LoadedConfig
-from reports.delivery import SmtpSettings
-from warehouse.annotations import StaleCursor, next_stale, store_enriched
-from warehouse.connection import writing
-from warehouse.facts import refresh_facts
-from warehouse.publish import Published, publish_analytics_copy
-from warehouse.retention import prune_raw
-from warehouse.sources import (
+from earshot.listeners.addresses import RedirectGuard
+from earshot.listeners.http import HttpPolicy, build_client
+from earshot.listeners.records import FetchResult, SourceSpec
+from earshot.listeners.schedule import plan_next_attempt
+from earshot.nlp import Enricher, TopicRule
+from earshot.nlp.records import EnrichResult, PendingPost
+from earshot.pipelines.config import ConfigError, LoadedConfig, load_config
+from earshot.reports.delivery import SmtpSettings
+from earshot.warehouse.annotations import StaleCursor, next_stale, store_enriched
+from earshot.warehouse.connection import writing
+from earshot.warehouse.facts import refresh_facts
+from earshot.warehouse.publish import Published, publish_analytics_copy
+from earshot.warehouse.retention import prune_raw
+from earshot.warehouse.sources import (
     FetchRecord,
     SourceRow,
     source_states,
     store_fetches,
     sync_sources,
 )
-from warehouse.taxonomy import sync_taxonomy
+from earshot.warehouse.taxonomy import sync_taxonomy
 
 # A source is due a little before its next attempt, so a schedule firing a few seconds
 # early does not skip it for a whole interval.
@@ -85,6 +86,27 @@ def write_session(loaded: LoadedConfig) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
+def load_job_config(config: str) -> LoadedConfig:
+    """The config a flow run reads. A relative path resolves against `$EARSHOT_HOME` when it
+    is set (read here, at run time: on a worker, the worker's own), else the working folder.
+
+    Deployments name `listening.yaml`, and a process worker starts each flow run in a fresh
+    temporary folder: `EARSHOT_HOME` says where the checkout with its config is.
+    """
+    path = Path(config).expanduser()
+    home = os.environ.get("EARSHOT_HOME")
+    if home and not path.is_absolute():
+        path = Path(home).expanduser() / path
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        if not path.exists() and not home:
+            raise ConfigError(
+                f"{exc} (in {Path.cwd()}; set EARSHOT_HOME to the folder holding it)"
+            ) from None
+        raise
+
+
 def publish_analytics(loaded: LoadedConfig) -> Published:
     """Replace the analysts' read-only copy with a snapshot of the warehouse as it is now."""
     return publish_analytics_copy(
@@ -95,7 +117,11 @@ def publish_analytics(loaded: LoadedConfig) -> Published:
 
 
 def refresh_digest_facts(con: duckdb.DuckDBPyConnection) -> int:
-    """Recompute the digest facts of the weeks this write cycle changed; return the weeks."""
+    """Recompute the digest facts of the weeks changed since the last refresh; return the weeks.
+
+    Writers own the facts: collect and enrich end their write cycle with this, digest and alert
+    start with it (after `warehouse` synced the config). Readers only check (`require_fresh`).
+    """
     return refresh_facts(con)
 
 
@@ -145,15 +171,23 @@ class DueSource:
 
 
 def due_sources(
-    con: duckdb.DuckDBPyConnection, loaded: LoadedConfig, now: datetime, *, force: bool = False
+    con: duckdb.DuckDBPyConnection,
+    loaded: LoadedConfig,
+    now: datetime,
+    *,
+    force: bool = False,
+    only: str | None = None,
 ) -> list[DueSource]:
-    """Configured sources whose next attempt has come (all of them with `force`)."""
+    """Configured sources whose next attempt has come (all of them with `force`); with
+    `only`, that one source, due or not."""
     states = source_states(con)
     due: list[DueSource] = []
     for s in loaded.config.sources:
+        if only is not None and s.id != only:
+            continue
         saved = states.get(s.id)
         next_at = saved.next_attempt_at if saved else None
-        if force or next_at is None or next_at <= now + DUE_SLACK:
+        if force or only is not None or next_at is None or next_at <= now + DUE_SLACK:
             spec = SourceSpec(
                 s.id,
                 s.kind,
@@ -251,7 +285,7 @@ def store_fetched(
 
 def stale_batches(
     loaded: LoadedConfig, cursor: StaleCursor, batch_size: int
-) -> Iterator[list[Pending]]:
+) -> Iterator[list[PendingPost]]:
     """The stale posts, one batch (one short read under the write lock) at a time."""
     while True:
         with write_session(loaded) as con:

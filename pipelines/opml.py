@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from listeners.feeds.discover import read_opml
-from pipelines.config import ConfigError, load_config
+from earshot.listeners.feeds.discover import read_opml
+from earshot.pipelines.config import ConfigError, load_config
 
 
 class OpmlImportError(Exception):

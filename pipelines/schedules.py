@@ -14,7 +14,7 @@ WAREHOUSE_QUEUE = "warehouse"
 @dataclass(frozen=True, slots=True)
 class Schedule:
     deployment: str
-    flow: str  # name of the flow function in pipelines/flows.py
+    flow: str  # name of the flow function in earshot.pipelines.flows
     cron: str
     timezone: str = TIMEZONE
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from pipelines.schedules import SCHEDULES
+from earshot.pipelines.schedules import SCHEDULES
 
 
 def _free_port() -> int:
@@ -81,7 +81,7 @@ def serve_schedules(config: str) -> None:
         from prefect.schedules import Cron
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        from pipelines import flows
+        from earshot.pipelines import flows
 
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
             deployments = [

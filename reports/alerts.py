@@ -1,6 +1,6 @@
 """Spike alerts: a topic's volume or negativity jumps against its baseline -> one notification.
 
-Detection is `warehouse.metrics.topic_spikes` (the same tests as the digest's "what moved",
+Detection is `warehouse.spikes.topic_spikes` (the same tests as the digest's "what moved",
 on short windows). Notification goes to incoming webhooks (Slack and Teams both accept a JSON
 body with a `text` field) and by mail. The cooldown holds per (topic, kind): a spike that is
 still running is not announced again until the cooldown has passed.
@@ -19,11 +19,11 @@ from typing import Any
 import duckdb
 import httpx
 
-from reports.delivery import SmtpSettings, deliver
-from reports.errors import AlertError, DeliveryError
-from reports.i18n import format_decimal, format_percent, strings
-from warehouse.alerts import recently_alerted, record_alert
-from warehouse.metrics import Spike, topic_spikes
+from earshot.reports.delivery import SmtpSettings, deliver
+from earshot.reports.errors import AlertError, DeliveryError
+from earshot.reports.i18n import format_decimal, format_percent, strings
+from earshot.warehouse.alerts import recently_alerted, record_alert
+from earshot.warehouse.spikes import Spike, topic_spikes
 
 log = logging.getLogger(__name__)
 

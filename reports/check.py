@@ -15,18 +15,16 @@ from datetime import datetime
 
 import duckdb
 
-from reports.digest import snippet, web_url
-from warehouse.metrics import (
-    AudienceQuestion,
+from earshot.reports.digest import snippet, web_url
+from earshot.warehouse.digest_posts import AudienceQuestion, audience_questions
+from earshot.warehouse.digest_queries import (
     BucketBalance,
-    Spike,
     TopicMovement,
-    audience_questions,
     bucket_balance,
-    previous_week,
     topic_movements,
-    topic_spikes,
 )
+from earshot.warehouse.spikes import Spike, topic_spikes
+from earshot.warehouse.weeks import previous_week
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)

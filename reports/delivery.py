@@ -24,11 +24,11 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Literal
 
-from reports.charts import Chart
-from reports.digest import Digest
-from reports.errors import DeliveryError
-from reports.render import content_id, render_index, subject
-from warehouse.metrics import parse_week
+from earshot.reports.charts import Chart
+from earshot.reports.digest import Digest
+from earshot.reports.errors import DeliveryError
+from earshot.reports.render import content_id, render_index, subject
+from earshot.warehouse.weeks import parse_week
 
 log = logging.getLogger(__name__)
 

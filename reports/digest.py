@@ -10,33 +10,30 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from reports.i18n import strings
-from warehouse.facts import ensure_fresh
-from warehouse.metrics import (
+from earshot.reports.i18n import strings
+from earshot.warehouse.digest_posts import (
     AudienceQuestion,
+    TopPost,
+    audience_questions,
+    top_posts,
+)
+from earshot.warehouse.digest_queries import (
     BucketBalance,
     Coverage,
     EmergingTerm,
     SourceStatus,
     TopicMovement,
     TopicShare,
-    TopicWeek,
-    TopPost,
-    WeekTotals,
-    audience_questions,
     bucket_balance,
     coverage,
     emerging_terms,
-    parse_week,
     silent_sources,
     source_coverage,
-    top_posts,
-    topic_movement,
     topic_movements,
     topic_shares,
-    week_bounds,
-    week_totals,
 )
+from earshot.warehouse.facts import require_fresh
+from earshot.warehouse.weeks import parse_week, week_bounds
 
 FEW_POSTS = 5  # below this many posts in either week a percentage says more noise than news
 SNIPPET_CHARS = 240
@@ -58,7 +55,7 @@ class TopicChange:
     kind: ChangeKind
 
 
-def topic_change(topic: TopicWeek) -> TopicChange:
+def topic_change(topic: TopicMovement) -> TopicChange:
     now, before = topic.posts, topic.previous_posts
     if now == 0 and before == 0:
         return TopicChange(0, None, ChangeKind.NONE)
@@ -111,18 +108,16 @@ class Digest:
     timezone: str  # the organisation's zone: weeks and times are local to it
     period_start: date  # Monday
     period_end: date  # Sunday (inclusive)
-    totals: WeekTotals
-    topics: list[TopicWeek]  # every configured topic, by volume
+    coverage: Coverage  # the week's denominators: audience, own and tagged posts
+    movements: list[TopicMovement]  # every configured topic, strongest rise first
     top_posts: list[TopPost]  # the audience's most engaging posts
     sources: list[SourceStatus]  # every active source
     generated_at: datetime  # local to `timezone`
-    # The sections of views/digest_views.sql (empty when built without them).
-    movements: list[TopicMovement] = field(default_factory=list)  # strongest rise first
+    # The other sections of views/digest_views.sql (empty when built without them).
     emerging: list[EmergingTerm] = field(default_factory=list)
     questions: list[AudienceQuestion] = field(default_factory=list)
     shares: list[TopicShare] = field(default_factory=list)  # "talk more" first
     buckets: list[BucketBalance] = field(default_factory=list)
-    coverage: Coverage | None = None
     silent_sources: list[str] = field(default_factory=list)
 
     @property
@@ -133,12 +128,17 @@ class Digest:
     def week_number(self) -> int:
         return parse_week(self.week)[1]
 
-    def change(self, topic: TopicWeek) -> TopicChange:
+    @property
+    def topics(self) -> list[TopicMovement]:
+        """Every configured topic by volume (the topic table), most posts first."""
+        return sorted(self.movements, key=lambda m: (-m.posts, -m.engagement, m.topic_id))
+
+    def change(self, topic: TopicMovement) -> TopicChange:
         return topic_change(topic)
 
     def topic_label(self, topic_id: str) -> str:
         """The configured label of a topic; its id when the taxonomy no longer has it."""
-        for t in self.topics:
+        for t in self.movements:
             if t.topic_id == topic_id:
                 return t.label
         return topic_id
@@ -163,7 +163,7 @@ class Digest:
 
     @property
     def has_posts(self) -> bool:
-        return self.totals.audience_posts > 0
+        return self.coverage.audience_posts > 0
 
 
 def build_digest(
@@ -192,7 +192,7 @@ def build_digest(
     if top_n < 1:
         raise ValueError(f"top_n {top_n}: expected at least 1")
     start, end = week_bounds(week, timezone)
-    ensure_fresh(con)  # the facts of weeks changed since the last write cycle
+    require_fresh(con)
     return Digest(
         organisation=organisation,
         week=week,
@@ -200,16 +200,14 @@ def build_digest(
         timezone=timezone,
         period_start=start.date(),
         period_end=(end - timedelta(days=1)).date(),
-        totals=week_totals(con, week),
-        topics=topic_movement(con, week),
+        coverage=coverage(con, week),
+        movements=topic_movements(con, week),
         top_posts=top_posts(con, week, top_n),
         sources=source_coverage(con, week),
         generated_at=(now or datetime.now(UTC)).astimezone(zone),
-        movements=topic_movements(con, week),
         emerging=emerging_terms(con, week),
         questions=audience_questions(con, week, questions_per_topic),
         shares=topic_shares(con, week),
         buckets=bucket_balance(con, week),
-        coverage=coverage(con, week),
         silent_sources=silent_sources(con, week),
     )

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from reports.charts import Chart, paired_bars
-from reports.digest import ChangeKind, Digest, TopicChange, headline, snippet, web_url
-from reports.i18n import (
+from earshot.reports.charts import Chart, paired_bars
+from earshot.reports.digest import ChangeKind, Digest, TopicChange, headline, snippet, web_url
+from earshot.reports.i18n import (
     DASH,
     format_date,
     format_datetime,
@@ -28,7 +28,8 @@ from reports.i18n import (
     format_signed_int,
     strings,
 )
-from warehouse.metrics import SourceStatus, parse_week
+from earshot.warehouse.digest_queries import SourceStatus
+from earshot.warehouse.weeks import parse_week
 
 _ERROR_CHARS = 300
 
@@ -36,7 +37,7 @@ _ERROR_CHARS = 300
 @cache
 def _environment(html: bool) -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("reports", "templates"),
+        loader=jinja2.PackageLoader("earshot.reports", "templates"),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -226,7 +227,7 @@ def _view(digest: Digest) -> dict[str, Any]:
     lang = digest.language
     s = strings(lang)
     zone = ZoneInfo(digest.timezone)
-    t = digest.totals
+    t = digest.coverage
     topics = [
         {
             "label": topic.label,
@@ -391,24 +392,22 @@ def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
         for b in digest.buckets
     ]
     c = digest.coverage
-    coverage: list[str] = []
-    if c is not None:
-        coverage.append(
-            s["coverage_posts"].format(
-                audience=format_int(c.audience_posts, lang),
-                duplicates=format_int(c.duplicates, lang),
-                enriched=format_int(c.enriched_posts, lang),
-                rated=format_int(c.rated_posts, lang),
-                tagged=format_int(c.tagged_posts, lang),
-                questions=format_int(c.questions, lang),
-                own=format_int(c.own_posts, lang),
-            )
+    coverage = [
+        s["coverage_posts"].format(
+            audience=format_int(c.audience_posts, lang),
+            duplicates=format_int(c.duplicates, lang),
+            enriched=format_int(c.enriched_posts, lang),
+            rated=format_int(c.rated_posts, lang),
+            tagged=format_int(c.tagged_posts, lang),
+            questions=format_int(c.questions, lang),
+            own=format_int(c.own_posts, lang),
         )
-        if c.languages:
-            mix = ", ".join(
-                f"{code or s['language_unknown']} {format_int(n, lang)}" for code, n in c.languages
-            )
-            coverage.append(s["coverage_languages"].format(languages=mix))
+    ]
+    if c.languages:
+        mix = ", ".join(
+            f"{code or s['language_unknown']} {format_int(n, lang)}" for code, n in c.languages
+        )
+        coverage.append(s["coverage_languages"].format(languages=mix))
     if digest.silent_sources:
         coverage.append(s["coverage_silent"].format(sources=", ".join(digest.silent_sources)))
     return {

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import atexit
 import functools
+import importlib.abc
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 
@@ -18,6 +20,22 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import pytest
+
+
+class _BareNames(importlib.abc.MetaPathFinder):
+    """Refuse `import warehouse` & co. in the suite: the repository's root is on `sys.path` (for
+    `tests.*`), which would let a bare name (`resources.files("warehouse")`, a string module
+    path) pass here and fail in an installed Earshot. Only `earshot.<part>` exists there."""
+
+    PARTS = frozenset({"pipelines", "listeners", "nlp", "warehouse", "reports"})
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname.partition(".")[0] in self.PARTS:
+            raise ModuleNotFoundError(f"No module named {fullname!r}; import earshot.{fullname}")
+        return None
+
+
+sys.meta_path.insert(0, _BareNames())
 
 
 @pytest.fixture(scope="session")

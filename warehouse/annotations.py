@@ -18,9 +18,11 @@ from typing import Protocol
 import duckdb
 import pyarrow as pa
 
-from nlp.records import Annotation, TopicMatch
-from warehouse.entities import write_entities
-from warehouse.facts import mark_posts_dirty
+from earshot.nlp.records import Annotation, PendingPost, TopicMatch
+from earshot.warehouse.connection import transaction
+from earshot.warehouse.entities import write_entities
+from earshot.warehouse.facts import mark_posts_dirty
+from earshot.warehouse.loads import add_rows
 
 ANNOTATION_SCHEMA = pa.schema(
     [
@@ -104,18 +106,14 @@ class StaleCursor:
     window: int = 20_000  # rowids per read: one read scans at most this many posts
 
 
-Stale = tuple[str, str, str | None, str | None, bool]
-
-
 def next_stale(
     con: duckdb.DuckDBPyConnection, cursor: StaleCursor, limit: int
-) -> tuple[list[Stale], StaleCursor]:
+) -> tuple[list[PendingPost], StaleCursor]:
     """Up to `limit` stale posts after `cursor`, and the cursor past them; [] when done.
 
-    Each row is `nlp.enricher.Pending`: (post_id, text, lang_hint, lang, topics_stale) where
-    `lang` is the stored language when only the topic tags are stale (None: enrich it all).
-    Posts are read in storage order one window at a time, so a read never scans the whole
-    table and memory does not grow with it.
+    A post's `lang` is its stored language when only its topic tags are stale (None: enrich
+    it all). Posts are read in storage order one window at a time, so a read never scans the
+    whole table and memory does not grow with it.
     """
     if cursor.end is None:
         last = con.execute("SELECT max(rowid) FROM _posts").fetchall()[0][0]
@@ -147,7 +145,10 @@ def next_stale(
         ).fetchall()
         after = int(rows[-1][0]) if len(rows) >= limit else upper
         if rows:
-            stale = [(pid, text or "", hint, lang, bool(t)) for _, pid, text, hint, lang, t in rows]
+            stale = [
+                PendingPost(pid, text or "", hint, lang, bool(t))
+                for _, pid, text, hint, lang, t in rows
+            ]
             return stale, replace(cursor, after=after)
     return [], replace(cursor, after=after)
 
@@ -267,43 +268,39 @@ def store_enriched(
     con.register("_incoming_annotations", ann)
     con.register("_incoming_tags", tags)
     con.register("_incoming_runs", runs)
-    con.execute("BEGIN TRANSACTION")
     try:
-        mark_posts_dirty(
-            con,
-            "SELECT post_id FROM _incoming_annotations "
-            "UNION ALL SELECT post_id FROM _incoming_runs",
-        )
-        if ann.num_rows:
-            con.execute(
-                "DELETE FROM _annotations "
-                "WHERE post_id IN (SELECT post_id FROM _incoming_annotations)"
+        with transaction(con):
+            mark_posts_dirty(
+                con,
+                "SELECT post_id FROM _incoming_annotations "
+                "UNION ALL SELECT post_id FROM _incoming_runs",
             )
-            con.execute(
-                f"INSERT INTO _annotations ({ann_columns}) "
-                f"SELECT {ann_columns} FROM _incoming_annotations"
-            )
-            write_entities(con, annotations, pipeline_version=pipeline_version, load_id=load_id)
-        if runs.num_rows:
-            con.execute(
-                "DELETE FROM _post_topics WHERE post_id IN (SELECT post_id FROM _incoming_runs)"
-            )
-            con.execute(
-                f"INSERT INTO _post_topics ({tag_columns}) SELECT {tag_columns} FROM _incoming_tags"
-            )
-            con.execute(
-                "DELETE FROM _topic_runs WHERE post_id IN (SELECT post_id FROM _incoming_runs)"
-            )
-            con.execute(
-                f"INSERT INTO _topic_runs ({run_columns}) SELECT {run_columns} FROM _incoming_runs"
-            )
-        con.execute(
-            "UPDATE _loads SET rows_added = rows_added + ? WHERE load_id = ?", [touched, load_id]
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+            if ann.num_rows:
+                con.execute(
+                    "DELETE FROM _annotations "
+                    "WHERE post_id IN (SELECT post_id FROM _incoming_annotations)"
+                )
+                con.execute(
+                    f"INSERT INTO _annotations ({ann_columns}) "
+                    f"SELECT {ann_columns} FROM _incoming_annotations"
+                )
+                write_entities(con, annotations, pipeline_version=pipeline_version, load_id=load_id)
+            if runs.num_rows:
+                con.execute(
+                    "DELETE FROM _post_topics WHERE post_id IN (SELECT post_id FROM _incoming_runs)"
+                )
+                con.execute(
+                    f"INSERT INTO _post_topics ({tag_columns}) "
+                    f"SELECT {tag_columns} FROM _incoming_tags"
+                )
+                con.execute(
+                    "DELETE FROM _topic_runs WHERE post_id IN (SELECT post_id FROM _incoming_runs)"
+                )
+                con.execute(
+                    f"INSERT INTO _topic_runs ({run_columns}) "
+                    f"SELECT {run_columns} FROM _incoming_runs"
+                )
+            add_rows(con, load_id, touched)
     finally:
         con.unregister("_incoming_annotations")
         con.unregister("_incoming_tags")

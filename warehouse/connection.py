@@ -128,7 +128,7 @@ def open_warehouse(
     DuckDB allows one writing process; if another holds the lock we retry with backoff for
     up to `lock_timeout_seconds`, then fail naming the file.
     """
-    from warehouse.migrate import migrate as apply_migrations  # migrate imports this module
+    from earshot.warehouse.migrate import migrate as apply_migrations  # migrate imports this module
 
     path = Path(path)
     if read_only and not path.exists():
@@ -186,3 +186,18 @@ def writing(
             yield con
         finally:
             con.close()
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN, then COMMIT when the block ends, ROLLBACK (and re-raise) when it raises.
+
+    The one place a warehouse transaction is opened: its writes commit together or not at all.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

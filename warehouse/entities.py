@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow as pa
 
-from nlp.records import Annotation
+from earshot.nlp.records import Annotation
+from earshot.warehouse.connection import transaction
 
 _ENTITY_SCHEMA = pa.schema(
     [
@@ -83,13 +84,8 @@ def store_entities(
     load_id: str,
 ) -> int:
     """`write_entities` in a transaction of its own."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         written = write_entities(
             con, annotations, pipeline_version=pipeline_version, load_id=load_id
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return written

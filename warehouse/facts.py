@@ -4,6 +4,9 @@ Writers mark the weeks of the posts they add or change (`mark_*`, in their own t
 enrichment marks the posts, whose weeks the refresh looks up); `refresh_facts` recomputes the
 marked weeks whole (distinct counts do not add up across weeks) and clears the marks. The
 tables are described in migrations/0009_digest_facts.sql.
+
+Writers own the facts: every write cycle ends with `refresh_facts`. Readers never write:
+each reader entry point calls `require_fresh` once, which raises `StaleFacts` on marks left.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import duckdb
 
-from warehouse.connection import WarehouseError
+from earshot.warehouse.connection import WarehouseError, transaction
+from earshot.warehouse.weeks import iso_week
 
 FACT_TABLES = (
     "_fact_weeks",
@@ -95,8 +99,7 @@ def refresh_facts(con: duckdb.DuckDBPyConnection) -> int:
     """
     if not needs_refresh(con):
         return 0
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if con.execute("SELECT count(*) FROM _facts_rebuild").fetchall()[0][0] > 0:
             for table in FACT_TABLES:
                 con.execute(f"DELETE FROM {table}")
@@ -114,10 +117,6 @@ def refresh_facts(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("DELETE FROM _dirty_weeks")
         con.execute("DELETE FROM _dirty_posts")
         con.execute("DELETE FROM _facts_rebuild")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return len(weeks)
 
 
@@ -260,20 +259,27 @@ _FACT_INSERTS = (
 )
 
 
-def ensure_fresh(con: duckdb.DuckDBPyConnection) -> int:
-    """`refresh_facts` for a reader about to use the facts: a clear error when it cannot write.
+class StaleFacts(WarehouseError):
+    """The digest facts of some weeks await their refresh: a reader found them stale."""
 
-    A read-only connection on a warehouse with dirty weeks (a write cycle that stopped before
-    its refresh) would read stale figures; the next writing job or `earshot` run refreshes.
+
+def require_fresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise `StaleFacts` unless the digest facts are up to date; a reader's one check.
+
+    Readers never refresh (they may be read-only, and a read that writes would race the
+    writers): every write cycle ends with `refresh_facts`, so stale facts mean a cycle
+    stopped before its end (a crash, a kill), or another job is between its writes and its
+    refresh. Figures are never read stale: the reader stops and says how to fix it.
     """
     if not needs_refresh(con):
-        return 0
-    try:
-        return refresh_facts(con)
-    except duckdb.InvalidInputException as exc:
-        if "read-only" not in str(exc):
-            raise
-        raise WarehouseError(
-            "the digest facts of some weeks are not refreshed yet and this connection is "
-            "read-only; run a writing job (collect or enrich) first"
-        ) from exc
+        return
+    rebuild = [r[0] for r in con.execute("SELECT reason FROM _facts_rebuild").fetchall()]
+    if rebuild:
+        pending = f"all weeks ({'; '.join(sorted(set(rebuild)))})"
+    else:
+        pending = ", ".join(iso_week(d) for d in dirty_weeks(con))
+    raise StaleFacts(
+        f"digest facts: not up to date for {pending}; a write cycle stopped before its refresh "
+        "(or one is running now). Run `earshot enrich` (any writing job, e.g. `earshot collect`, "
+        "ends by refreshing them), then try again"
+    )

@@ -71,3 +71,9 @@ def finish_load(
         "WHERE load_id = ?",
         [datetime.now(UTC), status, rows_added, json.dumps(details or {}), load_id],
     )
+
+
+def add_rows(con: duckdb.DuckDBPyConnection, load_id: str, rows: int) -> None:
+    """Count `rows` more rows to a running load, in the caller's transaction (so a batch and
+    the load's progress commit together)."""
+    con.execute("UPDATE _loads SET rows_added = rows_added + ? WHERE load_id = ?", [rows, load_id])

@@ -7,7 +7,7 @@ from importlib import resources
 
 import duckdb
 
-from warehouse.connection import WarehouseError
+from earshot.warehouse.connection import WarehouseError, transaction
 
 _BOOKKEEPING = """
 CREATE TABLE IF NOT EXISTS _migrations (
@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS _migrations (
 
 
 def _sql_files(folder: str) -> list[tuple[str, str]]:
-    root = resources.files("warehouse").joinpath(folder)
+    root = resources.files("earshot.warehouse").joinpath(folder)
     files = sorted(
         (entry.name, entry.read_text(encoding="utf-8"))
         for entry in root.iterdir()
@@ -54,17 +54,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
                     f"{checksum[:12]} in the file); add a new migration instead"
                 )
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute(
                 "INSERT INTO _migrations (version, name, checksum) VALUES (?, ?, ?)",
                 [version, name, checksum],
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         done.append(name)
     for _name, sql in _sql_files("views"):
         con.execute(sql)

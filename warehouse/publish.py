@@ -6,6 +6,11 @@ DuckDB connection open so that no one writes meanwhile, to a temporary file besi
 which then atomically replaces the copy (`os.replace`). An analyst's connection open on the
 old copy keeps reading the old file (on Linux and macOS an open file outlives its name), so
 analysts never block the pipeline and the pipeline never blocks them.
+
+Publishing is the last step of a write cycle and holds the writer lock, so it is a writer: it
+brings the digest facts up to date before it copies (a no-op when the cycle just refreshed
+them; not one when another job's batches landed in between, as when collect and enrich
+interleave), and a copy is never stale.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.connection import WarehouseError, writing
-from warehouse.facts import refresh_facts
+from earshot.warehouse.connection import WarehouseError, writing
+from earshot.warehouse.facts import refresh_facts
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from listeners.records import FetchResult, FetchStatus, Post
-from warehouse.facts import mark_all_dirty, mark_weeks_of
+from earshot.listeners.records import FetchResult, FetchStatus, Post
+from earshot.warehouse.connection import transaction
+from earshot.warehouse.facts import mark_all_dirty, mark_weeks_of
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 # The rows of `_posts` in Arrow: what `insert_post_batches` loads.
@@ -83,8 +84,7 @@ def sync_sources(con: duckdb.DuckDBPyConnection, sources: Sequence[SourceRow]) -
     owner_changed = [
         s.source_id for s in changed if s.source_id in stored and stored[s.source_id][2] != s.owned
     ]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if owner_changed:
             mark_all_dirty(con, f"owned changed: {', '.join(owner_changed)}")
         for s in changed:
@@ -102,10 +102,6 @@ def sync_sources(con: duckdb.DuckDBPyConnection, sources: Sequence[SourceRow]) -
             con.execute(
                 "UPDATE _sources SET active = false WHERE list_contains(?, source_id)", [retired]
             )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def source_states(con: duckdb.DuckDBPyConnection) -> dict[str, SourceState]:
@@ -272,15 +268,10 @@ def store_fetches(
     """
     if not records:
         return 0
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         added = insert_posts(con, (p for r in records for p in r.result.posts), load_id)
         for record in records:
             _update_source(con, record, load_id)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return added
 
 

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import duckdb
 
-from warehouse.facts import mark_all_dirty
+from earshot.warehouse.connection import transaction
+from earshot.warehouse.facts import mark_all_dirty
 
 
 def sync_taxonomy(
@@ -22,8 +23,7 @@ def sync_taxonomy(
     stored = con.execute("SELECT topic_id, bucket_id FROM _topics ORDER BY topic_id").fetchall()
     zone = con.execute("SELECT value FROM _settings WHERE key = 'timezone'").fetchall()
     changed = [r[0] for r in zone] != [timezone] or sorted(stored) != buckets_of
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if changed:
             mark_all_dirty(con, "time zone or topic buckets changed")
         con.execute("DELETE FROM _topics")
@@ -37,7 +37,3 @@ def sync_taxonomy(
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [timezone],
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise

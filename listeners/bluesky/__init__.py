@@ -1,5 +1,5 @@
 """Bluesky: author feeds from the public AppView, post search with an app-password session."""
 
-from listeners.bluesky.client import fetch
+from earshot.listeners.bluesky.client import fetch
 
 __all__ = ["fetch"]

@@ -11,13 +11,14 @@ from typing import Any
 
 import httpx
 
-from listeners.bluesky import urls
-from listeners.bluesky.normalize import feed_items, item_id, item_time, post_from_view
-from listeners.errors import HttpStatusError, ListenerError
-from listeners.http import HttpPolicy
-from listeners.records import FetchResult, SourceSpec
-from listeners.social.common import get_json, guarded, require, result, secret, utc_now
-from listeners.social.paging import Page, walk_newest_first
+from earshot.listeners.bluesky import urls
+from earshot.listeners.bluesky.normalize import feed_items, item_id, item_time, post_from_view
+from earshot.listeners.errors import HttpStatusError, ListenerError
+from earshot.listeners.fetching import Listener, State
+from earshot.listeners.http import HttpPolicy
+from earshot.listeners.records import FetchResult, SourceSpec
+from earshot.listeners.social.common import get_json, require, result, secret
+from earshot.listeners.social.paging import Page, walk_newest_first
 
 MAX_PAGES = 10
 
@@ -113,55 +114,44 @@ def _cursor(document: Any) -> str | None:
     return cursor if isinstance(cursor, str) and cursor else None
 
 
+@Listener
 def fetch(
-    client: httpx.Client,
-    spec: SourceSpec,
-    state: Mapping[str, Any],
-    *,
-    policy: HttpPolicy,
-    now: datetime | None = None,
+    client: httpx.Client, spec: SourceSpec, previous: State, policy: HttpPolicy, now: datetime
 ) -> FetchResult:
     """`actor` (a handle or DID: its author feed) or `query` (search; needs a session)."""
-    fetched_at = utc_now(now)
+    if spec.options.get("actor"):
+        actor = require(spec, "actor")
+        appview = str(spec.options.get("appview") or urls.PUBLIC_APPVIEW)
 
-    def run(previous: dict[str, Any]) -> FetchResult:
-        if spec.options.get("actor"):
-            actor = require(spec, "actor")
-            appview = str(spec.options.get("appview") or urls.PUBLIC_APPVIEW)
-
-            def page(cursor: str | None) -> Page:
-                document, _ = get_json(
-                    client, urls.author_feed(appview, actor, cursor), policy=policy
-                )
-                return feed_items(document), _cursor(document)
-        else:
-            query = require(spec, "query")
-            handle, password = secret(spec, "handle"), secret(spec, "app_password")
-            if not handle or not password:
-                raise ListenerError(
-                    spec.url,
-                    "Bluesky search needs a session: set `handle_env` and `app_password_env`",
-                )
-            service = str(spec.options.get("service") or urls.SERVICE)
-            session = Session(client, service, handle, password, policy)
-
-            def page(cursor: str | None) -> Page:
-                document = session.get(urls.search_posts(service, query, cursor))
-                return feed_items(document), _cursor(document)
-
-        walk = walk_newest_first(
-            page, previous.get("walk") or {}, key=item_time, ident=item_id, max_pages=MAX_PAGES
-        )
-        posts = [
-            post_from_view(
-                item["post"],
-                source_id=spec.source_id,
-                fetched_at=fetched_at,
-                lang_hint=spec.lang_hint,
+        def page(cursor: str | None) -> Page:
+            document, _ = get_json(client, urls.author_feed(appview, actor, cursor), policy=policy)
+            return feed_items(document), _cursor(document)
+    else:
+        query = require(spec, "query")
+        handle, password = secret(spec, "handle"), secret(spec, "app_password")
+        if not handle or not password:
+            raise ListenerError(
+                spec.url,
+                "Bluesky search needs a session: set `handle_env` and `app_password_env`",
             )
-            for item in walk.items
-        ]
-        state = {**previous, "walk": walk.state}
-        return result(spec, [p for p in posts if p is not None], state, 200 if walk.pages else None)
+        service = str(spec.options.get("service") or urls.SERVICE)
+        session = Session(client, service, handle, password, policy)
 
-    return guarded(spec, state, run)
+        def page(cursor: str | None) -> Page:
+            document = session.get(urls.search_posts(service, query, cursor))
+            return feed_items(document), _cursor(document)
+
+    walk = walk_newest_first(
+        page, previous.get("walk") or {}, key=item_time, ident=item_id, max_pages=MAX_PAGES
+    )
+    posts = [
+        post_from_view(
+            item["post"],
+            source_id=spec.source_id,
+            fetched_at=now,
+            lang_hint=spec.lang_hint,
+        )
+        for item in walk.items
+    ]
+    state = {**previous, "walk": walk.state}
+    return result(spec, [p for p in posts if p is not None], state, 200 if walk.pages else None)

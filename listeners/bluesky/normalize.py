@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from listeners.bluesky.urls import web_url
-from listeners.feeds.normalize import language_code
-from listeners.records import Post
-from listeners.social.common import count, parse_iso, text_field
-from listeners.stories import first_link
-from listeners.text import collapse_whitespace
+from earshot.listeners.bluesky.urls import web_url
+from earshot.listeners.feeds.normalize import language_code
+from earshot.listeners.records import Post
+from earshot.listeners.social.common import count, parse_iso, text_field
+from earshot.listeners.stories import first_link
+from earshot.listeners.text import collapse_whitespace
 
 PLATFORM = "bluesky"
 _TAG = "app.bsky.richtext.facet#tag"

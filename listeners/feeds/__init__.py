@@ -1,5 +1,5 @@
 """Feed listener: RSS 0.9x/1.0 (RDF)/2.0 and Atom via feedparser, JSON Feed 1.0/1.1."""
 
-from listeners.feeds.client import fetch
+from earshot.listeners.feeds.client import fetch
 
 __all__ = ["fetch"]

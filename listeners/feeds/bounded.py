@@ -1,7 +1,7 @@
 """Run the lenient (slow) feed parser in a child process with a deadline and a memory cap,
 so a hostile or pathological feed costs one source a clear error, not the whole run.
 
-The child is a fresh interpreter (`python -m listeners.feeds.bounded`), not a fork of the
+The child is a fresh interpreter (`python -m earshot.listeners.feeds.bounded`), not a fork of the
 threaded collect process: the body goes in on stdin, the parsed feed comes back as JSON.
 """
 
@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from listeners.errors import ParseError
-from listeners.feeds.parse import ParsedFeed, parse_xml_feed_leniently
+from earshot.listeners.errors import ParseError
+from earshot.listeners.feeds.parse import ParsedFeed, parse_xml_feed_leniently
 
 DEADLINE_SECONDS = 20.0
 MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024
@@ -35,7 +35,7 @@ def parse_leniently_bounded(
     }
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "listeners.feeds.bounded"],
+            [sys.executable, "-m", "earshot.listeners.feeds.bounded"],
             input=header + body,
             capture_output=True,
             timeout=seconds,

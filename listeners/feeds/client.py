@@ -5,17 +5,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from listeners.errors import HttpStatusError, ListenerError, ParseError, RateLimited
-from listeners.feeds.discover import discover_feeds
-from listeners.feeds.normalize import feed_title, posts_from_feed
-from listeners.feeds.parse import parse_feed
-from listeners.http import HttpPolicy, fetch_bytes
-from listeners.records import FetchResult, FetchStatus, SourceSpec
+from earshot.listeners.errors import HttpStatusError, ParseError
+from earshot.listeners.feeds.discover import discover_feeds
+from earshot.listeners.feeds.normalize import feed_title, posts_from_feed
+from earshot.listeners.feeds.parse import parse_feed
+from earshot.listeners.fetching import Listener, State
+from earshot.listeners.http import HttpPolicy, fetch_bytes
+from earshot.listeners.records import FetchResult, FetchStatus, SourceSpec
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
@@ -52,41 +53,11 @@ def not_modified(spec: SourceSpec, state: Mapping[str, Any]) -> FetchResult:
     return FetchResult(spec.source_id, FetchStatus.NOT_MODIFIED, state=dict(state), http_status=304)
 
 
+@Listener
 def fetch(
-    client: httpx.Client,
-    spec: SourceSpec,
-    state: Mapping[str, Any],
-    *,
-    policy: HttpPolicy,
-    now: datetime | None = None,
+    client: httpx.Client, spec: SourceSpec, previous: State, policy: HttpPolicy, now: datetime
 ) -> FetchResult:
-    """Fetch and normalise one feed. Never raises for a source problem: a failure is a
-    FAILED result carrying the previous state unchanged."""
-    now = now or datetime.now(UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    previous = dict(state)
-    try:
-        return _fetch(client, spec, previous, policy=policy, now=now)
-    except ListenerError as exc:
-        return FetchResult(
-            spec.source_id,
-            FetchStatus.FAILED,
-            state=previous,
-            error=str(exc),
-            http_status=exc.http_status,
-            retry_after_seconds=exc.retry_after if isinstance(exc, RateLimited) else None,
-        )
-
-
-def _fetch(
-    client: httpx.Client,
-    spec: SourceSpec,
-    previous: dict[str, Any],
-    *,
-    policy: HttpPolicy,
-    now: datetime,
-) -> FetchResult:
+    """Fetch and normalise one feed (or the feed a site page announces)."""
     # A site URL configured instead of a feed: read the feed its page announced last time.
     feed_url = previous.get("feed_url") if isinstance(previous.get("feed_url"), str) else None
     try:

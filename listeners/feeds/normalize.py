@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from listeners.feeds.parse import ParsedFeed
-from listeners.records import Post
-from listeners.text import collapse_whitespace, html_to_text
+from earshot.listeners.feeds.parse import ParsedFeed
+from earshot.listeners.records import Post
+from earshot.listeners.text import collapse_whitespace, html_to_text
 
 PLATFORM = "feed"
 # A date this far beyond the fetch is a broken clock or a placeholder, not a publication date.

@@ -17,8 +17,8 @@ from typing import Any
 
 import feedparser
 
-from listeners.errors import ParseError
-from listeners.feeds.fastparse import parse_fast
+from earshot.listeners.errors import ParseError
+from earshot.listeners.feeds.fastparse import parse_fast
 
 JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 _JSON_TYPES = ("application/feed+json", "application/json")
@@ -121,7 +121,7 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str) -> ParsedFeed:
     if len(body) <= IN_PROCESS_LENIENT_BYTES:
         return parse_xml_feed_leniently(body, url=url, content_type=content_type)
     # feedparser's lenient parser can take minutes on a big hostile body: bound it.
-    from listeners.feeds.bounded import parse_leniently_bounded  # it imports this module
+    from earshot.listeners.feeds.bounded import parse_leniently_bounded  # it imports this module
 
     return parse_leniently_bounded(body, url, content_type)
 

@@ -1,5 +1,5 @@
 """Hacker News through Algolia search by date: stories and comments matching a query."""
 
-from listeners.hackernews.client import fetch
+from earshot.listeners.hackernews.client import fetch
 
 __all__ = ["fetch"]

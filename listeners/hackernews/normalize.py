@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from listeners.hackernews.urls import item_url
-from listeners.records import Post
-from listeners.social.common import count, from_epoch, parse_iso, text_field
-from listeners.text import collapse_whitespace, html_to_text
+from earshot.listeners.hackernews.urls import item_url
+from earshot.listeners.records import Post
+from earshot.listeners.social.common import count, from_epoch, parse_iso, text_field
+from earshot.listeners.text import collapse_whitespace, html_to_text
 
 PLATFORM = "hackernews"
 

@@ -1,5 +1,5 @@
 """Mastodon (any instance): hashtag timelines, account statuses, search with a token."""
 
-from listeners.mastodon.client import fetch
+from earshot.listeners.mastodon.client import fetch
 
 __all__ = ["fetch"]

@@ -10,12 +10,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from listeners.errors import ParseError
-from listeners.http import HttpPolicy
-from listeners.mastodon import urls
-from listeners.mastodon.normalize import post_from_status, statuses_of
-from listeners.records import FetchResult, Post, SourceSpec
-from listeners.social.common import get_json, guarded, require, result, secret, utc_now
+from earshot.listeners.errors import ParseError
+from earshot.listeners.fetching import Listener, State
+from earshot.listeners.http import HttpPolicy
+from earshot.listeners.mastodon import urls
+from earshot.listeners.mastodon.normalize import post_from_status, statuses_of
+from earshot.listeners.records import FetchResult, Post, SourceSpec
+from earshot.listeners.social.common import get_json, require, result, secret
 
 MAX_PAGES = 10  # per run; the rest follows next run from the saved since_id
 
@@ -59,62 +60,53 @@ def _with_min_id(url: str, min_id: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+@Listener
 def fetch(
-    client: httpx.Client,
-    spec: SourceSpec,
-    state: Mapping[str, Any],
-    *,
-    policy: HttpPolicy,
-    now: datetime | None = None,
+    client: httpx.Client, spec: SourceSpec, previous: State, policy: HttpPolicy, now: datetime
 ) -> FetchResult:
     """Hashtag (`hashtag`), account (`account`) or search (`query`, needs `token_env`)."""
-    fetched_at = utc_now(now)
-
-    def run(previous: dict[str, Any]) -> FetchResult:
-        instance = require(spec, "instance")
-        token = secret(spec, "token")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        since_id = previous.get("since_id")
-        new_state = dict(previous)
-        if spec.options.get("hashtag"):
-            first = urls.hashtag_timeline(instance, require(spec, "hashtag"), min_id=since_id)
-        elif spec.options.get("account"):
-            account_id = previous.get("account_id")
-            if not account_id:
-                lookup = urls.account_lookup(instance, require(spec, "account"))
-                found, _ = get_json(client, lookup, policy=policy, headers=headers)
-                account_id = found.get("id") if isinstance(found, dict) else None
-                if not isinstance(account_id, str):
-                    raise ParseError(lookup, "the account lookup gave no account id")
-                new_state["account_id"] = account_id
-            first = urls.account_statuses(instance, account_id, min_id=since_id)
-        else:
-            query = require(spec, "query")
-            if token is None:
-                raise ParseError(spec.url, "Mastodon search needs a token (set `token_env`)")
-            first = urls.search(instance, query, min_id=since_id)
-        posts: list[Post] = []
-        newest = since_id
-        http_status: int | None = None
-        # Without a saved since_id, take the latest page only: history is not what we want.
-        for statuses, page_status in pages(
-            client, first, policy=policy, headers=headers, forward=since_id is not None
-        ):
-            http_status = page_status
-            for status in statuses:
-                sid = status.get("id")
-                if isinstance(sid, str) and (newest is None or _id_key(sid) > _id_key(newest)):
-                    newest = sid
-                post = post_from_status(
-                    status,
-                    source_id=spec.source_id,
-                    fetched_at=fetched_at,
-                    lang_hint=spec.lang_hint,
-                )
-                if post is not None:
-                    posts.append(post)
-        if newest:
-            new_state["since_id"] = newest
-        return result(spec, posts, new_state, http_status)
-
-    return guarded(spec, state, run)
+    instance = require(spec, "instance")
+    token = secret(spec, "token")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    since_id = previous.get("since_id")
+    new_state = dict(previous)
+    if spec.options.get("hashtag"):
+        first = urls.hashtag_timeline(instance, require(spec, "hashtag"), min_id=since_id)
+    elif spec.options.get("account"):
+        account_id = previous.get("account_id")
+        if not account_id:
+            lookup = urls.account_lookup(instance, require(spec, "account"))
+            found, _ = get_json(client, lookup, policy=policy, headers=headers)
+            account_id = found.get("id") if isinstance(found, dict) else None
+            if not isinstance(account_id, str):
+                raise ParseError(lookup, "the account lookup gave no account id")
+            new_state["account_id"] = account_id
+        first = urls.account_statuses(instance, account_id, min_id=since_id)
+    else:
+        query = require(spec, "query")
+        if token is None:
+            raise ParseError(spec.url, "Mastodon search needs a token (set `token_env`)")
+        first = urls.search(instance, query, min_id=since_id)
+    posts: list[Post] = []
+    newest = since_id
+    http_status: int | None = None
+    # Without a saved since_id, take the latest page only: history is not what we want.
+    for statuses, page_status in pages(
+        client, first, policy=policy, headers=headers, forward=since_id is not None
+    ):
+        http_status = page_status
+        for status in statuses:
+            sid = status.get("id")
+            if isinstance(sid, str) and (newest is None or _id_key(sid) > _id_key(newest)):
+                newest = sid
+            post = post_from_status(
+                status,
+                source_id=spec.source_id,
+                fetched_at=now,
+                lang_hint=spec.lang_hint,
+            )
+            if post is not None:
+                posts.append(post)
+    if newest:
+        new_state["since_id"] = newest
+    return result(spec, posts, new_state, http_status)

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from listeners.feeds.normalize import language_code
-from listeners.records import Post
-from listeners.social.common import count, parse_iso, text_field
-from listeners.stories import first_link
-from listeners.text import html_to_text, links_in_html
+from earshot.listeners.feeds.normalize import language_code
+from earshot.listeners.records import Post
+from earshot.listeners.social.common import count, parse_iso, text_field
+from earshot.listeners.stories import first_link
+from earshot.listeners.text import html_to_text, links_in_html
 
 PLATFORM = "mastodon"
 

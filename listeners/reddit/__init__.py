@@ -1,5 +1,5 @@
 """Reddit: subreddit listings and search (public JSON, or OAuth client credentials)."""
 
-from listeners.reddit.client import fetch
+from earshot.listeners.reddit.client import fetch
 
 __all__ = ["fetch"]

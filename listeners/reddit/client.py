@@ -6,19 +6,18 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import httpx
 
-from listeners.errors import ListenerError
-from listeners.http import HttpPolicy
-from listeners.records import FetchResult, SourceSpec
-from listeners.reddit import urls
-from listeners.reddit.normalize import listing_things, post_from_thing, thing_id, thing_time
-from listeners.social.common import get_json, guarded, result, secret, utc_now
-from listeners.social.paging import Page, walk_newest_first
+from earshot.listeners.errors import ListenerError
+from earshot.listeners.fetching import Listener, State
+from earshot.listeners.http import HttpPolicy
+from earshot.listeners.records import FetchResult, SourceSpec
+from earshot.listeners.reddit import urls
+from earshot.listeners.reddit.normalize import listing_things, post_from_thing, thing_id, thing_time
+from earshot.listeners.social.common import get_json, result, secret
+from earshot.listeners.social.paging import Page, walk_newest_first
 
 MAX_PAGES = 5
 
@@ -53,48 +52,37 @@ def app_token(
     return token
 
 
+@Listener
 def fetch(
-    client: httpx.Client,
-    spec: SourceSpec,
-    state: Mapping[str, Any],
-    *,
-    policy: HttpPolicy,
-    now: datetime | None = None,
+    client: httpx.Client, spec: SourceSpec, previous: State, policy: HttpPolicy, now: datetime
 ) -> FetchResult:
     """`subreddit` (its new posts), `query` (search; within `subreddit` when both are set)."""
-    fetched_at = utc_now(now)
+    subreddit = spec.options.get("subreddit") or None
+    query = spec.options.get("query") or None
+    if not subreddit and not query:
+        raise ListenerError(spec.url, "a reddit source needs `subreddit` or `query`")
+    client_id, client_secret = secret(spec, "client_id"), secret(spec, "client_secret")
+    headers: dict[str, str] = {}
+    oauth = bool(client_id and client_secret)
+    if client_id and client_secret:
+        token_url = str(spec.options.get("token_url") or urls.TOKEN_URL)
+        token = app_token(client, token_url, client_id, client_secret, policy)
+        headers["Authorization"] = f"Bearer {token}"
+        base = str(spec.options.get("oauth_api_url") or urls.OAUTH_API)
+    else:
+        base = str(spec.options.get("api_url") or urls.PUBLIC_API)
 
-    def run(previous: dict[str, Any]) -> FetchResult:
-        subreddit = spec.options.get("subreddit") or None
-        query = spec.options.get("query") or None
-        if not subreddit and not query:
-            raise ListenerError(spec.url, "a reddit source needs `subreddit` or `query`")
-        client_id, client_secret = secret(spec, "client_id"), secret(spec, "client_secret")
-        headers: dict[str, str] = {}
-        oauth = bool(client_id and client_secret)
-        if client_id and client_secret:
-            token_url = str(spec.options.get("token_url") or urls.TOKEN_URL)
-            token = app_token(client, token_url, client_id, client_secret, policy)
-            headers["Authorization"] = f"Bearer {token}"
-            base = str(spec.options.get("oauth_api_url") or urls.OAUTH_API)
-        else:
-            base = str(spec.options.get("api_url") or urls.PUBLIC_API)
+    def page(cursor: str | None) -> Page:
+        url = urls.listing(base, subreddit=subreddit, query=query, after=cursor, oauth=oauth)
+        document, _ = get_json(client, url, policy=policy, headers=headers)
+        return listing_things(document)
 
-        def page(cursor: str | None) -> Page:
-            url = urls.listing(base, subreddit=subreddit, query=query, after=cursor, oauth=oauth)
-            document, _ = get_json(client, url, policy=policy, headers=headers)
-            return listing_things(document)
-
-        walk = walk_newest_first(
-            page, previous.get("walk") or {}, key=thing_time, ident=thing_id, max_pages=MAX_PAGES
-        )
-        posts = [
-            post_from_thing(
-                t, source_id=spec.source_id, fetched_at=fetched_at, lang_hint=spec.lang_hint
-            )
-            for t in walk.items
-        ]
-        state = {**previous, "walk": walk.state}
-        return result(spec, [p for p in posts if p is not None], state, 200 if walk.pages else None)
-
-    return guarded(spec, state, run)
+    walk = walk_newest_first(
+        page, previous.get("walk") or {}, key=thing_time, ident=thing_id, max_pages=MAX_PAGES
+    )
+    posts = [
+        post_from_thing(t, source_id=spec.source_id, fetched_at=now, lang_hint=spec.lang_hint)
+        for t in walk.items
+    ]
+    state = {**previous, "walk": walk.state}
+    return result(spec, [p for p in posts if p is not None], state, 200 if walk.pages else None)

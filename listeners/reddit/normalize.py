@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from listeners.records import Post
-from listeners.reddit.urls import permalink
-from listeners.social.common import count, from_epoch, text_field
-from listeners.text import collapse_whitespace
+from earshot.listeners.records import Post
+from earshot.listeners.reddit.urls import permalink
+from earshot.listeners.social.common import count, from_epoch, text_field
+from earshot.listeners.text import collapse_whitespace
 
 PLATFORM = "reddit"
 THING_KINDS = ("t1", "t3")  # comments and links

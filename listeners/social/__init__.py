@@ -1,2 +1,2 @@
 """What the platform listeners (mastodon, bluesky, reddit, hackernews) share: JSON over the
-shared client, failure handling, timestamps, and a resumable newest-first cursor walk."""
+shared client, results, timestamps, and a resumable newest-first cursor walk."""

@@ -1,17 +1,17 @@
-"""Shared by the platform listeners: JSON GET/POST, the failure wrapper, timestamps, counts."""
+"""Shared by the platform listeners: JSON GET/POST, results, timestamps, counts, options."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from listeners.errors import ListenerError, ParseError, RateLimited
-from listeners.http import HttpPolicy, HttpResponse, fetch_bytes
-from listeners.records import FetchResult, FetchStatus, SourceSpec
+from earshot.listeners.errors import ListenerError, ParseError
+from earshot.listeners.http import HttpPolicy, HttpResponse, fetch_bytes
+from earshot.listeners.records import FetchResult, FetchStatus, SourceSpec
 
 JSON_ACCEPT = {"Accept": "application/json"}
 
@@ -41,27 +41,6 @@ def get_json(
         raise ParseError(url, f"expected JSON, got {kind} that does not decode ({exc})") from exc
 
 
-def guarded(
-    spec: SourceSpec,
-    state: Mapping[str, Any],
-    run: Callable[[dict[str, Any]], FetchResult],
-) -> FetchResult:
-    """Run a listener; a source problem becomes a FAILED result keeping the previous state."""
-    previous = dict(state)
-    try:
-        return run(previous)
-    except ListenerError as exc:
-        wait = exc.retry_after if isinstance(exc, RateLimited) else None
-        return FetchResult(
-            spec.source_id,
-            FetchStatus.FAILED,
-            state=previous,
-            error=str(exc),
-            http_status=exc.http_status,
-            retry_after_seconds=wait,
-        )
-
-
 def result(
     spec: SourceSpec, posts: list[Any], state: dict[str, Any], http_status: int | None
 ) -> FetchResult:
@@ -70,11 +49,6 @@ def result(
     ordered = tuple(reversed(list(unique.values())))
     status = FetchStatus.OK if ordered else FetchStatus.NOT_MODIFIED
     return FetchResult(spec.source_id, status, ordered, state, http_status=http_status)
-
-
-def utc_now(now: datetime | None) -> datetime:
-    now = now or datetime.now(UTC)
-    return now if now.tzinfo else now.replace(tzinfo=UTC)
 
 
 def parse_iso(value: Any) -> datetime | None:

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import httpx
 
-from listeners import feeds
-from listeners.http import HttpPolicy
-from listeners.records import FetchResult, SourceSpec
-from listeners.youtube.normalize import video_post
+from earshot.listeners import feeds
+from earshot.listeners.fetching import Listener, State
+from earshot.listeners.http import HttpPolicy
+from earshot.listeners.records import FetchResult, SourceSpec
+from earshot.listeners.youtube.normalize import video_post
 
 
+@Listener
 def fetch(
-    client: httpx.Client,
-    spec: SourceSpec,
-    state: Mapping[str, Any],
-    *,
-    policy: HttpPolicy,
-    now: datetime | None = None,
+    client: httpx.Client, spec: SourceSpec, previous: State, policy: HttpPolicy, now: datetime
 ) -> FetchResult:
     """`spec.url` is the channel's or playlist's feed URL (built by the config)."""
-    fetched = feeds.fetch(client, spec, state, policy=policy, now=now)
+    fetched = feeds.fetch.read(client, spec, previous, policy, now)
     return dataclasses.replace(fetched, posts=tuple(video_post(p) for p in fetched.posts))

@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from listeners.records import Post
-from listeners.social.common import count, text_field
+from earshot.listeners.records import Post
+from earshot.listeners.social.common import count, text_field
 
 PLATFORM = "youtube"
 

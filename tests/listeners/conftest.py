@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from listeners.http import HttpPolicy, build_client
+from earshot.listeners.http import HttpPolicy, build_client
 from tests.listeners.feedserver import FeedServer
 
 NOW = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)

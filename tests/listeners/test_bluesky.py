@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from listeners import FetchStatus, SourceSpec, fetch_source, fetch_sources
-from listeners.bluesky import client as bluesky_client
-from listeners.http import HttpPolicy
+from earshot.listeners import FetchStatus, SourceSpec, fetch_source, fetch_sources
+from earshot.listeners.bluesky import client as bluesky_client
+from earshot.listeners.http import HttpPolicy
 from tests.listeners.conftest import NOW
 from tests.listeners.feedserver import FeedServer, Reply, Request
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from listeners import FetchStatus, SourceSpec, fetch_source
-from listeners.http import HttpPolicy
+from earshot.listeners import FetchStatus, SourceSpec, fetch_source
+from earshot.listeners.http import HttpPolicy
 from tests.listeners.conftest import NOW
 from tests.listeners.feedserver import FeedServer, Reply
 

@@ -30,8 +30,8 @@ import duckdb
 import pytest
 import yaml
 
-from listeners.addresses import RedirectGuard, check_redirect, non_public_reason
-from listeners.http import HttpPolicy, build_client, fetch_bytes
+from earshot.listeners.addresses import RedirectGuard, check_redirect, non_public_reason
+from earshot.listeners.http import HttpPolicy, build_client, fetch_bytes
 from tests.listeners.feedserver import FeedServer, Reply, redirect
 
 MIB = 1024 * 1024
@@ -194,7 +194,7 @@ def snapshot(tmp_path: Path) -> tuple[dict[str, tuple[Any, ...]], dict[str, Any]
 
 
 def run_collect(config: str, *, trace: bool = True) -> tuple[Any, float, int]:
-    from pipelines import flows
+    from earshot.pipelines import flows
 
     if trace:
         tracemalloc.start()
@@ -367,7 +367,7 @@ def test_a_relative_guid_gives_the_same_id_on_both_parse_paths(
 ) -> None:
     """A feed that turns malformed for one fetch (feedparser instead of the fast path) must
     not get its posts stored a second time under URL-resolved ids."""
-    from listeners import SourceSpec, fetch_source
+    from earshot.listeners import SourceSpec, fetch_source
 
     victim = servers[0]
     relative = rss(1).replace(b"urn:blog:", b"")  # <guid>post-1</guid>

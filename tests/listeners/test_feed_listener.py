@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from listeners import FetchStatus, SourceSpec, fetch_source
-from listeners.feeds import fetch
-from listeners.http import HttpPolicy
-from listeners.records import FetchResult
+from earshot.listeners import FetchStatus, SourceSpec, fetch_source
+from earshot.listeners.feeds import fetch
+from earshot.listeners.http import HttpPolicy
+from earshot.listeners.records import FetchResult
 from tests.listeners.conftest import NOW
 from tests.listeners.feedserver import FeedServer, Reply
 

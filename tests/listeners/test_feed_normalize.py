@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from listeners.errors import ParseError
-from listeners.feeds.normalize import (
+from earshot.listeners.errors import ParseError
+from earshot.listeners.feeds.normalize import (
     FeedContext,
     absolute_url,
     language_code,
@@ -17,7 +17,7 @@ from listeners.feeds.normalize import (
     post_from_entry,
     post_from_json_item,
 )
-from listeners.feeds.parse import jsonable, media_type, parse_feed
+from earshot.listeners.feeds.parse import jsonable, media_type, parse_feed
 
 NOW = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 CONTEXT = FeedContext(
@@ -112,7 +112,7 @@ def test_parse_json_feed_version_1() -> None:
 
 
 def test_a_feed_cut_inside_an_entry_loses_only_that_fragment() -> None:
-    from listeners.feeds.parse import parse_feed
+    from earshot.listeners.feeds.parse import parse_feed
 
     whole = (
         b'<rss version="2.0"><channel><title>Fish & Chips</title>'
@@ -127,7 +127,7 @@ def test_a_feed_cut_inside_an_entry_loses_only_that_fragment() -> None:
 
 
 def test_a_relative_permalink_guid_has_one_id_on_both_parse_paths() -> None:
-    from listeners.feeds.parse import parse_feed
+    from earshot.listeners.feeds.parse import parse_feed
 
     feed = b'<rss version="2.0"><channel><title>%s</title><item><guid>post-1</guid>' \
         b"<title>T</title></item></channel></rss>"  # fmt: skip

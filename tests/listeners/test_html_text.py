@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from listeners.text import collapse_whitespace, html_to_text
+from earshot.listeners.text import collapse_whitespace, html_to_text
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,14 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from listeners.errors import BodyTooLarge, HttpStatusError, RateLimited, TooManyRedirects
-from listeners.http import HttpPolicy, _retry_after_seconds, build_client, fetch_bytes, format_size
+from earshot.listeners.errors import BodyTooLarge, HttpStatusError, RateLimited, TooManyRedirects
+from earshot.listeners.http import (
+    HttpPolicy,
+    _retry_after_seconds,
+    build_client,
+    fetch_bytes,
+    format_size,
+)
 from tests.listeners.feedserver import FeedServer, Reply
 
 
@@ -82,7 +88,7 @@ def test_per_host_concurrency_is_capped(feed_server: FeedServer) -> None:
 
 
 def _slot_for(client: httpx.Client, url: str) -> threading.BoundedSemaphore:
-    from listeners.http import _HOST_SLOTS
+    from earshot.listeners.http import _HOST_SLOTS
 
     return _HOST_SLOTS[client].for_url(url)
 

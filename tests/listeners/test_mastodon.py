@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-from listeners import FetchStatus, SourceSpec, fetch_source
-from listeners.http import HttpPolicy
-from listeners.mastodon.normalize import post_from_status
-from listeners.mastodon.urls import parse_link_header
+from earshot.listeners import FetchStatus, SourceSpec, fetch_source
+from earshot.listeners.http import HttpPolicy
+from earshot.listeners.mastodon.normalize import post_from_status
+from earshot.listeners.mastodon.urls import parse_link_header
 from tests.listeners.conftest import NOW
 from tests.listeners.feedserver import FeedServer, Reply, Request
 

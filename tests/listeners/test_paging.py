@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from listeners.social.paging import Page, walk_newest_first
+from earshot.listeners.social.paging import Page, walk_newest_first
 
 
 def pages_of(items: list[int], size: int):  # type: ignore[no-untyped-def]

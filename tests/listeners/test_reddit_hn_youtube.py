@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from listeners import FetchStatus, SourceSpec, fetch_source
-from listeners.http import HttpPolicy
+from earshot.listeners import FetchStatus, SourceSpec, fetch_source
+from earshot.listeners.http import HttpPolicy
 from tests.listeners.conftest import NOW
 from tests.listeners.feedserver import FeedServer, Reply, Request
 

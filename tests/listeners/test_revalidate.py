@@ -8,10 +8,10 @@ import asyncio
 import httpx
 import pytest
 
-from listeners import FetchStatus, SourceSpec, fetch_sources
-from listeners.http import HttpPolicy
-from listeners.records import FetchResult
-from listeners.revalidate import Conditional, revalidate
+from earshot.listeners import FetchStatus, SourceSpec, fetch_sources
+from earshot.listeners.http import HttpPolicy
+from earshot.listeners.records import FetchResult
+from earshot.listeners.revalidate import Conditional, revalidate
 from tests.listeners.conftest import NOW
 from tests.listeners.feedserver import FeedServer, Reply, closed_port_url
 

@@ -9,14 +9,14 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from listeners import FetchStatus, SourceSpec, fetch_source
-from listeners.feeds import bounded
-from listeners.feeds.discover import discover_feeds, read_opml
-from listeners.feeds.fastparse import parse_fast
-from listeners.http import HttpPolicy, build_client, fetch_bytes
-from listeners.records import FetchResult
-from listeners.schedule import adaptive_interval, plan_next_attempt
-from listeners.text import html_to_text
+from earshot.listeners import FetchStatus, SourceSpec, fetch_source
+from earshot.listeners.feeds import bounded
+from earshot.listeners.feeds.discover import discover_feeds, read_opml
+from earshot.listeners.feeds.fastparse import parse_fast
+from earshot.listeners.http import HttpPolicy, build_client, fetch_bytes
+from earshot.listeners.records import FetchResult
+from earshot.listeners.schedule import adaptive_interval, plan_next_attempt
+from earshot.listeners.text import html_to_text
 from tests.listeners.conftest import NOW
 from tests.listeners.feedserver import FeedServer, Reply
 

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from listeners import FetchStatus, SourceSpec, fetch_source
-from listeners.feeds.normalize import posts_from_feed
-from listeners.feeds.parse import parse_feed
-from listeners.http import HttpPolicy
-from listeners.records import Post, content_key
-from listeners.stories import canonical_url, story_key
-from listeners.text import links_in_html
+from earshot.listeners import FetchStatus, SourceSpec, fetch_source
+from earshot.listeners.feeds.normalize import posts_from_feed
+from earshot.listeners.feeds.parse import parse_feed
+from earshot.listeners.http import HttpPolicy
+from earshot.listeners.records import Post, content_key
+from earshot.listeners.stories import canonical_url, story_key
+from earshot.listeners.text import links_in_html
 from tests.listeners.conftest import NOW
 from tests.listeners.feedserver import FeedServer, Reply
 from tests.listeners.test_bluesky import AuthorFeed, author_spec, view
@@ -245,8 +245,8 @@ def test_the_same_words_on_two_platforms_are_one_story() -> None:
 
 
 def test_link_posts_share_their_page_and_comments_and_self_posts_do_not() -> None:
-    from listeners.hackernews.normalize import post_from_hit
-    from listeners.reddit.normalize import post_from_thing
+    from earshot.listeners.hackernews.normalize import post_from_hit
+    from earshot.listeners.reddit.normalize import post_from_thing
 
     args = {"source_id": "s", "fetched_at": NOW, "lang_hint": None}
     story = post_from_hit(

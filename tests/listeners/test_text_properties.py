@@ -9,7 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from listeners.text import html_to_text
+from earshot.listeners.text import html_to_text
 
 # Markup fragments, so generated text is often (broken) HTML with scripts in odd places.
 PIECES = st.sampled_from(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from spacy.language import Language
 
-from nlp import Enricher, TopicRule
-from nlp.enricher import build_pipeline
+from earshot.nlp import Enricher, TopicRule
+from earshot.nlp.pipeline import build_pipeline
 
 TAXONOMY = (
     TopicRule(

@@ -3,10 +3,18 @@ from __future__ import annotations
 import pickle
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
 from pathlib import Path
 
-from nlp import Annotation, Enricher, TopicRule
-from nlp.enricher import EnricherPool, Pending, TopicTags, close_shared_pools, enrich_batch
+from earshot.nlp import Annotation, Enricher, TopicMatch, TopicRule
+from earshot.nlp.records import EnrichResult, Entity, PendingPost, TopicTags
+from earshot.nlp.workers import (
+    EnricherPool,
+    _from_rows,
+    _result_rows,
+    close_shared_pools,
+    enrich_batch,
+)
 
 
 def test_annotates_in_order_from_a_generator(enricher: Enricher) -> None:
@@ -29,20 +37,6 @@ def test_annotates_in_order_from_a_generator(enricher: Enricher) -> None:
     assert (p3.lang, p3.sentiment, p3.topics, p3.is_question) == ("und", None, (), False)
     assert p4.is_question and p4.lang == "de"
     assert p5.sentiment is not None and p5.sentiment < 0
-
-
-def test_parallel_annotation_gives_the_in_process_result(enricher: Enricher) -> None:
-    texts = [
-        "Der Kundenservice ist super, danke!",
-        "The customer experience was terrible.",
-        "",
-        "Wann kommt der Newsletter?",
-        "Où est la gare ?",
-    ]
-    small = Enricher(enricher.topics, batch_size=4)  # chunks of 16 posts: several per worker
-    posts = [(str(n), texts[n % len(texts)] + f" #{n}", None) for n in range(100)]
-    parallel = list(small.annotate_parallel(iter(posts), n_process=2))
-    assert parallel == list(small.annotate(posts))
 
 
 def test_streams_batch_by_batch() -> None:
@@ -97,12 +91,12 @@ def test_configured_language_without_lexicon_has_no_sentiment() -> None:
     assert post.lang == "fr" and post.sentiment is None
 
 
-POSTS: list[Pending] = [
-    ("a", "Der Kundenservice ist super, danke!", None, None, True),
-    ("b", "The customer experience was terrible.", "en", None, False),
-    ("c", "Wann kommt der Newsletter?", "de", "de", True),
-    ("d", "I hate waiting for the mailing list", None, "en", True),
-    ("e", "Je lis la newsletter #Marketing", None, "fr", True),
+POSTS = [
+    PendingPost("a", "Der Kundenservice ist super, danke!", None, None, True),
+    PendingPost("b", "The customer experience was terrible.", "en", None, False),
+    PendingPost("c", "Wann kommt der Newsletter?", "de", "de", True),
+    PendingPost("d", "I hate waiting for the mailing list", None, "en", True),
+    PendingPost("e", "Je lis la newsletter #Marketing", None, "fr", True),
 ]
 
 
@@ -114,14 +108,15 @@ def test_enrich_annotates_stale_posts_and_retags_topics_only_ones(enricher: Enri
     assert len(result) == 5
     # topics-only tags equal what full enrichment in the stored language gives
     full = {
-        a.post_id: a.topics for a in enricher.annotate((p, t, lang) for p, t, _, lang, _ in POSTS)
+        a.post_id: a.topics for a in enricher.annotate((p.post_id, p.text, p.lang) for p in POSTS)
     }
     assert {t.post_id: t.topics for t in result.topic_tags} == {
         pid: full[pid] for pid in ("a", "c", "d", "e")
     }
     assert [m.topic_id for m in full["d"]] == ["newsletter"]
     # inside spaCy's memory zones the annotations are the same as outside
-    assert result.annotations == tuple(enricher.annotate((p, t, h) for p, t, h, _, _ in POSTS[:2]))
+    first_two = ((p.post_id, p.text, p.lang_hint) for p in POSTS[:2])
+    assert result.annotations == tuple(enricher.annotate(first_two))
     assert {m.topic_id for m in full["e"]} == {"newsletter", "marketing"}
 
 
@@ -174,3 +169,19 @@ def test_threads_share_one_in_process_enricher_safely(enricher: Enricher) -> Non
     finally:
         close_shared_pools()
     assert results == [enricher.enrich(POSTS)] * 4
+
+
+def test_pending_posts_pickle() -> None:
+    assert pickle.loads(pickle.dumps(POSTS)) == POSTS
+
+
+def test_worker_rows_carry_every_field_back() -> None:
+    # what crosses between a pool worker and this process: plain tuples, rebuilt as records
+    match = TopicMatch("service", "care", ("Kundenservice",))
+    annotation = Annotation(
+        "p", "de", 0.9876, -0.5, "negative", True, ("kundenservice",), (match,),
+        (Entity("ORG", "Bahn", 4, 8),),
+    )  # fmt: skip
+    assert all(getattr(annotation, f.name) != f.default for f in fields(Annotation))
+    result = EnrichResult((annotation,), (TopicTags("p", (match,)), TopicTags("q", ())))
+    assert _from_rows(pickle.loads(pickle.dumps(_result_rows(result)))) == result

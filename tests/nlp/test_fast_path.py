@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import spacy
 
-from nlp import Enricher, TopicRule
-from nlp.enricher import FastPath, build_pipeline
-from nlp.evaluate import SAMPLE_TAXONOMY, read_germeval, read_tweets
+from earshot.nlp import Enricher, TopicRule
+from earshot.nlp.evaluate import SAMPLE_TAXONOMY, read_germeval, read_tweets
+from earshot.nlp.fastpath import FastPath
+from earshot.nlp.pipeline import build_pipeline
 
 EVAL = Path(__file__).resolve().parents[3] / "shared/eval"
 TWEETS = EVAL / "sentiment-en/tweets_GroundTruth.txt"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.language import LanguageIdentifier
+from earshot.nlp.language import LanguageIdentifier
 
 
 @pytest.fixture(scope="module")

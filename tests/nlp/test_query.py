@@ -5,10 +5,20 @@ import re
 import pytest
 import spacy
 
-from nlp.enricher import build_pipeline
-from nlp.query import All, Any_, Near, Not, QueryError, Term, evaluate, parse_query, query_terms
-from nlp.records import TopicRule
-from nlp.topics import rule_from_config, rule_to_config
+from earshot.nlp.pipeline import build_pipeline
+from earshot.nlp.query import (
+    All,
+    Any_,
+    Near,
+    Not,
+    QueryError,
+    Term,
+    evaluate,
+    parse_query,
+    query_terms,
+)
+from earshot.nlp.records import TopicRule
+from earshot.nlp.topics import rule_from_config, rule_to_config
 
 
 def test_parse_precedence_and_near() -> None:
@@ -111,7 +121,7 @@ def test_config_rejects_a_bad_query_under_the_topics_query_key() -> None:
     # the config lives in pipelines/; this checks the seam nlp offers it
     from pydantic import ValidationError
 
-    from pipelines.config import TopicConfig
+    from earshot.pipelines.config import TopicConfig
 
     ok = TopicConfig(id="svc", label="Service", query="a NEAR/2 b")
     assert ok.query == "a NEAR/2 b" and ok.terms == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlp.query import QueryError, parse_query, query_terms
+from earshot.nlp.query import QueryError, parse_query, query_terms
 
 # Pieces of the query language, so generated text often comes close to a valid query.
 PIECES = st.sampled_from(

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from spacy.language import Language
 
-from nlp import Enricher, LexiconError
-from nlp.enricher import build_pipeline
-from nlp.lexicon import packaged_lexicon_path, read_lexicon
+from earshot.nlp import Enricher, LexiconError
+from earshot.nlp.lexicon import packaged_lexicon_path, read_lexicon
+from earshot.nlp.pipeline import build_pipeline
 
 
 def score(nlp: Language, text: str) -> float:

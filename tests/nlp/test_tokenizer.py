@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import spacy
 
-from nlp.enricher import build_pipeline
-from nlp.normalise import token_view
-from nlp.tokenizer import _split_any, split
+from earshot.nlp.normalise import token_view
+from earshot.nlp.pipeline import build_pipeline
+from earshot.nlp.tokenizer import _split_any, split
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_registered_for_spacy_configs() -> None:
 
 @pytest.mark.parametrize("lang", ["en", "de", "xx"])
 def test_word_info_from_getters_is_the_lexeme_info(lang: str) -> None:
-    from nlp.normalise import lexeme_info, text_info
+    from earshot.nlp.normalise import lexeme_info, text_info
 
     vocab = spacy.blank(lang).vocab
     words = ["", " ", "\n", "Zug", "can't", "#Tag", "@DB_Bahn", "https://t.co/x", "www.db.de"]

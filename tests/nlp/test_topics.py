@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from spacy.language import Language
 
-from nlp.records import TopicRule
-from nlp.topics import rule_from_config, rule_to_config
+from earshot.nlp.records import TopicRule
+from earshot.nlp.topics import rule_from_config, rule_to_config
 
 
 def topics_of(nlp: Language, text: str) -> dict[str, tuple[str, ...]]:

@@ -20,14 +20,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from listeners.records import Post
-from pipelines import flows, jobs
-from pipelines.cli import app
-from pipelines.config import load_config
+from earshot.listeners.records import Post
+from earshot.pipelines import flows, jobs
+from earshot.pipelines.cli import app
+from earshot.pipelines.config import load_config
+from earshot.warehouse import WarehouseLocked
+from earshot.warehouse.loads import start_load
+from earshot.warehouse.sources import insert_posts
 from tests.listeners.feedserver import FeedServer, Reply
-from warehouse import WarehouseLocked
-from warehouse.loads import start_load
-from warehouse.sources import insert_posts
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pipelines.config import ConfigError, load_config
+from earshot.pipelines.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,7 +145,7 @@ def test_secret_comes_from_the_named_environment_variable(
 
 
 def test_prefect_yaml_matches_the_served_schedules() -> None:
-    from pipelines.schedules import SCHEDULES, WAREHOUSE_QUEUE, WORK_POOL
+    from earshot.pipelines.schedules import SCHEDULES, WAREHOUSE_QUEUE, WORK_POOL
 
     declared = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     by_name = {d["name"]: d for d in declared["deployments"]}
@@ -153,7 +153,7 @@ def test_prefect_yaml_matches_the_served_schedules() -> None:
         # the served deployment and its work-pool variant: same flow, same schedule
         for name in (s.deployment, s.pool_deployment):
             d = by_name[name]
-            assert d["entrypoint"] == f"pipelines/flows.py:{s.flow}"
+            assert d["entrypoint"] == f"earshot.pipelines.flows:{s.flow}"
             assert d["schedules"] == [{"cron": s.cron, "timezone": s.timezone}]
             assert d["parameters"] == {"config": "listening.yaml"}
         variant = by_name[s.pool_deployment]

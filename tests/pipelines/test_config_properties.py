@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.config import ConfigError, load_config
+from earshot.pipelines.config import ConfigError, load_config
 from tests.pipelines.test_config import minimal
 
 SCALARS = st.one_of(

@@ -12,10 +12,10 @@ import pytest
 import yaml
 from distributed import Client, LocalCluster
 
-from listeners.records import Post
-from pipelines import flows
-from warehouse import open_warehouse
-from warehouse.sources import SourceRow, insert_posts, sync_sources
+from earshot.listeners.records import Post
+from earshot.pipelines import flows
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -133,6 +133,6 @@ def test_enrich_on_dask_equals_the_single_process_run(
 
 
 def _enrichers_built() -> int:
-    from nlp import enricher
+    from earshot.nlp import workers
 
-    return len(enricher._LOCAL)
+    return len(workers._LOCAL)

@@ -1,22 +1,25 @@
-"""`earshot export --format parquet`: month partitions that read back as the same rows."""
+"""`earshot export`: the documented views as Parquet or CSV that read back as the same rows."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import yaml
 from typer.testing import CliRunner
 
-from listeners.records import Post
-from nlp.records import Annotation, TopicMatch
-from pipelines.cli import app
-from pipelines.config import load_config
-from pipelines.jobs import publish_analytics, warehouse
-from warehouse.annotations import store_annotations
-from warehouse.loads import start_load
-from warehouse.sources import insert_posts
+from earshot.listeners.records import Post
+from earshot.nlp.records import Annotation, TopicMatch
+from earshot.pipelines.cli import app
+from earshot.pipelines.config import load_config
+from earshot.pipelines.jobs import publish_analytics, refresh_digest_facts, warehouse
+from earshot.warehouse.annotations import store_annotations
+from earshot.warehouse.export import EXPORTED_VIEWS, POST_VIEWS
+from earshot.warehouse.loads import start_load
+from earshot.warehouse.sources import insert_posts
 
 runner = CliRunner(env={"COLUMNS": "220"})
 
@@ -54,7 +57,9 @@ def post(n: int, published: datetime | None) -> Post:
     )
 
 
-def test_export_writes_month_partitions_that_read_back_as_the_same_rows(tmp_path: Path) -> None:
+def published(tmp_path: Path) -> tuple[Path, Path]:
+    """A published analytics copy with four posts (one without a date), three of them
+    annotated and tagged, and the digest facts built; returns (config, copy)."""
     config = make_config(tmp_path)
     loaded = load_config(config)
     posts = [
@@ -84,37 +89,67 @@ def test_export_writes_month_partitions_that_read_back_as_the_same_rows(tmp_path
             pipeline_version="v1",
             load_id=load,
         )
+        refresh_digest_facts(con)
     publish_analytics(loaded)
+    return config, loaded.analytics_path
 
+
+def columns(con: duckdb.DuckDBPyConnection, view: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {view}").fetchall()]
+
+
+def same_rows(con: duckdb.DuckDBPyConnection, a: str, b: str, cols: str) -> bool:
+    """`a` and `b` hold the same rows (as multisets) in `cols`."""
+    for x, y in ((a, b), (b, a)):
+        extra = con.execute(
+            f"SELECT count(*) FROM (SELECT {cols} FROM {x} EXCEPT ALL SELECT {cols} FROM {y})"
+        ).fetchone()
+        if extra != (0,):
+            return False
+    return True
+
+
+def test_export_writes_the_views_in_month_partitions_that_read_back_as_the_same_rows(
+    tmp_path: Path,
+) -> None:
+    config, copy = published(tmp_path)
     out = tmp_path / "archive"
     result = runner.invoke(
         app, ["export", "--format", "parquet", "--out", str(out), "--config", str(config)]
     )
     assert result.exit_code == 0, result.output
-    assert "4 posts, 3 annotations, 3 post_topics" in result.output
+    assert "exported 4 posts, 3 post_topics, 0 post_entities" in result.output
     months = sorted(p.name for p in (out / "posts").iterdir())
     assert months == ["month=2026-10", "month=2026-11"]
     assert sorted(p.name for p in (out / "post_topics").iterdir()) == months
-    assert list((out / "posts" / "month=2026-10").glob("*.parquet"))
+    # the views only: no internal table, no raw JSON
+    assert sorted(p.name.split(".")[0] for p in out.iterdir()) == sorted(EXPORTED_VIEWS)
 
-    con = duckdb.connect(str(loaded.warehouse_path), read_only=True)
+    con = duckdb.connect(str(copy), read_only=True)
     try:
-        for table in ("_posts", "_annotations", "_post_topics"):
-            folder = out / table.removeprefix("_")
-            back = f"read_parquet('{folder}/*/*.parquet', hive_partitioning = true)"
-            columns = ", ".join(d[0] for d in con.execute(f"SELECT * FROM {table}").description)
-            # the same rows, column for column (raw JSON as text), nothing missing or extra
-            for a, b in ((table, back), (back, table)):
-                missing = con.execute(
-                    f"SELECT count(*) FROM (SELECT {columns} FROM {a} "
-                    f"EXCEPT ALL SELECT {columns} FROM {b})"
-                ).fetchone()
-                assert missing == (0,), (table, a)
+        assert "raw" not in dict(columns(con, "posts"))
+        for view in EXPORTED_VIEWS:
+            cols = ", ".join(f'"{name}"' for name, _ in columns(con, view))
+            if view in POST_VIEWS:
+                files = list((out / view).glob("*/*.parquet"))
+                total = con.execute(f"SELECT count(*) FROM {view}").fetchone()
+                if total == (0,):  # e.g. no entities without a trained pipeline
+                    assert files == [], view
+                    continue
+                back = f"read_parquet('{out / view}/*/*.parquet', hive_partitioning = true)"
+            else:
+                back = f"read_parquet('{out / view}.parquet')"
+            assert same_rows(con, view, back, cols), view  # column for column, nothing missing
         october = con.execute(
-            f"SELECT list_sort(list(external_id)) FROM read_parquet('{out}/posts/*/*.parquet', "
+            f"SELECT list_sort(list(url)) FROM read_parquet('{out}/posts/*/*.parquet', "
             "hive_partitioning = true) WHERE month = '2026-10'"
         ).fetchone()
-        assert october == (["item-1"],)  # 23:30 UTC on 31 October: an October post
+        assert october == (["https://blog.example/1"],)  # 23:30 UTC on 31 October: an October post
+        tags = con.execute(
+            f"SELECT month, count(*) FROM read_parquet('{out}/post_topics/*/*.parquet', "
+            "hive_partitioning = true) GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        assert tags == [("2026-10", 1), ("2026-11", 2)]  # in the month of their post
     finally:
         con.close()
 
@@ -123,10 +158,50 @@ def test_export_writes_month_partitions_that_read_back_as_the_same_rows(tmp_path
     assert len(list((out / "posts").glob("*/*.parquet"))) == 2
 
 
-def test_export_needs_parquet_and_a_published_copy(tmp_path: Path) -> None:
+def test_export_as_csv_reads_back_with_a_header_and_lists_as_json(tmp_path: Path) -> None:
+    config, copy = published(tmp_path)
+    out = tmp_path / "csv"
+    result = runner.invoke(
+        app, ["export", "--format", "csv", "--out", str(out), "--config", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "posts").iterdir()) == ["month=2026-10", "month=2026-11"]
+    header = (out / "weeks.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "week,week_start,starts_at,ends_at,complete,posts"
+    con = duckdb.connect(str(copy), read_only=True)
+    try:
+        for view in EXPORTED_VIEWS:
+            # every value as the text DuckDB writes it; lists as JSON arrays
+            cols = ", ".join(
+                f'to_json("{name}")::VARCHAR' if kind.endswith("[]") else f'"{name}"::VARCHAR'
+                for name, kind in columns(con, view)
+            )
+            names = ", ".join(f'"{name}"' for name, _ in columns(con, view))
+            if view in POST_VIEWS:
+                if con.execute(f"SELECT count(*) FROM {view}").fetchone() == (0,):
+                    continue
+                back = f"read_csv('{out / view}/*/*.csv', all_varchar = true, header = true)"
+            else:
+                back = f"read_csv('{out / view}.csv', all_varchar = true, header = true)"
+            back = f"(SELECT {names} FROM {back})"
+            exported = f"(SELECT {cols} FROM {view})"
+            assert same_rows(con, exported, back, "*"), view
+        terms = pd.read_csv(out / "posts" / "month=2026-11" / "data_0.csv")["key_terms"]
+        assert sorted(json.loads(t) for t in terms.dropna()) == [
+            ["service", "story1"],
+            ["service", "story2"],
+        ]
+    finally:
+        con.close()
+
+
+def test_export_needs_a_known_format_and_a_published_copy(tmp_path: Path) -> None:
     config = make_config(tmp_path)
+    result = runner.invoke(app, ["export", "--format", "xlsx", "--config", str(config)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "Export failed: --format: unknown format 'xlsx'; expected parquet or csv"
+    ]
     result = runner.invoke(app, ["export", "--format", "csv", "--config", str(config)])
-    assert result.exit_code == 2 and "expected parquet" in result.output
-    result = runner.invoke(app, ["export", "--config", str(config)])
     assert result.exit_code == 1
     assert "no analytics copy yet" in result.output

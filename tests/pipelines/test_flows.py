@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import duckdb
 import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pipelines import flows
-from pipelines.cli import app
+from earshot.pipelines import flows
+from earshot.pipelines.cli import app
 from tests.listeners.feedserver import FeedServer, Reply, closed_port_url
 from tests.reports.support import SmtpServer
 
@@ -246,3 +251,106 @@ def test_offline_run_finishes_and_says_no_source_was_reached(tmp_path: Path) -> 
     assert listing.exit_code == 0
     assert listing.output.count("failed") == 2
     assert "earshot-test.invalid" in listing.output
+
+
+def _task_runs(flow_run_id: UUID, expected: int) -> dict[str, Any]:
+    """The flow run's task runs by name, once the server has all `expected` in a final state
+    (task run states reach the server as events, a moment after the run)."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    deadline = time.monotonic() + 30
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            final = {r.name: r for r in runs if r.state is not None and r.state.is_final()}
+            if len(final) >= expected or time.monotonic() > deadline:
+                return final
+            time.sleep(0.2)
+
+
+def test_a_failed_source_fails_its_fetch_task_not_the_collect_run(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    config = write_config(tmp_path, feed_sources(feeds)[:1] + feed_sources(feeds)[3:])
+    state = flows.collect(config, return_state=True)
+    assert state.is_completed()
+    summary = state.result()
+    assert (summary.ok, summary.failed) == (1, 1)
+
+    flow_run_id = state.state_details.flow_run_id
+    assert flow_run_id is not None
+    runs = _task_runs(flow_run_id, expected=4)  # revalidate, two fetches, store
+    dead, forum = runs["fetch-dead"], runs["fetch-forum"]
+    assert dead.state is not None and dead.state.is_failed()
+    assert dead.state.message is not None and dead.state.message.startswith("dead: ")
+    assert dead.run_count == 1  # a source's failure is not retried by Prefect
+    assert forum.state is not None and forum.state.is_completed()
+
+
+def test_collect_source_fetches_that_source_now(tmp_path: Path, feeds: FeedServer) -> None:
+    config = write_config(tmp_path, feed_sources(feeds)[:3])
+    runner = CliRunner(env={"COLUMNS": "220"})
+    first = runner.invoke(app, ["collect", "--config", config])
+    assert first.exit_code == 0, first.output
+    assert len(feeds.requests_to("/de.xml")) == 1 and len(feeds.requests_to("/en.xml")) == 1
+    # Nothing is due now; --source fetches that one source anyway, and only it.
+    again = runner.invoke(app, ["collect", "--config", config, "--source", "forum"])
+    assert again.exit_code == 0, again.output
+    assert "1 source(s) due" in again.output
+    assert len(feeds.requests_to("/de.xml")) == 2 and len(feeds.requests_to("/en.xml")) == 1
+
+
+def test_the_offline_run_is_quiet_and_its_logs_reach_the_api(tmp_path: Path) -> None:
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.settings import PREFECT_API_URL
+
+    config = write_config(
+        tmp_path, [{"id": "gone", "kind": "feed", "url": closed_port_url("/a.xml")}]
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_LOGGING")}
+    env.update(PREFECT_API_URL=str(PREFECT_API_URL.value()), COLUMNS="220")
+
+    def terminal(*options: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "earshot.pipelines.cli", *options, "collect", "-c", config],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return (done.stdout + done.stderr).strip().splitlines()
+
+    verbose = terminal("--verbose")  # Prefect's own lines as well
+    assert any("Task run 'fetch-gone' - Finished in state Failed" in line for line in verbose)
+    lines = terminal()
+    assert len(lines) == 2, lines  # the summary and the one failed source, once
+    assert lines[0].startswith("collect: 1 source(s) due") and "✗ gone: " in lines[1]
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["collect"])),
+            sort=FlowRunSort.START_TIME_DESC,
+            limit=1,
+        )[0]
+        assert run.name and run.parameters["config"] == config
+        deadline = time.monotonic() + 30
+        while True:
+            logs = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id]))
+            )
+            messages = [log.message for log in logs]
+            if any("Finished in state" in m for m in messages) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    assert any("source gone failed" in m for m in messages), messages

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines import flows
+from earshot.pipelines import flows
 from tests.listeners.feedserver import FeedServer, Reply
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

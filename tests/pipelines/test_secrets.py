@@ -26,7 +26,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from pipelines import flows
+from earshot.pipelines import flows
 from tests.listeners.feedserver import FeedServer, Reply, Request
 from tests.reports.support import Recorder, free_port
 

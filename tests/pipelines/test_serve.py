@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,9 +13,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
-from pipelines.schedules import SCHEDULES
+from earshot.pipelines.schedules import SCHEDULES, WORK_POOL
 from tests.listeners.feedserver import FeedServer, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +60,7 @@ def test_serve_registers_schedules_and_runs_a_deployment(tmp_path: Path) -> None
             PREFECT_HOME=str(tmp_path / "prefect-home"),
         )
         serve = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "serve", "--config", str(config)],
+            [sys.executable, "-m", "earshot.pipelines.cli", "serve", "--config", str(config)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -114,3 +116,49 @@ def test_serve_registers_schedules_and_runs_a_deployment(tmp_path: Path) -> None
                 serve.kill()
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(serve.pid, signal.SIGKILL)  # the Prefect server child, if left
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_prefect_deploy_all_works_after_the_readme_steps(tmp_path: Path) -> None:
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.settings import PREFECT_API_URL
+
+    # README, "Scheduling": create the pools, copy the example config, deploy from the checkout.
+    with get_client(sync_client=True) as client:
+        for pool in ("earshot", WORK_POOL):
+            client.create_work_pool(WorkPoolCreate(name=pool, type="process"), overwrite=True)
+    for name in ("prefect.yaml", "examples"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        else:
+            shutil.copy(source, tmp_path / name)
+    shutil.copy(tmp_path / "examples" / "listening.yaml", tmp_path / "listening.yaml")
+    env = {k: v for k, v in os.environ.items() if k != "EARSHOT_HOME"}
+    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
+    done = subprocess.run(
+        [sys.executable, "-m", "prefect", "deploy", "--all"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    with get_client(sync_client=True) as client:
+        deployments = client.read_deployments()
+        try:
+            by_name = {d.name: d for d in deployments}
+            expected = {n for s in SCHEDULES for n in (s.deployment, s.pool_deployment)}
+            assert expected <= set(by_name)
+            for s in SCHEDULES:
+                served = by_name[s.deployment]
+                assert served.work_pool_name == "earshot"
+                assert by_name[s.pool_deployment].work_pool_name == WORK_POOL
+                assert served.entrypoint == f"earshot.pipelines.flows:{s.flow}"
+                assert served.parameters == {"config": "listening.yaml"}
+                assert not served.pull_steps  # nothing filled in from the deploying shell
+        finally:
+            for d in deployments:
+                client.delete_deployment(d.id)

@@ -12,7 +12,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from pipelines import flows
+from earshot.pipelines import flows
 from tests.reports.support import Recorder, free_port
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pipelines import jobs
-from pipelines.cli import app
-from pipelines.config import ConfigError, load_config
-from warehouse import open_warehouse
+from earshot.pipelines import jobs
+from earshot.pipelines.cli import app
+from earshot.pipelines.config import ConfigError, load_config
+from earshot.warehouse import open_warehouse
 
 SOURCES = [
     {"id": "blog", "kind": "feed", "url": "https://blog.example/feed"},

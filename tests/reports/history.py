@@ -27,13 +27,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from listeners.records import FetchResult, FetchStatus, Post
-from nlp.records import Annotation, TopicMatch
-from warehouse import open_warehouse
-from warehouse.annotations import store_annotations
-from warehouse.facts import refresh_facts
-from warehouse.sources import SourceRow, insert_posts, store_fetch, sync_sources
-from warehouse.taxonomy import sync_taxonomy
+from earshot.listeners.records import FetchResult, FetchStatus, Post
+from earshot.nlp.records import Annotation, TopicMatch
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.annotations import store_annotations
+from earshot.warehouse.facts import refresh_facts
+from earshot.warehouse.sources import SourceRow, insert_posts, store_fetch, sync_sources
+from earshot.warehouse.taxonomy import sync_taxonomy
 
 WEEK = "2026-W47"
 W47_MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # 10:00 in Berlin

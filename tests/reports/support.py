@@ -15,12 +15,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from listeners.records import FetchResult, FetchStatus, Post
-from nlp.records import Annotation, TopicMatch
-from warehouse import open_warehouse
-from warehouse.annotations import store_annotations
-from warehouse.sources import SourceRow, insert_posts, store_fetch, sync_sources
-from warehouse.taxonomy import sync_taxonomy
+from earshot.listeners.records import FetchResult, FetchStatus, Post
+from earshot.nlp.records import Annotation, TopicMatch
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.annotations import store_annotations
+from earshot.warehouse.facts import refresh_facts
+from earshot.warehouse.sources import SourceRow, insert_posts, store_fetch, sync_sources
+from earshot.warehouse.taxonomy import sync_taxonomy
 
 WEEK = "2026-W47"  # Mon 2026-11-16 00:00 CET = 2026-11-15 23:00 UTC
 MID_WEEK = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
@@ -84,6 +85,7 @@ def new_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
         [],
         timezone="Europe/Berlin",
     )
+    refresh_facts(con)  # as every write cycle ends
     return con
 
 
@@ -171,6 +173,7 @@ def warehouse(tmp_path: Path) -> Iterator[Fixture]:
         attempted_at=FETCHED,
         next_attempt_at=FETCHED + timedelta(minutes=30),
     )
+    refresh_facts(con)  # as every write cycle ends
     yield Fixture(con, {k: v[0] for k, v in everything.items()})
     con.close()
 

@@ -15,13 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from reports.alerts import AlertRules, run_alerts
-from reports.delivery import SmtpSettings
+from earshot.reports.alerts import AlertRules, run_alerts
+from earshot.reports.delivery import SmtpSettings
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.sources import SourceRow, sync_sources
+from earshot.warehouse.taxonomy import sync_taxonomy
 from tests.reports.history import W47_MONDAY, History
 from tests.reports.support import SmtpServer
-from warehouse import open_warehouse
-from warehouse.sources import SourceRow, sync_sources
-from warehouse.taxonomy import sync_taxonomy
 
 NOW = W47_MONDAY + timedelta(hours=12)
 RULES = AlertRules(window_hours=24, baseline_windows=28, cooldown=timedelta(hours=6))

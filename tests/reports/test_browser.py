@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from reports.delivery import write_outbox
-from reports.digest import build_digest
-from reports.render import render_charts, render_html, render_text
+from earshot.reports.delivery import write_outbox
+from earshot.reports.digest import build_digest
+from earshot.reports.render import render_charts, render_html, render_text
 from scripts.browser_check import SECTIONS, browser_available, check_page
 from tests.reports.history import NOW, WEEK, History
 

@@ -8,7 +8,7 @@ import re
 from email.message import EmailMessage
 from pathlib import Path
 
-from reports.delivery import (
+from earshot.reports.delivery import (
     SmtpSettings,
     build_message,
     pending_weeks,
@@ -16,9 +16,9 @@ from reports.delivery import (
     send_digest,
     write_outbox,
 )
-from reports.digest import Digest, build_digest
-from reports.errors import DeliveryError
-from reports.render import render_charts, render_html, render_text
+from earshot.reports.digest import Digest, build_digest
+from earshot.reports.errors import DeliveryError
+from earshot.reports.render import render_charts, render_html, render_text
 from tests.reports.history import NOW, WEEK, History
 from tests.reports.support import SmtpServer, free_port
 

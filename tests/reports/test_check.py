@@ -6,9 +6,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from pipelines.cli import app
-from reports.check import check_draft, draft_text
-from tests.reports.history import NOW, WEEK, build_history
+from earshot.pipelines.cli import app
+from earshot.reports.check import check_draft, draft_text
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.facts import needs_refresh
+from earshot.warehouse.sources import insert_posts
+from tests.reports.history import NOW, WEEK, History, build_history
 
 CONFIG = """
 organisation: Stadtwerke
@@ -66,3 +69,25 @@ def test_cli_check_reports_the_drafts_topics(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(calm), "--config", str(tmp_path / "listening.yaml")])
     assert result.exit_code == 0, result.output
     assert "touches none of the configured topics" in result.output
+
+
+def test_cli_check_on_stale_facts_says_so_and_writes_nothing(tmp_path: Path) -> None:
+    h = build_history(tmp_path / "history.duckdb")
+    more = History(h.con)
+    more.add("late", 0, topics=("price",))
+    insert_posts(h.con, more.posts, "load-3")  # a collect killed before its refresh
+    h.con.close()
+    (tmp_path / "listening.yaml").write_text(CONFIG, encoding="utf-8")
+    draft = tmp_path / "draft.md"
+    draft.write_text("Warum der Strompreis steigt.\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["check", str(draft), "--config", str(tmp_path / "listening.yaml")]
+    )
+    assert result.exit_code == 1
+    assert "not up to date for 2026-W47" in result.output, result.output
+    assert "earshot enrich" in result.output
+    con = open_warehouse(tmp_path / "history.duckdb", read_only=True)
+    try:
+        assert needs_refresh(con)  # the check only read
+    finally:
+        con.close()

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from reports.delivery import SmtpSettings, build_message, deliver, send_digest, write_outbox
-from reports.digest import Digest, build_digest
-from reports.errors import DeliveryError
-from reports.render import render_html, render_text
+from earshot.reports.delivery import SmtpSettings, build_message, deliver, send_digest, write_outbox
+from earshot.reports.digest import Digest, build_digest
+from earshot.reports.errors import DeliveryError
+from earshot.reports.render import render_html, render_text
 from tests.reports.support import (
     NOW,
     PASSWORD,

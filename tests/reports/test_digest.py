@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.digest import (
+from earshot.reports.digest import (
     ChangeKind,
     Digest,
     build_digest,
@@ -14,9 +14,9 @@ from reports.digest import (
     topic_change,
     web_url,
 )
+from earshot.warehouse.digest_queries import TopicMovement
+from earshot.warehouse.sources import SourceRow, sync_sources
 from tests.reports.support import NOW, WEEK, Fixture, new_warehouse
-from warehouse.metrics import TopicWeek, WeekTotals
-from warehouse.sources import SourceRow, sync_sources
 
 
 def digest_of(fx: Fixture, **kw: object) -> Digest:
@@ -59,7 +59,8 @@ def test_topic_figures_come_from_the_week_and_the_one_before(warehouse: Fixture)
 def test_totals_period_and_generation_time_are_local(warehouse: Fixture) -> None:
     d = digest_of(warehouse)
     # tagged and enriched count audience posts only: "untagged" is the one without a topic
-    assert d.totals == WeekTotals(audience_posts=8, own_posts=1, tagged_posts=7, enriched_posts=8)
+    c = d.coverage
+    assert (c.audience_posts, c.own_posts, c.tagged_posts, c.enriched_posts) == (8, 1, 7, 8)
     assert (d.period_start, d.period_end) == (date(2026, 11, 16), date(2026, 11, 22))
     assert (d.year, d.week_number) == (2026, 47)
     assert d.generated_at.hour == 7 and d.generated_at.utcoffset() is not None
@@ -119,7 +120,9 @@ def test_no_source_reachable_when_none_ever_succeeded(tmp_path: Path) -> None:
 def test_topic_change(
     posts: int, previous: int, kind: ChangeKind, absolute: int, percent: float | None
 ) -> None:
-    topic = TopicWeek("t", "T", None, posts, previous, 1, None, None, 0)
+    topic = TopicMovement(
+        "t", "T", posts, previous, 1, 0, None, 0, None, 0, None, None, None, None, True, "", False
+    )
     change = topic_change(topic)
     assert (change.kind, change.absolute, change.percent) == (kind, absolute, percent)
 

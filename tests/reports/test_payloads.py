@@ -25,11 +25,14 @@ from typing import Any
 
 import pytest
 
-from listeners.records import Post
-from nlp.records import Annotation, TopicMatch
-from reports.delivery import write_outbox
-from reports.digest import build_digest
-from reports.render import render_digest
+from earshot.listeners.records import Post
+from earshot.nlp.records import Annotation, TopicMatch
+from earshot.reports.delivery import write_outbox
+from earshot.reports.digest import build_digest
+from earshot.reports.render import render_digest
+from earshot.warehouse.annotations import store_annotations
+from earshot.warehouse.facts import refresh_facts
+from earshot.warehouse.sources import insert_posts
 from scripts.browser_check import (
     _MEASURE,
     CHROMIUM_ARGS,
@@ -39,8 +42,6 @@ from scripts.browser_check import (
     chromium_path,
 )
 from tests.reports.history import NOW, W47_MONDAY, WEEK, History
-from warehouse.annotations import store_annotations
-from warehouse.sources import insert_posts
 
 if os.environ.get("EARSHOT_REQUIRE_BROWSER") == "1" and not browser_available():
     raise RuntimeError("EARSHOT_REQUIRE_BROWSER=1 but chromium or playwright is missing")
@@ -155,6 +156,7 @@ def plant(h: History) -> int:
         count += 1
     insert_posts(h.con, h.posts[-count:], "load-hostile")
     store_annotations(h.con, h.annotations[-count:], pipeline_version="t.v1", load_id="load-h2")
+    refresh_facts(h.con)  # as every write cycle ends
     return count
 
 

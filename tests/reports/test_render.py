@@ -5,8 +5,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from reports.digest import Digest, build_digest
-from reports.render import render_html, render_text, subject
+from earshot.reports.digest import Digest, build_digest
+from earshot.reports.render import render_html, render_text, subject
 from tests.reports.support import NOW, WEEK, Fixture
 
 

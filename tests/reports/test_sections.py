@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from reports.digest import build_digest
-from reports.render import render_html, render_text
+from earshot.reports.digest import build_digest
+from earshot.reports.render import render_html, render_text
+from earshot.warehouse import digest_posts, digest_queries
 from tests.reports.history import NOW, WEEK, History
-from warehouse import metrics
 
 
 def test_what_moved_finds_the_spike_and_claims_nothing_on_few_posts(history: History) -> None:
-    by_id = {m.topic_id: m for m in metrics.topic_movements(history.con, WEEK)}
+    by_id = {m.topic_id: m for m in digest_queries.topic_movements(history.con, WEEK)}
     price, service, climate = by_id["price"], by_id["service"], by_id["climate"]
     # 20 planted + 4 questions this week; 4 a week before, plus one question in W46
     assert (price.posts, price.previous_posts, price.baseline_weeks) == (24, 5, 8)
@@ -29,12 +29,12 @@ def test_what_moved_finds_the_spike_and_claims_nothing_on_few_posts(history: His
 
 
 def test_risk_watch_names_only_the_negative_spike(history: History) -> None:
-    at_risk = [m.topic_id for m in metrics.topic_movements(history.con, WEEK) if m.at_risk]
+    at_risk = [m.topic_id for m in digest_queries.topic_movements(history.con, WEEK) if m.at_risk]
     assert at_risk == ["price"]
 
 
 def test_emerging_terms_are_the_untracked_rising_ones(history: History) -> None:
-    found = metrics.emerging_terms(history.con, WEEK)
+    found = digest_queries.emerging_terms(history.con, WEEK)
     assert [(e.term, e.posts, e.authors) for e in found] == [("#wärmepumpe", 8, 8)]
     # the decoys are there, and each is excluded for its own reason
     rows = dict(
@@ -52,7 +52,7 @@ def test_emerging_terms_are_the_untracked_rising_ones(history: History) -> None:
 
 
 def test_audience_questions_by_engagement_per_topic(history: History) -> None:
-    found = metrics.audience_questions(history.con, WEEK, per_topic=3)
+    found = digest_posts.audience_questions(history.con, WEEK, per_topic=3)
     assert [(q.topic_id, history.names[q.post_id]) for q in found] == [
         ("price", "q30"),
         ("price", "q20"),
@@ -63,19 +63,19 @@ def test_audience_questions_by_engagement_per_topic(history: History) -> None:
 
 
 def test_relevance_gap_over_four_weeks(history: History) -> None:
-    shares = {x.topic_id: x for x in metrics.topic_shares(history.con, WEEK)}
+    shares = {x.topic_id: x for x in digest_queries.topic_shares(history.con, WEEK)}
     price, service, climate = shares["price"], shares["service"], shares["climate"]
     assert (price.own_posts, service.own_posts, climate.own_posts) == (2, 18, 1)
     assert price.own_tags == 21 and price.audience_tags == 85
     assert price.audience_share == pytest.approx(37 / 85)
     assert (price.advice, service.advice, climate.advice) == ("talk more", "talk less", "in line")
     # in the first week there are no own posts yet: no advice at all
-    first = metrics.topic_shares(history.con, "2026-W39")
+    first = digest_queries.topic_shares(history.con, "2026-W39")
     assert {x.advice for x in first} == {"too few posts"}
 
 
 def test_bucket_balance_against_targets(history: History) -> None:
-    balance = {b.bucket_id: b for b in metrics.bucket_balance(history.con, WEEK)}
+    balance = {b.bucket_id: b for b in digest_queries.bucket_balance(history.con, WEEK)}
     expert, practice = balance["expert"], balance["practice"]
     assert (expert.own_posts, practice.own_posts, expert.bucket_posts) == (2, 18, 20)
     assert expert.share == pytest.approx(0.1)
@@ -84,11 +84,11 @@ def test_bucket_balance_against_targets(history: History) -> None:
 
 
 def test_coverage_has_the_denominators(history: History) -> None:
-    c = metrics.coverage(history.con, WEEK)
+    c = digest_queries.coverage(history.con, WEEK)
     assert (c.audience_rows, c.audience_posts, c.duplicates) == (63, 62, 1)
     assert (c.tagged_posts, c.questions, c.own_posts) == (39, 5, 6)
     assert dict(c.languages) == {"de": 60, "en": 2}
-    assert metrics.silent_sources(history.con, WEEK) == ["quiet"]
+    assert digest_queries.silent_sources(history.con, WEEK) == ["quiet"]
 
 
 @pytest.mark.parametrize("language", ["en", "de"])

@@ -365,7 +365,10 @@ SELECT
     avg(p.sentiment) AS avg_sentiment,
     avg(CASE WHEN p.sentiment_label = 'negative' THEN 1.0
              WHEN p.sentiment_label IS NULL THEN NULL ELSE 0.0 END) AS negative_share,
-    sum(coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)) AS engagement
+    sum(coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)) AS engagement,
+    -- the week is over: its local end (the next Monday's midnight) has passed
+    timezone(coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
+             CAST(any_value(p.week_start) AS TIMESTAMP) + INTERVAL 7 DAY) <= now() AS complete
 FROM post_topics t
 JOIN _post_facts p USING (post_id)
 WHERE NOT p.is_own

@@ -1,7 +1,8 @@
-"""Reference: warehouse/metrics.py as it was before the digest facts (migration 0009).
+"""Reference: the digest queries (warehouse/digest_queries.py, warehouse/digest_posts.py) as
+they were before the digest facts (migration 0009).
 
 Every figure computed from the posts, reading the reference views of digest_views_from_posts.sql
-(`ref_*`); tests/warehouse/test_facts.py checks the metrics read from the facts against it.
+(`ref_*`); tests/warehouse/test_facts.py checks the queries read from the facts against it.
 """
 
 from __future__ import annotations
@@ -29,41 +30,12 @@ def parse_week(week: str) -> tuple[int, int]:
     return year, num
 
 
-def iso_week(day: date) -> str:
-    year, num, _ = day.isocalendar()
-    return f"{year}-W{num:02d}"
-
-
-def previous_week(week: str) -> str:
-    year, num = parse_week(week)
-    return iso_week(date.fromisocalendar(year, num, 1) - timedelta(days=7))
-
-
-def last_complete_week(now: datetime, timezone: str) -> str:
-    """The ISO week before the one `now` falls in, in the organisation's time zone."""
-    local = now.astimezone(ZoneInfo(timezone)).date()
-    return iso_week(local - timedelta(days=7))
-
-
 def week_bounds(week: str, timezone: str) -> tuple[datetime, datetime]:
     """Start (Monday 00:00) and end (next Monday 00:00) of an ISO week, zone-aware."""
     year, num = parse_week(week)
     start = datetime.combine(date.fromisocalendar(year, num, 1), datetime.min.time())
     start = start.replace(tzinfo=ZoneInfo(timezone))
     return start, start + timedelta(days=7)
-
-
-@dataclass(frozen=True, slots=True)
-class TopicWeek:
-    topic_id: str
-    label: str
-    bucket_id: str | None
-    posts: int
-    previous_posts: int
-    authors: int
-    avg_sentiment: float | None
-    negative_share: float | None
-    engagement: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,51 +61,6 @@ class SourceStatus:
     last_error: str | None
     last_success_at: datetime | None
     posts_in_week: int
-
-
-@dataclass(frozen=True, slots=True)
-class WeekTotals:
-    audience_posts: int
-    own_posts: int
-    tagged_posts: int
-    enriched_posts: int
-
-
-def topic_movement(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicWeek]:
-    """Every configured topic with this week's figures and last week's volume, by volume."""
-    before = previous_week(week)
-    # `topic_weekly`'s rows of the two weeks, from the posts of those weeks only
-    rows = con.execute(
-        """
-        WITH topic_weekly AS (
-            SELECT
-                p.week,
-                t.topic_id,
-                count(*) AS posts,
-                count(DISTINCT coalesce(p.author, p.source_id)) AS authors,
-                avg(p.sentiment) AS avg_sentiment,
-                avg(CASE WHEN p.sentiment_label = 'negative' THEN 1.0
-                         WHEN p.sentiment_label IS NULL THEN NULL ELSE 0.0 END) AS negative_share,
-                sum(coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0))
-                    AS engagement
-            FROM post_topics t
-            JOIN _post_facts p USING (post_id)
-            WHERE NOT p.is_own AND p.week IN (?, ?)
-              AND coalesce(p.published_at, p.fetched_at) >= ?
-              AND coalesce(p.published_at, p.fetched_at) < ?
-            GROUP BY p.week, t.topic_id
-        )
-        SELECT t.topic_id, t.label, t.bucket_id,
-               coalesce(cur.posts, 0), coalesce(prev.posts, 0), coalesce(cur.authors, 0),
-               cur.avg_sentiment, cur.negative_share, coalesce(cur.engagement, 0)
-        FROM topics t
-        LEFT JOIN topic_weekly cur ON cur.topic_id = t.topic_id AND cur.week = ?
-        LEFT JOIN topic_weekly prev ON prev.topic_id = t.topic_id AND prev.week = ?
-        ORDER BY coalesce(cur.posts, 0) DESC, coalesce(cur.engagement, 0) DESC, t.topic_id
-        """,
-        [week, before, _near_week(con, before)[0], _near_week(con, week)[1], week, before],
-    ).fetchall()
-    return [TopicWeek(*r) for r in rows]
 
 
 def _near_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[datetime, datetime]:
@@ -201,26 +128,6 @@ def source_coverage(con: duckdb.DuckDBPyConnection, week: str) -> list[SourceSta
         [*_near_week(con, week), week],
     ).fetchall()
     return [SourceStatus(*r) for r in rows]
-
-
-def week_totals(con: duckdb.DuckDBPyConnection, week: str) -> WeekTotals:
-    """Posts of the week; tagged and enriched count audience posts, like audience_posts."""
-    row = con.execute(
-        f"""
-        SELECT count(*) FILTER (WHERE NOT p.is_own),
-               count(*) FILTER (WHERE p.is_own),
-               count(*) FILTER (WHERE NOT p.is_own AND EXISTS (
-                   SELECT 1 FROM post_topics t WHERE t.post_id = p.post_id)),
-               count(*) FILTER (WHERE NOT p.is_own AND p.lang IS NOT NULL)
-        FROM _post_facts p
-        WHERE {_IN_WEEK}
-        """,
-        [week, *_near_week(con, week)],
-    ).fetchall()[0]
-    return WeekTotals(*(int(x) for x in row))
-
-
-# --- the digest's sections, read from the views of views/digest_views.sql ---------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,21 +218,24 @@ class Coverage:
     languages: tuple[tuple[str | None, int], ...]
 
 
+# A topic without a row for the week (a week before the first post's) counts as quiet.
 _MOVEMENT_COLUMNS = """
-    m.topic_id, t.label, m.posts, m.previous_posts, m.authors, m.engagement, m.avg_sentiment,
-    m.rated_posts, m.negative_share, m.baseline_weeks, m.baseline_mean,
-    m.baseline_negative_share, m.volume_z, m.negative_z, m.few_posts, m.movement, m.at_risk
+    t.topic_id, t.label, coalesce(m.posts, 0), coalesce(m.previous_posts, 0),
+    coalesce(m.authors, 0), coalesce(m.engagement, 0), m.avg_sentiment,
+    coalesce(m.rated_posts, 0), m.negative_share, coalesce(m.baseline_weeks, 0),
+    m.baseline_mean, m.baseline_negative_share, m.volume_z, m.negative_z,
+    coalesce(m.few_posts, true), coalesce(m.movement, 'no baseline'), coalesce(m.at_risk, false)
 """
 
 
 def topic_movements(con: duckdb.DuckDBPyConnection, week: str) -> list[TopicMovement]:
-    """Every topic's row of `topic_movement` for `week`, strongest rise first."""
+    """Every configured topic's row of `topic_movement` for `week`, strongest rise first."""
     rows = con.execute(
         f"""
+        WITH m AS (SELECT * FROM ref_topic_movement WHERE week = ?)
         SELECT {_MOVEMENT_COLUMNS}
-        FROM ref_topic_movement m JOIN topics t USING (topic_id)
-        WHERE m.week = ?
-        ORDER BY m.volume_z DESC NULLS LAST, m.posts DESC, m.topic_id
+        FROM topics t LEFT JOIN m USING (topic_id)
+        ORDER BY m.volume_z DESC NULLS LAST, coalesce(m.posts, 0) DESC, t.topic_id
         """,
         [week],
     ).fetchall()
@@ -462,75 +372,3 @@ def silent_sources(con: duckdb.DuckDBPyConnection, week: str) -> list[str]:
         [week, lo, hi],
     ).fetchall()
     return [r[0] for r in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class Spike:
-    """A topic's recent window against the same-length windows before it (for alerts)."""
-
-    topic_id: str
-    label: str
-    kind: str  # 'volume' | 'negative'
-    posts: int
-    baseline: float  # mean posts per window (volume) or negative share (negative)
-    value: float  # posts (volume) or negative share (negative) in the window
-    z: float
-
-
-def topic_spikes(
-    con: duckdb.DuckDBPyConnection,
-    now: datetime,
-    *,
-    window_hours: int = 24,
-    baseline_windows: int = 28,
-    min_posts: int = 5,
-    min_z: float = 3.0,
-) -> list[Spike]:
-    """Audience volume or negativity spikes per topic in the last `window_hours` before `now`.
-
-    The same tests as `topic_movement`, on windows instead of weeks: the baseline is the
-    `baseline_windows` windows before the current one.
-    """
-    rows = con.execute(
-        """
-        WITH w AS (
-            SELECT t.topic_id,
-                   coalesce(p.published_at, p.fetched_at) >= ?::TIMESTAMPTZ - to_hours(?) AS cur,
-                   p.content_key, p.sentiment_label
-            FROM post_topics t JOIN posts p USING (post_id)
-            WHERE NOT p.is_own
-              AND coalesce(p.published_at, p.fetched_at) < ?::TIMESTAMPTZ
-              AND coalesce(p.published_at, p.fetched_at)
-                  >= ?::TIMESTAMPTZ - to_hours(? * (? + 1))
-        ),
-        agg AS (
-            SELECT topic_id,
-                   count(DISTINCT content_key) FILTER (WHERE cur) AS n1,
-                   count(DISTINCT content_key) FILTER (WHERE NOT cur) AS n0,
-                   count(sentiment_label) FILTER (WHERE cur) AS r1,
-                   count(*) FILTER (WHERE cur AND sentiment_label = 'negative') AS g1,
-                   count(sentiment_label) FILTER (WHERE NOT cur) AS r0,
-                   count(*) FILTER (WHERE NOT cur AND sentiment_label = 'negative') AS g0
-            FROM w GROUP BY topic_id
-        )
-        SELECT a.topic_id, t.label, n1, n0, r1, g1, r0, g0
-        FROM agg a JOIN topics t USING (topic_id)
-        ORDER BY a.topic_id
-        """,
-        [now, window_hours, now, now, window_hours, baseline_windows],
-    ).fetchall()
-    spikes: list[Spike] = []
-    k = baseline_windows
-    for topic_id, label, n1, n0, r1, g1, r0, g0 in rows:
-        mean = n0 / k
-        if max(n1, mean) >= min_posts and n1 + n0 > 0:
-            p0 = 1 / (k + 1)
-            z = (n1 - (n1 + n0) * p0) / ((n1 + n0) * p0 * (1 - p0)) ** 0.5
-            if z >= min_z:
-                spikes.append(Spike(topic_id, label, "volume", n1, mean, float(n1), z))
-        if r1 >= min_posts and r0 > 0 and 0 < g1 + g0 < r1 + r0:
-            pooled = (g1 + g0) / (r1 + r0)
-            z = (g1 / r1 - g0 / r0) / (pooled * (1 - pooled) * (1 / r1 + 1 / r0)) ** 0.5
-            if z >= min_z:
-                spikes.append(Spike(topic_id, label, "negative", n1, g0 / r0, g1 / r1, z))
-    return spikes

@@ -16,16 +16,16 @@ import pytest
 import spacy
 from spacy.training import Example
 
-from listeners.records import Post
-from nlp import Enricher
-from nlp.records import Entity
-from pipelines.config import load_config
-from pipelines.jobs import build_enricher
-from warehouse import open_warehouse
-from warehouse.annotations import store_annotations
-from warehouse.entities import store_entities, write_entities
-from warehouse.loads import start_load
-from warehouse.sources import SourceRow, insert_posts, sync_sources
+from earshot.listeners.records import Post
+from earshot.nlp import Enricher
+from earshot.nlp.records import Entity
+from earshot.pipelines.config import load_config
+from earshot.pipelines.jobs import build_enricher
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.annotations import store_annotations
+from earshot.warehouse.entities import store_entities, write_entities
+from earshot.warehouse.loads import start_load
+from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples/listening.yaml"
 COMPANIES = ("Nordlicht", "Acme", "Globex", "Initech")
@@ -151,7 +151,7 @@ def test_entities_are_stored_in_their_own_table(enricher: Enricher, tmp_path: Pa
 
 def test_write_entities_joins_the_callers_transaction(tmp_path: Path) -> None:
     con: duckdb.DuckDBPyConnection = open_warehouse(tmp_path / "w.duckdb")
-    from nlp.records import Annotation
+    from earshot.nlp.records import Annotation
 
     found = Annotation(
         "p", "en", 1.0, 0.0, "neutral", False, (), (), (Entity("ORG", "Acme", 0, 4),)

@@ -12,20 +12,28 @@ from typing import Any
 import duckdb
 import pytest
 
-from nlp.records import Annotation, TopicMatch
+from earshot.nlp.records import Annotation, TopicMatch
+from earshot.reports.digest import build_digest
+from earshot.warehouse import digest_posts, digest_queries, open_warehouse
+from earshot.warehouse.annotations import store_annotations
+from earshot.warehouse.facts import (
+    FACT_TABLES,
+    StaleFacts,
+    dirty_weeks,
+    mark_all_dirty,
+    needs_refresh,
+    refresh_facts,
+    require_fresh,
+)
+from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
+from earshot.warehouse.taxonomy import sync_taxonomy
 from tests.reports.history import WEEK, History, build_history
 from tests.warehouse import metrics_from_posts as ref
-from warehouse import metrics
-from warehouse.annotations import store_annotations
-from warehouse.facts import FACT_TABLES, dirty_weeks, mark_all_dirty, needs_refresh, refresh_facts
-from warehouse.sources import SourceRow, insert_posts, sync_sources
-from warehouse.taxonomy import sync_taxonomy
 
 REFERENCE_SQL = Path(__file__).with_name("digest_views_from_posts.sql")
 
 VIEWS = [
-    "digest_weeks",
-    "topic_week_stats",
+    "_topic_week_stats",
     "topic_movement",
     "term_movement",
     "emerging_terms",
@@ -40,17 +48,15 @@ VIEWS = [
 WEEKS = [f"2026-W{n}" for n in range(38, 50)]  # the history's weeks and one either side
 
 METRICS: list[tuple[str, Callable[..., Any], Callable[..., Any]]] = [
-    ("week_totals", metrics.week_totals, ref.week_totals),
-    ("topic_movement", metrics.topic_movement, ref.topic_movement),
-    ("top_posts", metrics.top_posts, ref.top_posts),
-    ("source_coverage", metrics.source_coverage, ref.source_coverage),
-    ("topic_movements", metrics.topic_movements, ref.topic_movements),
-    ("emerging_terms", metrics.emerging_terms, ref.emerging_terms),
-    ("audience_questions", metrics.audience_questions, ref.audience_questions),
-    ("topic_shares", metrics.topic_shares, ref.topic_shares),
-    ("bucket_balance", metrics.bucket_balance, ref.bucket_balance),
-    ("coverage", metrics.coverage, ref.coverage),
-    ("silent_sources", metrics.silent_sources, ref.silent_sources),
+    ("top_posts", digest_posts.top_posts, ref.top_posts),
+    ("source_coverage", digest_queries.source_coverage, ref.source_coverage),
+    ("topic_movements", digest_queries.topic_movements, ref.topic_movements),
+    ("emerging_terms", digest_queries.emerging_terms, ref.emerging_terms),
+    ("audience_questions", digest_posts.audience_questions, ref.audience_questions),
+    ("topic_shares", digest_queries.topic_shares, ref.topic_shares),
+    ("bucket_balance", digest_queries.bucket_balance, ref.bucket_balance),
+    ("coverage", digest_queries.coverage, ref.coverage),
+    ("silent_sources", digest_queries.silent_sources, ref.silent_sources),
 ]
 
 
@@ -77,7 +83,8 @@ def facts(con: duckdb.DuckDBPyConnection) -> dict[str, list[Any]]:
 def assert_same_as_from_posts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(REFERENCE_SQL.read_text(encoding="utf-8"))
     for view in VIEWS:
-        assert rows(con, f"SELECT * FROM {view}") == rows(con, f"SELECT * FROM ref_{view}"), view
+        ref = f"ref_{view.removeprefix('_')}"
+        assert rows(con, f"SELECT * FROM {view}") == rows(con, f"SELECT * FROM {ref}"), view
     for week in WEEKS:
         for name, from_facts, from_posts in METRICS:
             assert same(from_facts(con, week)) == same(from_posts(con, week)), (name, week)
@@ -94,8 +101,8 @@ def test_views_and_metrics_from_facts_equal_the_counting_over_posts(history: His
     assert con.execute("SELECT count(*) FROM _fact_weeks").fetchall()[0][0] == 9  # W39..W47
     assert_same_as_from_posts(con)
     # the planted answers come through (one of each, see tests/reports/history.py)
-    assert [e.term for e in metrics.emerging_terms(con, WEEK)] == ["#wärmepumpe"]
-    assert metrics.coverage(con, WEEK).duplicates == 1
+    assert [e.term for e in digest_queries.emerging_terms(con, WEEK)] == ["#wärmepumpe"]
+    assert digest_queries.coverage(con, WEEK).duplicates == 1
 
 
 def test_a_write_dirties_exactly_its_weeks_and_the_refresh_equals_a_rebuild(
@@ -164,24 +171,32 @@ def test_taxonomy_zone_and_owner_changes_rebuild_everything(history: History) ->
     assert_same_as_from_posts(con)
 
 
-def test_a_read_only_reader_of_dirty_facts_gets_a_clear_error(tmp_path: Path) -> None:
-    from warehouse import WarehouseError, open_warehouse
-
+def test_a_reader_of_stale_facts_gets_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "history.duckdb"
     h = build_history(path)
     more = History(h.con)
     more.add("x", 0, topics=("price",))
-    insert_posts(h.con, more.posts, "load-3")
+    insert_posts(h.con, more.posts, "load-3")  # a write cycle that stops before its refresh
+    before = facts(h.con)
+    digest = {"week": WEEK, "organisation": "O", "timezone": "Europe/Berlin", "language": "de"}
+    with pytest.raises(StaleFacts, match=r"2026-W47.*`earshot enrich`"):
+        build_digest(h.con, **digest)  # type: ignore[arg-type]
+    assert needs_refresh(h.con) and dirty_weeks(h.con) == [date(2026, 11, 16)]
+    assert facts(h.con) == before  # a writable connection, and still nothing written
     h.con.close()
     con = open_warehouse(path, read_only=True)
     try:
-        with pytest.raises(WarehouseError, match="read-only"):
-            metrics.week_totals(con, WEEK)
+        with pytest.raises(StaleFacts, match="2026-W47"):
+            build_digest(con, **digest)  # type: ignore[arg-type]
     finally:
         con.close()
-    con = open_warehouse(path)  # any writer refreshes
+    con = open_warehouse(path)
     try:
-        assert metrics.week_totals(con, WEEK).audience_posts > 0
-        assert not needs_refresh(con)
+        mark_all_dirty(con, "test rebuild")
+        with pytest.raises(StaleFacts, match=r"all weeks \(test rebuild\)"):
+            require_fresh(con)
+        assert refresh_facts(con) == 9  # the writer's refresh
+        require_fresh(con)
+        assert build_digest(con, **digest).coverage.audience_posts > 0  # type: ignore[arg-type]
     finally:
         con.close()

@@ -7,8 +7,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse import WarehouseError, open_warehouse
-from warehouse.publish import default_analytics_path, open_analytics_copy, publish_analytics_copy
+from earshot.warehouse import WarehouseError, open_warehouse
+from earshot.warehouse.facts import mark_all_dirty, refresh_facts
+from earshot.warehouse.publish import (
+    default_analytics_path,
+    open_analytics_copy,
+    publish_analytics_copy,
+)
 
 
 def count(path: Path, sql: str) -> object:
@@ -27,6 +32,7 @@ def test_copy_holds_every_committed_row_even_those_still_in_the_log(tmp_path: Pa
     writer = open_warehouse(source)
     try:
         writer.execute("INSERT INTO _settings VALUES ('a', '1'), ('b', '2')")
+        refresh_facts(writer)  # as every write cycle ends
         # the rows are committed but sit in the write-ahead log until a checkpoint
         published = publish_analytics_copy(source, target)
     finally:
@@ -42,7 +48,9 @@ def test_republishing_replaces_the_file_and_keeps_the_old_one_for_open_readers(
 ) -> None:
     source = tmp_path / "w.duckdb"
     target = tmp_path / "copies" / "analytics.duckdb"
-    open_warehouse(source).close()
+    writer = open_warehouse(source)
+    refresh_facts(writer)  # as every write cycle ends
+    writer.close()
     publish_analytics_copy(source, target)
     old = target.open("rb")  # an analyst's open file, as DuckDB holds it
     try:
@@ -56,6 +64,20 @@ def test_republishing_replaces_the_file_and_keeps_the_old_one_for_open_readers(
     finally:
         old.close()
     assert count(target, "SELECT value FROM _settings WHERE key = 'new'") == "x"
+
+
+def test_publishing_brings_facts_left_dirty_by_another_writer_up_to_date(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "w.duckdb"
+    target = tmp_path / "analytics.duckdb"
+    writer = open_warehouse(source)
+    refresh_facts(writer)
+    mark_all_dirty(writer, "test")  # e.g. a collect's batches landed during an enrich
+    writer.close()
+    publish_analytics_copy(source, target)
+    assert count(source, "SELECT count(*) FROM _facts_rebuild") == 0
+    assert count(target, "SELECT count(*) FROM _facts_rebuild") == 0  # the copy is never stale
 
 
 def test_the_copy_cannot_be_the_warehouse(tmp_path: Path) -> None:

@@ -10,14 +10,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from listeners.records import Post
-from nlp import Enricher, TopicRule
-from nlp.enricher import TopicTags
-from nlp.records import TopicMatch
-from warehouse import open_warehouse
-from warehouse.annotations import StaleCursor, count_stale, next_stale, store_enriched
-from warehouse.loads import start_load
-from warehouse.sources import SourceRow, insert_posts, sync_sources
+from earshot.listeners.records import Post
+from earshot.nlp import Enricher, TopicRule
+from earshot.nlp.records import TopicMatch, TopicTags
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.annotations import StaleCursor, count_stale, next_stale, store_enriched
+from earshot.warehouse.loads import start_load
+from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 TEXTS = [
@@ -137,7 +136,7 @@ def test_taxonomy_change_rewrites_only_topic_tags(
 
     cursor = StaleCursor(wider.analysis_version, wider.topics_version)
     batch, _ = next_stale(con, cursor, 100)
-    assert all(lang is not None and topics_stale for _, _, _, lang, topics_stale in batch)
+    assert all(post.lang is not None and post.topics_stale for post in batch)
 
     load_id, retagged = enrich_all(con, wider)
     assert retagged == stored
@@ -202,7 +201,7 @@ def test_a_failing_batch_stores_nothing(con: duckdb.DuckDBPyConnection, before: 
     batch, cursor = next_stale(con, cursor, 4)
     result = before.enrich(batch)
     match = TopicMatch("service", "care", ("x",))
-    twice = TopicTags(batch[0][0], (match, match))  # the same tag twice breaks the key
+    twice = TopicTags(batch[0].post_id, (match, match))  # the same tag twice breaks the key
     with pytest.raises(duckdb.ConstraintException):
         store_enriched(
             con,
@@ -240,11 +239,11 @@ def test_a_pass_reads_window_by_window_and_ends_where_it_began(
     insert_posts(con, [late], load_id="collect-2")
     while batch:
         assert 1 <= len(batch) <= 3
-        seen.extend(pid for pid, *_ in batch)
+        seen.extend(post.post_id for post in batch)
         batch, cursor = next_stale(con, cursor, 3)
     every = [pid for (pid,) in con.execute("SELECT post_id FROM _posts ORDER BY rowid").fetchall()]
     assert seen == every[:-1] and len(seen) == len(TEXTS) * 3
     assert next_stale(con, cursor, 3)[0] == []
     again, _ = next_stale(con, StaleCursor(before.analysis_version, before.topics_version), 100)
     assert len(again) == len(TEXTS) * 3 + 1
-    assert again[-1][1] == "Spät\nKundenservice"
+    assert again[-1].text == "Spät\nKundenservice"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from listeners.records import Post
-from warehouse import open_warehouse
-from warehouse.loads import start_load
-from warehouse.retention import prune_raw
-from warehouse.sources import insert_posts
+from earshot.listeners.records import Post
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.loads import start_load
+from earshot.warehouse.retention import prune_raw
+from earshot.warehouse.sources import insert_posts
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ import pyarrow.compute as pc
 import pytest
 
 from bench.synth import WEEKS, Synth, write_warehouse
-from warehouse import metrics, open_warehouse
-from warehouse.sources import POST_SCHEMA, insert_post_batches, insert_posts, posts_table
+from earshot.warehouse import digest_queries, open_warehouse
+from earshot.warehouse.sources import POST_SCHEMA, insert_post_batches, insert_posts, posts_table
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_synthetic_warehouse_answers_the_digest_views(tmp_path: Path) -> None:
     assert movement == 8  # every topic of the example's taxonomy is talked about
     # the digest's week-restricted metrics give the figures of the views they restate
     week = "2026-W47"
-    cov = metrics.coverage(con, week)
+    cov = digest_queries.coverage(con, week)
     view = con.execute(
         "SELECT audience_rows, audience_posts, duplicates, own_posts, enriched_posts, "
         "rated_posts, tagged_posts, questions FROM week_coverage WHERE week = ?",
@@ -118,11 +118,12 @@ def test_synthetic_warehouse_answers_the_digest_views(tmp_path: Path) -> None:
     weekly = {
         r[0]: r[1:]
         for r in con.execute(
-            "SELECT topic_id, posts, authors, engagement FROM topic_weekly WHERE week = ?", [week]
+            "SELECT topic_id, posts, authors, engagement FROM topic_movement WHERE week = ?", [week]
         ).fetchall()
     }
     assert {
-        t.topic_id: (t.posts, t.authors, t.engagement) for t in metrics.topic_movement(con, week)
+        t.topic_id: (t.posts, t.authors, t.engagement)
+        for t in digest_queries.topic_movements(con, week)
     } == weekly
     per_source = dict(
         con.execute(
@@ -131,6 +132,6 @@ def test_synthetic_warehouse_answers_the_digest_views(tmp_path: Path) -> None:
             [week],
         ).fetchall()
     )
-    assert {s.source_id: s.posts_in_week for s in metrics.source_coverage(con, week)} == {
+    assert {s.source_id: s.posts_in_week for s in digest_queries.source_coverage(con, week)} == {
         s: per_source.get(s, 0) for s in (r.source_id for r in Synth(4000, seed=3).sources())
     }

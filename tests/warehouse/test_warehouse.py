@@ -6,14 +6,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from listeners.records import FetchResult, FetchStatus, Post
-from nlp.records import Annotation, TopicMatch
-from warehouse import WarehouseError, WarehouseLocked, migrate, open_warehouse
-from warehouse.annotations import count_stale, next_stale_batch, store_annotations
-from warehouse.facts import refresh_facts
-from warehouse.loads import finish_load, start_load
-from warehouse.sources import SourceRow, insert_posts, source_states, store_fetch, sync_sources
-from warehouse.taxonomy import sync_taxonomy
+from earshot.listeners.records import FetchResult, FetchStatus, Post
+from earshot.nlp.records import Annotation, TopicMatch
+from earshot.warehouse import WarehouseError, WarehouseLocked, migrate, open_warehouse
+from earshot.warehouse.annotations import count_stale, next_stale_batch, store_annotations
+from earshot.warehouse.facts import refresh_facts
+from earshot.warehouse.loads import finish_load, start_load
+from earshot.warehouse.sources import (
+    SourceRow,
+    insert_posts,
+    source_states,
+    store_fetch,
+    sync_sources,
+)
+from earshot.warehouse.taxonomy import sync_taxonomy
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse import WarehouseError, WarehouseLocked, open_warehouse
-from warehouse.connection import writer_lock_path, writing
-from warehouse.loads import start_load
+from earshot.warehouse import WarehouseError, WarehouseLocked, open_warehouse
+from earshot.warehouse.connection import writer_lock_path, writing
+from earshot.warehouse.loads import start_load
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITER = textwrap.dedent(
     """
     import sys, time
-    from warehouse.connection import writing
+    from earshot.warehouse.connection import writing
     path, name, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
     print("ready", flush=True)
     sys.stdin.readline()  # both writers start together
@@ -46,8 +46,8 @@ WRITER = textwrap.dedent(
 HOLDER = textwrap.dedent(
     """
     import sys
-    from warehouse.connection import writer_lock, writing
-    from warehouse.loads import start_load
+    from earshot.warehouse.connection import writer_lock, writing
+    from earshot.warehouse.loads import start_load
     path, what = sys.argv[1], sys.argv[2]
     if what == "lock":
         with writer_lock(path, holder="nightly-import"):

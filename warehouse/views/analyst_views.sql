@@ -11,6 +11,7 @@ SELECT
     p.source_id,
     p.url,
     p.author,
+    p.author_handle,
     p.title,
     p.text,
     a.lang,
@@ -36,9 +37,9 @@ FROM _posts p
 LEFT JOIN _annotations a USING (post_id)
 LEFT JOIN _sources s USING (source_id);
 
--- posts: one row per collected post, with its enrichment when there is one.
+-- posts: one row per collected post, with its enrichment when there is one, and its week.
 CREATE OR REPLACE VIEW posts AS
-SELECT * EXCLUDE (week_start, week) FROM _post_facts;
+SELECT * EXCLUDE (week_start) FROM _post_facts;
 
 -- post_topics: one row per (post, topic) tag, with the evidence (matched terms).
 CREATE OR REPLACE VIEW post_topics AS
@@ -69,19 +70,49 @@ SELECT
     ) AS week
 FROM _posts p;
 
+-- weeks: every ISO week from the first post to the current one, gaps included (a week
+-- without posts counts as zero in a baseline instead of being skipped). starts_at / ends_at
+-- are local midnights (Monday to Monday) as instants; `complete` = the week is over, so the
+-- newest week is not mistaken for a full one. posts = rows of `posts` (own included).
+CREATE OR REPLACE VIEW weeks AS
+WITH zone AS (
+    SELECT coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC') AS tz
+),
+bounds AS (
+    SELECT
+        min(f.week_start) AS lo,
+        greatest(max(f.week_start), CAST(date_trunc('week', timezone(zone.tz, now())) AS DATE))
+            AS hi
+    FROM _fact_weeks f, zone
+    GROUP BY zone.tz
+),
+calendar AS (
+    SELECT CAST(g.ws AS DATE) AS week_start, strftime(g.ws, '%G-W%V') AS week,
+           timezone(zone.tz, g.ws) AS starts_at,
+           timezone(zone.tz, g.ws + INTERVAL 7 DAY) AS ends_at
+    FROM zone, bounds, unnest(generate_series(CAST(lo AS TIMESTAMP), CAST(hi AS TIMESTAMP),
+                                              INTERVAL 7 DAY)) AS g(ws)
+)
+SELECT c.week, c.week_start, c.starts_at, c.ends_at, c.ends_at <= now() AS complete,
+       CAST(coalesce(f.audience_rows + f.own_rows, 0) AS BIGINT) AS posts
+FROM calendar c
+LEFT JOIN _fact_weeks f USING (week_start);
+
 -- topic_weekly: audience conversation per topic and ISO week (own posts excluded).
 -- engagement = likes + reposts + replies (missing counts as 0). From the digest facts.
 CREATE OR REPLACE VIEW topic_weekly AS
 SELECT
-    strftime(week_start, '%G-W%V') AS week,
-    topic_id,
-    tag_rows AS posts,
-    authors,
-    avg_sentiment,
-    negative_share,
-    engagement
-FROM _fact_topic_weeks
-WHERE tag_rows > 0;
+    w.week,
+    f.topic_id,
+    f.tag_rows AS posts,
+    f.authors,
+    f.avg_sentiment,
+    f.negative_share,
+    CAST(f.engagement AS BIGINT) AS engagement,
+    w.complete
+FROM _fact_topic_weeks f
+JOIN weeks w USING (week_start)
+WHERE f.tag_rows > 0;
 
 -- source_health: every configured source with its last fetch and recent volume.
 CREATE OR REPLACE VIEW source_health AS

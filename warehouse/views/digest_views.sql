@@ -16,51 +16,27 @@
 --     because many topics and terms are tested every week) AND at least 5 posts in the larger
 --     of this week and the baseline mean, else the row is flagged few_posts and claims nothing.
 --   * Shares carry their denominators and a 95% Wilson interval where they are compared.
+--   * Counts are BIGINT (a sum of counts is cast back: DuckDB's sum() of integers is HUGEINT,
+--     which reaches pandas/Arrow as decimal128(38, 0)).
+--   * The weeks are those of the `weeks` view (analyst_views.sql): every week from the first
+--     post to the current one, gaps included.
 
--- post_calendar: each post's ISO week, the Monday it starts on (local time), and audience/own.
-CREATE OR REPLACE VIEW post_calendar AS
-SELECT
-    p.post_id,
-    p.content_key,
-    coalesce(s.owned, false) AS is_own,
-    CAST(date_trunc('week', timezone(
-        coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
-        coalesce(p.published_at, p.fetched_at))) AS DATE) AS week_start,
-    strftime(timezone(
-        coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
-        coalesce(p.published_at, p.fetched_at)), '%G-W%V') AS week,
-    p.source_id,
-    coalesce(p.published_at, p.fetched_at) AS posted_at
-FROM _posts p
-LEFT JOIN _sources s USING (source_id);
+-- Views of earlier versions, now gone (`weeks` replaces digest_weeks) or internal.
+DROP VIEW IF EXISTS post_calendar;
+DROP VIEW IF EXISTS digest_weeks;
+DROP VIEW IF EXISTS topic_week_stats;
 
--- digest_weeks: every week from the first post to the current week, gaps included, so that a
--- week without posts counts as zero in a baseline instead of being skipped.
-CREATE OR REPLACE VIEW digest_weeks AS
-WITH bounds AS (
-    SELECT
-        min(week_start) AS lo,
-        greatest(max(week_start), CAST(date_trunc('week', timezone(
-            coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
-            now())) AS DATE)) AS hi
-    FROM _fact_weeks
-)
-SELECT CAST(g.ws AS DATE) AS week_start, strftime(g.ws, '%G-W%V') AS week
-FROM bounds, unnest(generate_series(CAST(lo AS TIMESTAMP), CAST(hi AS TIMESTAMP),
-                                    INTERVAL 7 DAY)) AS g(ws)
-WHERE lo IS NOT NULL;
-
--- topic_week_stats: audience figures per topic and week (zero rows for quiet weeks).
-CREATE OR REPLACE VIEW topic_week_stats AS
+-- _topic_week_stats (internal): audience figures per topic and week (zero rows for quiet weeks).
+CREATE OR REPLACE VIEW _topic_week_stats AS
 WITH agg AS (SELECT * FROM _fact_topic_weeks WHERE tag_rows > 0)
 SELECT w.week, w.week_start, tp.topic_id,
        coalesce(a.posts, 0) AS posts,
        coalesce(a.authors, 0) AS authors,
-       coalesce(a.engagement, 0) AS engagement,
+       CAST(coalesce(a.engagement, 0) AS BIGINT) AS engagement,
        a.avg_sentiment,
        coalesce(a.rated_posts, 0) AS rated_posts,
        coalesce(a.negative_posts, 0) AS negative_posts
-FROM digest_weeks w
+FROM weeks w
 CROSS JOIN _topics tp
 LEFT JOIN agg a ON a.week_start = w.week_start AND a.topic_id = tp.topic_id;
 
@@ -74,7 +50,7 @@ WITH windowed AS (
         count(*) OVER w_base AS baseline_weeks,
         coalesce(sum(rated_posts) OVER w_base, 0) AS baseline_rated_posts,
         coalesce(sum(negative_posts) OVER w_base, 0) AS baseline_negative_posts
-    FROM topic_week_stats s
+    FROM _topic_week_stats s
     WINDOW w_prev AS (PARTITION BY topic_id ORDER BY week_start),
            w_base AS (PARTITION BY topic_id ORDER BY week_start
                       ROWS BETWEEN 8 PRECEDING AND 1 PRECEDING)
@@ -108,7 +84,8 @@ scored AS (
 SELECT
     week, week_start, topic_id, posts, prev_posts AS previous_posts, authors, engagement,
     avg_sentiment, rated_posts, negative_posts, negative_share,
-    baseline_weeks, baseline_posts, baseline_mean, baseline_negative_share,
+    baseline_weeks, CAST(baseline_posts AS BIGINT) AS baseline_posts, baseline_mean,
+    baseline_negative_share,
     volume_z, negative_z,
     greatest(posts, coalesce(baseline_mean, 0)) < 5 AS few_posts,
     CASE
@@ -136,7 +113,7 @@ grid AS (
     SELECT w.week, w.week_start, t.term,
            coalesce(x.posts, 0) AS posts, coalesce(x.authors, 0) AS authors,
            coalesce(x.tagged_posts, 0) AS tagged_posts
-    FROM digest_weeks w
+    FROM weeks w
     CROSS JOIN (SELECT DISTINCT term FROM weekly) t
     LEFT JOIN weekly x ON x.week_start = w.week_start AND x.term = t.term
 ),
@@ -152,7 +129,7 @@ matched AS (
 )
 SELECT
     w.week, w.week_start, w.term, w.posts, w.authors, w.tagged_posts,
-    w.baseline_weeks, w.baseline_posts,
+    w.baseline_weeks, CAST(w.baseline_posts AS BIGINT) AS baseline_posts,
     CASE WHEN w.baseline_weeks > 0 THEN w.baseline_posts / w.baseline_weeks END AS baseline_mean,
     CASE WHEN w.baseline_weeks > 0 AND w.posts + w.baseline_posts > 0 THEN
         (w.posts - (w.posts + w.baseline_posts) / (w.baseline_weeks + 1.0))
@@ -200,7 +177,7 @@ windows AS (
     SELECT w.week, w.week_start, tp.topic_id,
         coalesce(sum(x.n) FILTER (WHERE NOT x.is_own), 0) AS audience_posts,
         coalesce(sum(x.n) FILTER (WHERE x.is_own), 0) AS own_posts
-    FROM digest_weeks w
+    FROM weeks w
     CROSS JOIN _topics tp
     LEFT JOIN tags x ON x.topic_id = tp.topic_id
          AND x.week_start > w.week_start - INTERVAL 28 DAY AND x.week_start <= w.week_start
@@ -218,8 +195,10 @@ shares AS (
         CASE WHEN own_tags > 0 THEN own_posts / own_tags END AS own_share
     FROM totals
 )
-SELECT week, week_start, topic_id, audience_posts, audience_tags, audience_share,
-    own_posts, own_tags, own_share,
+SELECT week, week_start, topic_id,
+    CAST(audience_posts AS BIGINT) AS audience_posts,
+    CAST(audience_tags AS BIGINT) AS audience_tags, audience_share,
+    CAST(own_posts AS BIGINT) AS own_posts, CAST(own_tags AS BIGINT) AS own_tags, own_share,
     audience_share - own_share AS gap,
     CASE WHEN audience_tags > 0 AND own_tags > 0
               AND audience_posts + own_posts > 0
@@ -252,7 +231,7 @@ WITH own AS (
 windows AS (
     SELECT w.week, w.week_start, b.bucket_id, b.target_share,
         count(DISTINCT o.content_key) AS own_posts
-    FROM digest_weeks w
+    FROM weeks w
     CROSS JOIN _buckets b
     LEFT JOIN own o ON o.bucket_id = b.bucket_id
          AND o.week_start > w.week_start - INTERVAL 28 DAY AND o.week_start <= w.week_start
@@ -278,7 +257,8 @@ wilson AS (
             / (1 + 1.96 * 1.96 / bucket_posts) END AS share_high
     FROM totals
 )
-SELECT week, week_start, bucket_id, target_share, own_posts, bucket_posts, share,
+SELECT week, week_start, bucket_id, target_share, own_posts,
+    CAST(bucket_posts AS BIGINT) AS bucket_posts, share,
     share_low, share_high,
     CASE
         WHEN bucket_posts = 0 THEN 'no own posts'

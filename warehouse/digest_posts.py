@@ -1,0 +1,188 @@
+"""The digest's post-level sections: the most engaging audience posts and questions of a week.
+
+Read from the posts of the week's time range (not from the digest facts), the texts only for
+the rows shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from earshot.warehouse.facts import week_start_sql
+from earshot.warehouse.weeks import week_bounds, week_start
+
+
+@dataclass(frozen=True, slots=True)
+class TopPost:
+    post_id: str
+    url: str | None
+    title: str | None
+    text: str
+    source_id: str
+    author: str | None
+    published_at: datetime | None
+    engagement: int
+    sentiment_label: str | None
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceQuestion:
+    topic_id: str | None
+    post_id: str
+    url: str | None
+    title: str | None
+    text: str
+    author: str | None
+    engagement: int
+
+
+def _in_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[str, list[object]]:
+    """A filter on `_post_facts p` for the posts of `week`, and its parameters.
+
+    The week's time range in the warehouse's zone: a comparison per post, no zone
+    conversion. A zone Python does not know falls back to the exact test on the local week.
+    """
+    row = con.execute("SELECT value FROM _settings WHERE key = 'timezone'").fetchone()
+    try:
+        start, end = week_bounds(week, row[0] if row else "UTC")
+    except (KeyError, ValueError):
+        return f"{week_start_sql('coalesce(p.published_at, p.fetched_at)')} = ?", [week_start(week)]
+    return (
+        "coalesce(p.published_at, p.fetched_at) >= ? "
+        "AND coalesce(p.published_at, p.fetched_at) < ?",
+        [start, end],
+    )
+
+
+def top_posts(con: duckdb.DuckDBPyConnection, week: str, limit: int = 10) -> list[TopPost]:
+    """The audience's most engaging posts of the week (newest first among equals)."""
+    in_week, params = _in_week(con, week)
+    # Only posts at least as engaging as the limit-th can be among the first `limit`, so the
+    # join with their topics (the ordering's second key) is made for those alone; the texts
+    # are read for the winners only.
+    top = con.execute(
+        f"""
+        WITH week_posts AS (
+            SELECT p.post_id, p.published_at, p.rowid AS row,
+                   coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
+                       AS engagement
+            FROM _posts p LEFT JOIN _sources s USING (source_id)
+            WHERE {in_week} AND NOT coalesce(s.owned, false)
+        ),
+        candidates AS (
+            SELECT * FROM week_posts
+            WHERE engagement >= (SELECT min(engagement) FROM (
+                SELECT engagement FROM week_posts ORDER BY engagement DESC LIMIT ?))
+        )
+        SELECT c.post_id, c.engagement, a.sentiment_label, c.published_at, c.row,
+               coalesce(list(t.topic_id ORDER BY t.topic_id)
+                        FILTER (WHERE t.topic_id IS NOT NULL), []) AS topics
+        FROM candidates c
+        LEFT JOIN _annotations a USING (post_id)
+        LEFT JOIN post_topics t USING (post_id)
+        GROUP BY ALL
+        ORDER BY c.engagement DESC, len(topics) DESC, c.published_at DESC NULLS LAST, c.post_id
+        LIMIT ?
+        """,
+        [*params, limit, limit],
+    ).fetchall()
+    if not top:
+        return []
+    texts = _post_columns(
+        con,
+        "p.url, p.title, p.text, p.source_id, p.author, p.published_at",
+        {r[0]: r[4] for r in top},
+    )
+    posts: list[TopPost] = []
+    for post_id, engagement, label, _published, _row, topics in top:
+        url, title, text, source_id, author, published_at = texts[post_id]
+        posts.append(
+            TopPost(
+                post_id,
+                url,
+                title,
+                text,
+                source_id,
+                author,
+                published_at,
+                engagement,
+                label,
+                tuple(topics),
+            )
+        )
+    return posts
+
+
+def _post_columns(
+    con: duckdb.DuckDBPyConnection, columns: str, rows: dict[str, int]
+) -> dict[str, tuple[Any, ...]]:
+    """`columns` of the posts `rows` names (post_id -> rowid read just before): by rowid,
+    which reads a few rows instead of a column of every post; checked by post_id, by which
+    it is read again should a row have moved meanwhile."""
+    found = {
+        r[0]: tuple(r[1:])
+        for r in con.execute(
+            f"SELECT p.post_id, {columns} FROM _posts p WHERE p.rowid IN (SELECT unnest(?))",
+            [list(rows.values())],
+        ).fetchall()
+        if r[0] in rows
+    }
+    if len(found) < len(rows):
+        found = {
+            r[0]: tuple(r[1:])
+            for r in con.execute(
+                f"SELECT p.post_id, {columns} FROM _posts p WHERE list_contains(?, p.post_id)",
+                [list(rows)],
+            ).fetchall()
+        }
+    return found
+
+
+def audience_questions(
+    con: duckdb.DuckDBPyConnection, week: str, per_topic: int = 3
+) -> list[AudienceQuestion]:
+    """The most engaging questions of each topic (NULL topic last), most engaging first.
+
+    `audience_questions`' rows of the week, ranked over the posts of the week's time range
+    (the texts read for the rows shown only).
+    """
+    in_week, params = _in_week(con, week)
+    ranked = con.execute(
+        f"""
+        WITH questions AS (
+            SELECT p.post_id, p.published_at, p.rowid AS row,
+                   coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
+                       AS engagement
+            FROM _posts p
+            JOIN _annotations a USING (post_id)
+            LEFT JOIN _sources s USING (source_id)
+            WHERE a.is_question AND NOT coalesce(s.owned, false) AND {in_week}
+        ),
+        ranked AS (
+            SELECT t.topic_id, q.post_id, q.engagement, q.row,
+                   row_number() OVER (
+                       PARTITION BY t.topic_id
+                       ORDER BY q.engagement DESC, q.published_at DESC NULLS LAST, q.post_id
+                   ) AS rank_in_topic
+            FROM questions q
+            LEFT JOIN post_topics t USING (post_id)
+        )
+        SELECT topic_id, post_id, engagement, row FROM ranked
+        WHERE rank_in_topic <= ?
+        ORDER BY topic_id NULLS LAST, rank_in_topic
+        """,
+        [*params, per_topic],
+    ).fetchall()
+    if not ranked:
+        return []
+    texts = _post_columns(con, "p.url, p.title, p.text, p.author", {r[1]: r[3] for r in ranked})
+    questions: list[AudienceQuestion] = []
+    for topic_id, post_id, engagement, _row in ranked:
+        url, title, text, author = texts[post_id]
+        questions.append(AudienceQuestion(topic_id, post_id, url, title, text, author, engagement))
+    return questions
