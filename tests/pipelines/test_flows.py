@@ -321,8 +321,9 @@ def test_the_offline_run_is_quiet_and_its_logs_reach_the_api(tmp_path: Path) -> 
     env.update(PREFECT_API_URL=str(PREFECT_API_URL.value()), COLUMNS="220")
 
     def terminal(*options: str) -> list[str]:
+        command = ["collect", "--force", "--config", config]
         done = subprocess.run(
-            [sys.executable, "-m", "earshot.pipelines.cli", *options, "collect", "-c", config],
+            [sys.executable, "-m", "earshot.pipelines.cli", *options, *command],
             capture_output=True,
             text=True,
             env=env,
