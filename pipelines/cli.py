@@ -405,5 +405,37 @@ def _when(value: datetime | None, zone: str) -> str:
     return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def entry_point(argv: list[str] | None = None) -> int:
+    """The `earshot` console script: the app, with usage errors said in one line (exit 2).
+
+    Typer draws a usage error as a boxed panel with the command's usage; one line naming the
+    option and the value, and where to look, is what a script's log and a person need.
+    """
+    try:  # Typer >= 0.23 carries its own copy of Click
+        from typer._click import exceptions as click
+    except ImportError:  # pragma: no cover - older Typer on Click itself
+        from click import exceptions as click  # type: ignore[no-redef]
+
+    try:
+        result = app(args=argv, prog_name="earshot", standalone_mode=False)
+    except click.NoArgsIsHelpError as exc:
+        print(exc.ctx.get_help() if exc.ctx else str(exc))
+        return 0
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "earshot"
+        _console(stderr=True).print(
+            f"[bold red]{where}:[/] {exc.format_message()} (see `{where} --help`)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except typer.Abort:
+        return 130
+    return result if isinstance(result, int) else 0
+
+
 if __name__ == "__main__":
-    app()
+    sys.exit(entry_point())

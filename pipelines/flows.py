@@ -374,6 +374,8 @@ def alert(config: str = "listening.yaml") -> AlertOutcome:
         len(outcome.announced),
         len(outcome.suppressed),
     )
+    for channel, error in outcome.errors.items():  # the CLI prints them; this is for the UI
+        logger.warning("alert channel %s failed: %s", channel, error)
     return outcome
 
 

@@ -1,13 +1,14 @@
-"""The schedules `earshot serve` runs; `prefect.yaml` declares the same (a test checks),
-each also as a work-pool variant for process workers (`<deployment>-pool`)."""
+"""The schedules `earshot serve` runs; `prefect.yaml` declares the same deployments for
+process workers on the `earshot` work pool (a test checks)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 TIMEZONE = "Europe/Berlin"
-# The work pool (type `process`) of the variants, and the queue of jobs that write the warehouse.
-WORK_POOL = "earshot-process"
+# The work pool (type `process`) of the deployments, and the queue of jobs that write the
+# warehouse (their workers run where its file is).
+WORK_POOL = "earshot"
 WAREHOUSE_QUEUE = "warehouse"
 
 
@@ -17,11 +18,6 @@ class Schedule:
     flow: str  # name of the flow function in earshot.pipelines.flows
     cron: str
     timezone: str = TIMEZONE
-
-    @property
-    def pool_deployment(self) -> str:
-        """The name of its work-pool variant in `prefect.yaml`."""
-        return f"{self.deployment}-pool"
 
 
 SCHEDULES: tuple[Schedule, ...] = (

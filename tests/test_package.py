@@ -110,8 +110,7 @@ def test_a_full_run_ignores_look_alike_folders_in_the_working_directory(
         "PREFECT_HOME": str(tmp_path / "prefect"),
     }
     env.pop("PREFECT_API_URL", None)  # the run starts its own temporary Prefect server
-    code = "import earshot, sys; print(earshot.__file__); from earshot.pipelines.cli import app; "
-    code += "sys.argv = ['earshot', *sys.argv[1:]]; app()"
+    code = "import sys; from earshot.pipelines.cli import entry_point; sys.exit(entry_point())"
     where = subprocess.run(
         [sys.executable, "-c", "import earshot; print(earshot.__file__)"],
         cwd=work,

@@ -132,6 +132,30 @@ def test_a_bad_week_is_refused_before_prefect_starts(
     assert not imported
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["sql", "--limit", "abc", "SELECT 1"], "earshot sql: Invalid value for '--limit'"),
+        (["sql"], "earshot sql: Missing argument 'query'."),
+        (["bogus"], "earshot: No such command 'bogus'."),
+    ],
+)
+def test_the_console_script_says_a_usage_error_in_one_line(args: list[str], says: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"COLUMNS": "80"}
+    done = subprocess.run(
+        [sys.executable, "-m", "earshot.pipelines.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(says), line
+    assert line.endswith(f"(see `{says.split(':')[0]} --help`)")
+
+
 def test_an_unknown_source_is_refused_naming_the_known_ones(tmp_path: Path) -> None:
     config = str(make_config(tmp_path))
     exit_code, output, imported = _no_prefect(["collect", "--source", "nope", "--config", config])

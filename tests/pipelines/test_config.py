@@ -150,13 +150,11 @@ def test_prefect_yaml_matches_the_served_schedules() -> None:
     declared = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     by_name = {d["name"]: d for d in declared["deployments"]}
     for s in SCHEDULES:
-        # the served deployment and its work-pool variant: same flow, same schedule
-        for name in (s.deployment, s.pool_deployment):
-            d = by_name[name]
-            assert d["entrypoint"] == f"earshot.pipelines.flows:{s.flow}"
-            assert d["schedules"] == [{"cron": s.cron, "timezone": s.timezone}]
-            assert d["parameters"] == {"config": "listening.yaml"}
-        variant = by_name[s.pool_deployment]
-        assert variant["work_pool"] == {"name": WORK_POOL, "work_queue_name": WAREHOUSE_QUEUE}
-        assert variant["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
-    assert {n for s in SCHEDULES for n in (s.deployment, s.pool_deployment)} == set(by_name)
+        d = by_name[s.deployment]
+        assert d["entrypoint"] == f"earshot.pipelines.flows:{s.flow}"
+        assert d["schedules"] == [{"cron": s.cron, "timezone": s.timezone}]
+        assert d["parameters"] == {"config": "listening.yaml"}
+        assert d["work_pool"] == {"name": WORK_POOL, "work_queue_name": WAREHOUSE_QUEUE}
+        assert d["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
+    # one set: `prefect deploy --all` cannot schedule a job twice
+    assert {s.deployment for s in SCHEDULES} == set(by_name)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import yaml
 
-from earshot.pipelines.schedules import SCHEDULES, WORK_POOL
+from earshot.pipelines.schedules import SCHEDULES, WAREHOUSE_QUEUE, WORK_POOL
 from tests.listeners.feedserver import FeedServer, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,10 +124,9 @@ def test_prefect_deploy_all_works_after_the_readme_steps(tmp_path: Path) -> None
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.settings import PREFECT_API_URL
 
-    # README, "Scheduling": create the pools, copy the example config, deploy from the checkout.
+    # README, "Scheduling": create the pool, copy the example config, deploy from the checkout.
     with get_client(sync_client=True) as client:
-        for pool in ("earshot", WORK_POOL):
-            client.create_work_pool(WorkPoolCreate(name=pool, type="process"), overwrite=True)
+        client.create_work_pool(WorkPoolCreate(name=WORK_POOL, type="process"), overwrite=True)
     for name in ("prefect.yaml", "examples"):
         source = ROOT / name
         if source.is_dir():
@@ -150,12 +149,11 @@ def test_prefect_deploy_all_works_after_the_readme_steps(tmp_path: Path) -> None
         deployments = client.read_deployments()
         try:
             by_name = {d.name: d for d in deployments}
-            expected = {n for s in SCHEDULES for n in (s.deployment, s.pool_deployment)}
-            assert expected <= set(by_name)
+            assert {s.deployment for s in SCHEDULES} == set(by_name)
             for s in SCHEDULES:
                 served = by_name[s.deployment]
-                assert served.work_pool_name == "earshot"
-                assert by_name[s.pool_deployment].work_pool_name == WORK_POOL
+                assert served.work_pool_name == WORK_POOL
+                assert served.work_queue_name == WAREHOUSE_QUEUE
                 assert served.entrypoint == f"earshot.pipelines.flows:{s.flow}"
                 assert served.parameters == {"config": "listening.yaml"}
                 assert not served.pull_steps  # nothing filled in from the deploying shell

@@ -7,60 +7,21 @@ Every figure computed from the posts, reading the reference views of digest_view
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
-def parse_week(week: str) -> tuple[int, int]:
-    """'2026-W47' -> (2026, 47); a clear ValueError otherwise."""
-    m = _WEEK.match(week)
-    if not m:
-        raise ValueError(f"week {week!r}: expected an ISO week like 2026-W47")
-    year, num = int(m.group(1)), int(m.group(2))
-    try:
-        date.fromisocalendar(year, num, 1)
-    except ValueError as exc:
-        raise ValueError(f"week {week!r}: {year} has no week {num}") from exc
-    return year, num
-
-
-def week_bounds(week: str, timezone: str) -> tuple[datetime, datetime]:
-    """Start (Monday 00:00) and end (next Monday 00:00) of an ISO week, zone-aware."""
-    year, num = parse_week(week)
-    start = datetime.combine(date.fromisocalendar(year, num, 1), datetime.min.time())
-    start = start.replace(tzinfo=ZoneInfo(timezone))
-    return start, start + timedelta(days=7)
-
-
-@dataclass(frozen=True, slots=True)
-class TopPost:
-    post_id: str
-    url: str | None
-    title: str | None
-    text: str
-    source_id: str
-    author: str | None
-    published_at: datetime | None
-    engagement: int
-    sentiment_label: str | None
-    topics: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SourceStatus:
-    source_id: str
-    url: str
-    owned: bool
-    last_status: str | None
-    last_error: str | None
-    last_success_at: datetime | None
-    posts_in_week: int
+# The record types and week arithmetic are the product's; the figures are recomputed here.
+from earshot.warehouse.digest_posts import AudienceQuestion, TopPost
+from earshot.warehouse.digest_queries import (
+    BucketBalance,
+    Coverage,
+    EmergingTerm,
+    SourceStatus,
+    TopicMovement,
+    TopicShare,
+)
+from earshot.warehouse.weeks import week_bounds
 
 
 def _near_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[datetime, datetime]:
@@ -128,94 +89,6 @@ def source_coverage(con: duckdb.DuckDBPyConnection, week: str) -> list[SourceSta
         [*_near_week(con, week), week],
     ).fetchall()
     return [SourceStatus(*r) for r in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class TopicMovement:
-    """One topic's week in `topic_movement`: against last week and its (up to) 8-week baseline."""
-
-    topic_id: str
-    label: str
-    posts: int
-    previous_posts: int
-    authors: int
-    engagement: int
-    avg_sentiment: float | None
-    rated_posts: int
-    negative_share: float | None
-    baseline_weeks: int
-    baseline_mean: float | None
-    baseline_negative_share: float | None
-    volume_z: float | None
-    negative_z: float | None
-    few_posts: bool
-    movement: str  # 'rising' | 'falling' | 'steady' | 'few posts' | 'no baseline'
-    at_risk: bool
-
-
-@dataclass(frozen=True, slots=True)
-class EmergingTerm:
-    term: str
-    posts: int
-    authors: int
-    baseline_mean: float
-    volume_z: float
-
-
-@dataclass(frozen=True, slots=True)
-class AudienceQuestion:
-    topic_id: str | None
-    post_id: str
-    url: str | None
-    title: str | None
-    text: str
-    author: str | None
-    engagement: int
-
-
-@dataclass(frozen=True, slots=True)
-class TopicShare:
-    """A topic's share of audience vs. own topic tags over the 4 weeks ending with the week."""
-
-    topic_id: str
-    label: str
-    audience_posts: int
-    audience_tags: int
-    audience_share: float | None
-    own_posts: int
-    own_tags: int
-    own_share: float | None
-    gap: float | None
-    gap_z: float | None
-    advice: str  # 'talk more' | 'talk less' | 'in line' | 'too few posts'
-
-
-@dataclass(frozen=True, slots=True)
-class BucketBalance:
-    bucket_id: str
-    label: str
-    target_share: float
-    own_posts: int
-    bucket_posts: int
-    share: float | None
-    share_low: float | None
-    share_high: float | None
-    balance: str  # 'below target' | 'above target' | 'on target' | 'no own posts'
-
-
-@dataclass(frozen=True, slots=True)
-class Coverage:
-    """The denominators of the week (audience unless named own) and the language mix."""
-
-    audience_rows: int
-    audience_posts: int
-    duplicates: int
-    own_posts: int
-    enriched_posts: int
-    rated_posts: int
-    tagged_posts: int
-    questions: int
-    languages: tuple[tuple[str | None, int], ...]
 
 
 # A topic without a row for the week (a week before the first post's) counts as quiet.
