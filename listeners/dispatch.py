@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from earshot.listeners import bluesky, feeds, hackernews, mastodon, reddit, youtube
+from earshot.listeners import bluesky, discourse, feeds, hackernews, mastodon, reddit, youtube
 from earshot.listeners.errors import ListenerError
 from earshot.listeners.feeds import client as feed_client
 from earshot.listeners.fetching import Listener, State
@@ -26,6 +26,7 @@ FETCHERS: Mapping[str, Listener] = {
     "reddit": reddit.fetch,
     "hackernews": hackernews.fetch,
     "youtube": youtube.fetch,
+    "discourse": discourse.fetch,
 }
 
 

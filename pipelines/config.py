@@ -224,11 +224,34 @@ class YouTubeSource(_SourceBase):
         return f"{base}?playlist_id={self.playlist_id}"
 
 
+class DiscourseSource(_SourceBase):
+    kind: Literal["discourse"]
+    url: HttpUrl  # the forum, e.g. https://forum.example.org (self-hosted or not)
+    category: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")] | None = None
+    tag: Annotated[str, Field(pattern=r"^[^\s/?#]+$")] | None = None
+    api_key_env: EnvName | None = None
+    api_username_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _what(self) -> DiscourseSource:
+        if self.category is not None and self.tag is not None:
+            raise ValueError("expected at most one of `category`, `tag` (got both)")
+        if (self.api_key_env is None) != (self.api_username_env is None):
+            raise ValueError("a Discourse API key needs both `api_key_env` and `api_username_env`")
+        return self
+
+
 SourceConfig = Annotated[
-    FeedSource | MastodonSource | BlueskySource | RedditSource | HackerNewsSource | YouTubeSource,
+    FeedSource
+    | MastodonSource
+    | BlueskySource
+    | RedditSource
+    | HackerNewsSource
+    | YouTubeSource
+    | DiscourseSource,
     Field(discriminator="kind"),
 ]
-SOURCE_KINDS = ("feed", "mastodon", "bluesky", "reddit", "hackernews", "youtube")
+SOURCE_KINDS = ("feed", "mastodon", "bluesky", "reddit", "hackernews", "youtube", "discourse")
 
 
 class TopicConfig(_Model):

@@ -41,6 +41,7 @@ SOURCES = [
     {"id": "sub", "kind": "reddit", "subreddit": "marketing"},
     {"id": "hn", "kind": "hackernews", "query": "newsletter"},
     {"id": "yt", "kind": "youtube", "channel_id": "UCK8sQmJBp8GCxrOtXWBpyEA"},
+    {"id": "forum", "kind": "discourse", "url": "https://forum.example.org", "category": "help"},
 ]
 
 
@@ -72,6 +73,8 @@ def test_every_kind_loads_and_becomes_a_spec(
     )
     assert due["hn"].options["tags"] == "(story,comment)"
     assert due["blog"].options == {}
+    assert due["forum"].url == "https://forum.example.org/"
+    assert due["forum"].options == {"category": "help"}
 
 
 @pytest.mark.parametrize(
@@ -90,6 +93,15 @@ def test_every_kind_loads_and_becomes_a_spec(
         ({"kind": "youtube", "channel_id": "nope"}, "sources[0].channel_id: "),
         ({"kind": "hackernews"}, "sources[0].query: required key is missing"),
         ({"kind": "gopher"}, "sources[0].kind: expected one of feed, mastodon, bluesky"),
+        ({"kind": "discourse"}, "sources[0].url: required key is missing"),
+        (
+            {"kind": "discourse", "url": "https://f.example", "category": "a", "tag": "b"},
+            "sources[0]: expected at most one of `category`, `tag` (got both)",
+        ),
+        (
+            {"kind": "discourse", "url": "https://f.example", "api_key_env": "K"},
+            "sources[0]: a Discourse API key needs both `api_key_env` and `api_username_env`",
+        ),
         (
             {"kind": "reddit", "subreddit": "x", "token_env": "T"},
             "sources[0].token_env: unknown key",
@@ -100,6 +112,16 @@ def test_bad_sources_name_the_key(tmp_path: Path, source: dict[str, str], expect
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, [{"id": "s", **source}]))
     assert expected in str(err.value)
+
+
+def test_earshot_sources_lists_every_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "300")  # one row per source, unwrapped
+    config = write(tmp_path, SOURCES)
+    result = CliRunner().invoke(app, ["sources", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    for source in SOURCES:
+        row = next(line for line in result.output.splitlines() if f" {source['id']} " in line)
+        assert f" {source['kind']} " in row
 
 
 OPML = b"""<?xml version="1.0" encoding="UTF-8"?>
