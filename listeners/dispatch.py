@@ -11,7 +11,16 @@ from typing import Any
 
 import httpx
 
-from earshot.listeners import bluesky, discourse, feeds, hackernews, mastodon, reddit, youtube
+from earshot.listeners import (
+    bluesky,
+    discourse,
+    feeds,
+    hackernews,
+    lemmy,
+    mastodon,
+    reddit,
+    youtube,
+)
 from earshot.listeners.errors import ListenerError
 from earshot.listeners.feeds import client as feed_client
 from earshot.listeners.fetching import Listener, State
@@ -27,6 +36,7 @@ FETCHERS: Mapping[str, Listener] = {
     "hackernews": hackernews.fetch,
     "youtube": youtube.fetch,
     "discourse": discourse.fetch,
+    "lemmy": lemmy.fetch,
 }
 
 

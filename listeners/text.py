@@ -131,3 +131,25 @@ def links_in_html(markup: str) -> list[str]:
         if href.lower().startswith(("http://", "https://")):
             links.append(href)
     return links
+
+
+_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)")
+_MD_LINE_MARKS = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t>]*|:::[ \t]*(?:spoiler\b)?)", re.M)
+_MD_EMPHASIS = re.compile(r"(\*\*|__|~~)(?=\S)(.+?)(?<=\S)\1")
+_MD_LINK_TARGET = re.compile(r"\]\(\s*(https?://[^)\s]+)")
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain text of Markdown as Lemmy writes it: links and images become their words,
+    headings, quotes, spoiler fences and bold/strike marks go; any inline HTML is stripped."""
+    text = _MD_IMAGE.sub(lambda m: m.group(1), markdown)
+    text = _MD_LINK.sub(lambda m: m.group(1), text)
+    text = _MD_LINE_MARKS.sub("", text)
+    text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
+    return html_to_text(text)
+
+
+def links_in_markdown(markdown: str) -> list[str]:
+    """The http(s) targets of Markdown links, in order."""
+    return _MD_LINK_TARGET.findall(markdown)

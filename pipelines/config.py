@@ -241,6 +241,26 @@ class DiscourseSource(_SourceBase):
         return self
 
 
+class LemmySource(_SourceBase):
+    kind: Literal["lemmy"]
+    instance: HttpUrl  # e.g. https://lemmy.world
+    community: Annotated[str, Field(pattern=r"^!?[A-Za-z0-9_]+(@[A-Za-z0-9.-]+)?$")] | None = None
+    query: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _what(self) -> LemmySource:
+        if self.community is None and self.query is None:
+            raise ValueError("expected `community`, `query` or both")
+        return self
+
+    @property
+    def url(self) -> str:
+        base = str(self.instance).rstrip("/")
+        if self.query:
+            return f"{base}/search?q={quote_plus(self.query)}&type=All"
+        return f"{base}/c/{(self.community or '').lstrip('!')}"
+
+
 SourceConfig = Annotated[
     FeedSource
     | MastodonSource
@@ -248,10 +268,20 @@ SourceConfig = Annotated[
     | RedditSource
     | HackerNewsSource
     | YouTubeSource
-    | DiscourseSource,
+    | DiscourseSource
+    | LemmySource,
     Field(discriminator="kind"),
 ]
-SOURCE_KINDS = ("feed", "mastodon", "bluesky", "reddit", "hackernews", "youtube", "discourse")
+SOURCE_KINDS = (
+    "feed",
+    "mastodon",
+    "bluesky",
+    "reddit",
+    "hackernews",
+    "youtube",
+    "discourse",
+    "lemmy",
+)
 
 
 class TopicConfig(_Model):

@@ -42,6 +42,7 @@ SOURCES = [
     {"id": "hn", "kind": "hackernews", "query": "newsletter"},
     {"id": "yt", "kind": "youtube", "channel_id": "UCK8sQmJBp8GCxrOtXWBpyEA"},
     {"id": "forum", "kind": "discourse", "url": "https://forum.example.org", "category": "help"},
+    {"id": "lemmy", "kind": "lemmy", "instance": "https://lemmy.world", "community": "fuckcars"},
 ]
 
 
@@ -75,6 +76,7 @@ def test_every_kind_loads_and_becomes_a_spec(
     assert due["blog"].options == {}
     assert due["forum"].url == "https://forum.example.org/"
     assert due["forum"].options == {"category": "help"}
+    assert due["lemmy"].url == "https://lemmy.world/c/fuckcars"
 
 
 @pytest.mark.parametrize(
@@ -94,6 +96,15 @@ def test_every_kind_loads_and_becomes_a_spec(
         ({"kind": "hackernews"}, "sources[0].query: required key is missing"),
         ({"kind": "gopher"}, "sources[0].kind: expected one of feed, mastodon, bluesky"),
         ({"kind": "discourse"}, "sources[0].url: required key is missing"),
+        ({"kind": "lemmy", "community": "x"}, "sources[0].instance: required key is missing"),
+        (
+            {"kind": "lemmy", "instance": "https://l.example"},
+            "sources[0]: expected `community`, `query` or both",
+        ),
+        (
+            {"kind": "lemmy", "instance": "https://l.example", "community": "a b"},
+            "sources[0].community: ",
+        ),
         (
             {"kind": "discourse", "url": "https://f.example", "category": "a", "tag": "b"},
             "sources[0]: expected at most one of `category`, `tag` (got both)",
