@@ -19,6 +19,7 @@ from earshot.listeners import (
     lemmy,
     mastodon,
     reddit,
+    stackexchange,
     youtube,
 )
 from earshot.listeners.errors import ListenerError
@@ -37,6 +38,7 @@ FETCHERS: Mapping[str, Listener] = {
     "youtube": youtube.fetch,
     "discourse": discourse.fetch,
     "lemmy": lemmy.fetch,
+    "stackexchange": stackexchange.fetch,
 }
 
 

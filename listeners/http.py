@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import errno
+import json
 import random
 import socket
 import ssl
@@ -174,7 +175,8 @@ def fetch_bytes(
                     response.read()
                     return HttpResponse(304, response.headers, b"", str(response.url))
                 elif not 200 <= status < 300:
-                    raise _status_error(url, response, None, retried=0)
+                    detail = _error_detail(response)
+                    raise _status_error(url, response, None, retried=0, detail=detail)
                 else:
                     content = _read_limited(response, url, policy)
                     return HttpResponse(status, response.headers, content, str(response.url))
@@ -287,11 +289,48 @@ def _reason(status: int, response: httpx.Response) -> str:
         return response.reason_phrase or "error"
 
 
+# An API's error answer is small: the first bytes of a JSON error body are enough to name it.
+_ERROR_BODY_BYTES = 4 * KIB
+_ERROR_KEYS = ("error_message", "message", "error_description", "error", "errors")
+
+
+def _error_detail(response: httpx.Response) -> str | None:
+    """What a JSON API says went wrong (`{"error_message": ...}`, `{"errors": [...]}`), if it
+    says so in a small JSON body; None for anything else (HTML error pages say nothing useful)."""
+    if "json" not in response.headers.get("content-type", "").lower():
+        return None
+    body = b""
+    try:
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > _ERROR_BODY_BYTES:
+                return None
+        document = json.loads(body)
+    except (httpx.HTTPError, ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    for key in _ERROR_KEYS:
+        value = document.get(key)
+        if isinstance(value, list):
+            value = "; ".join(v for v in value if isinstance(v, str))
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())[:200]
+    return None
+
+
 def _status_error(
-    url: str, response: httpx.Response, wait: float | None, *, retried: int
+    url: str,
+    response: httpx.Response,
+    wait: float | None,
+    *,
+    retried: int,
+    detail: str | None = None,
 ) -> HttpStatusError | RateLimited:
     status = response.status_code
     message = f"HTTP {status} {_reason(status, response)}"
+    if detail:
+        message += f": {detail}"
     if retried:
         message += f" (still after {retried} {'retry' if retried == 1 else 'retries'})"
     if status == 429:

@@ -267,11 +267,13 @@ def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
     for r in rows:
         status = r["last_status"] or "never fetched"
         colour = {"ok": "green", "not_modified": "green", "failed": "red"}.get(status, "yellow")
+        quota = r.get("quota_remaining")
+        quota_note = f" (quota left: {quota})" if quota is not None else ""
         table.add_row(
             r["source_id"],
             r["kind"],
             "yes" if r["owned"] else "",
-            f"[{colour}]{status}[/]",
+            f"[{colour}]{status}[/]{quota_note}",
             _when(r["last_success_at"], zone),
             str(r["posts_last_7_days"]),
             _when(r["next_attempt_at"], zone) or "now",

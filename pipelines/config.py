@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -261,6 +261,34 @@ class LemmySource(_SourceBase):
         return f"{base}/c/{(self.community or '').lstrip('!')}"
 
 
+# Stack Exchange sites with a domain of their own; the others live at <site>.stackexchange.com.
+_OWN_DOMAINS = {"stackoverflow", "superuser", "serverfault", "askubuntu", "stackapps"}
+
+
+class StackExchangeSource(_SourceBase):
+    kind: Literal["stackexchange"]
+    site: Annotated[str, Field(pattern=r"^[a-z0-9]+([.-][a-z0-9]+)*$")]  # `api_site_parameter`
+    tagged: Annotated[str, Field(pattern=r"^[^\s;]+(;[^\s;]+)*$")] | None = None  # a;b: both
+    query: Annotated[str, Field(min_length=1)] | None = None
+    key_env: EnvName | None = None  # an app key: a larger daily quota
+    api_url: HttpUrl | None = None  # default: https://api.stackexchange.com/2.3
+
+    @model_validator(mode="after")
+    def _what(self) -> StackExchangeSource:
+        if self.tagged is None and self.query is None:
+            raise ValueError("expected `tagged`, `query` or both")
+        return self
+
+    @property
+    def url(self) -> str:
+        host = f"{self.site}.com" if self.site in _OWN_DOMAINS else f"{self.site}.stackexchange.com"
+        if self.query:
+            scope = f" [{self.tagged.replace(';', '] [')}]" if self.tagged else ""
+            return f"https://{host}/search?q={quote_plus(self.query + scope)}"
+        tags = quote((self.tagged or "").replace(";", "+"), safe="+")
+        return f"https://{host}/questions/tagged/{tags}"
+
+
 SourceConfig = Annotated[
     FeedSource
     | MastodonSource
@@ -269,7 +297,8 @@ SourceConfig = Annotated[
     | HackerNewsSource
     | YouTubeSource
     | DiscourseSource
-    | LemmySource,
+    | LemmySource
+    | StackExchangeSource,
     Field(discriminator="kind"),
 ]
 SOURCE_KINDS = (
@@ -281,6 +310,7 @@ SOURCE_KINDS = (
     "youtube",
     "discourse",
     "lemmy",
+    "stackexchange",
 )
 
 

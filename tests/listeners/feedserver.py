@@ -184,7 +184,8 @@ class FeedServer:
         return self.url(path)
 
     def handle(self, path: str, answer: Callable[[Request], Reply]) -> str:
-        """Answer requests at `path` with `answer(request)`; return the full URL."""
+        """Answer requests at `path` with `answer(request)`; return the full URL. A path
+        ending in `*` answers every path that starts with the rest (`/questions/*`)."""
         with self._lock:
             self._handlers[path] = answer
         return self.url(path)
@@ -199,7 +200,14 @@ class FeedServer:
     ) -> Reply | None:
         with self._lock:
             self._requests[path].append(headers)
-            handler = self._handlers.get(path)
+            handler = self._handlers.get(path) or next(
+                (
+                    h
+                    for prefix, h in self._handlers.items()
+                    if prefix.endswith("*") and path.startswith(prefix[:-1])
+                ),
+                None,
+            )
             if handler is not None and request is not None:
                 self.api_requests.append(request)
         if handler is not None and request is not None:

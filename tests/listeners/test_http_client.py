@@ -136,3 +136,29 @@ def test_per_host_intervals_override_the_default_and_pace_only_their_host(
             fetch_bytes(client, url, policy=policy)
         paced = time.monotonic() - started
     assert paced >= 0.3  # two waits of 0.15 s between three request starts
+
+
+def test_an_api_error_body_names_the_problem(feed_server: FeedServer) -> None:
+    """A small JSON error answer says what went wrong; an HTML error page adds nothing."""
+    policy = HttpPolicy(retries=0)
+    json_type = "application/json; charset=utf-8"
+    cases = {
+        "/se": (b'{"error_id": 400, "error_message": "No site found for name `x`"}', json_type),
+        "/discourse": (b'{"errors": ["The requested URL could not be found."]}', json_type),
+        "/lemmy": (b'{"error": "couldnt_find_community"}', json_type),
+        "/html": (b"<html><body>Not here</body></html>", "text/html"),
+        "/big": (b'{"error": "' + b"x" * 5000 + b'"}', json_type),
+    }
+    expected = {
+        "/se": "HTTP 404 Not Found: No site found for name `x`",
+        "/discourse": "HTTP 404 Not Found: The requested URL could not be found.",
+        "/lemmy": "HTTP 404 Not Found: couldnt_find_community",
+        "/html": "HTTP 404 Not Found",
+        "/big": "HTTP 404 Not Found",
+    }
+    with build_client(policy) as client:
+        for path, (body, ctype) in cases.items():
+            url = feed_server.route(path, Reply(body, status=404, content_type=ctype))
+            with pytest.raises(HttpStatusError) as caught:
+                fetch_bytes(client, url, policy=policy)
+            assert str(caught.value) == f"{url}: {expected[path]}"

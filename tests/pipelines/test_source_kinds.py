@@ -43,6 +43,8 @@ SOURCES = [
     {"id": "yt", "kind": "youtube", "channel_id": "UCK8sQmJBp8GCxrOtXWBpyEA"},
     {"id": "forum", "kind": "discourse", "url": "https://forum.example.org", "category": "help"},
     {"id": "lemmy", "kind": "lemmy", "instance": "https://lemmy.world", "community": "fuckcars"},
+    {"id": "so", "kind": "stackexchange", "site": "stackoverflow", "tagged": "mailchimp;api"},
+    {"id": "su", "kind": "stackexchange", "site": "unix", "query": "cron", "key_env": "SE_KEY"},
 ]
 
 
@@ -77,6 +79,9 @@ def test_every_kind_loads_and_becomes_a_spec(
     assert due["forum"].url == "https://forum.example.org/"
     assert due["forum"].options == {"category": "help"}
     assert due["lemmy"].url == "https://lemmy.world/c/fuckcars"
+    assert due["so"].url == "https://stackoverflow.com/questions/tagged/mailchimp+api"
+    assert due["su"].url == "https://unix.stackexchange.com/search?q=cron"
+    assert due["su"].secrets == {"key": None}
 
 
 @pytest.mark.parametrize(
@@ -96,6 +101,12 @@ def test_every_kind_loads_and_becomes_a_spec(
         ({"kind": "hackernews"}, "sources[0].query: required key is missing"),
         ({"kind": "gopher"}, "sources[0].kind: expected one of feed, mastodon, bluesky"),
         ({"kind": "discourse"}, "sources[0].url: required key is missing"),
+        ({"kind": "stackexchange", "tagged": "x"}, "sources[0].site: required key is missing"),
+        ({"kind": "stackexchange", "site": "superuser"}, "sources[0]: expected `tagged`, `query`"),
+        (
+            {"kind": "stackexchange", "site": "superuser", "tagged": "a; b"},
+            "sources[0].tagged: ",
+        ),
         ({"kind": "lemmy", "community": "x"}, "sources[0].instance: required key is missing"),
         (
             {"kind": "lemmy", "instance": "https://l.example"},

@@ -132,5 +132,7 @@ SELECT
     (SELECT count(*) FROM _posts p
       WHERE p.source_id = s.source_id
         AND coalesce(p.published_at, p.fetched_at) >= now() - INTERVAL 7 DAY) AS posts_last_7_days,
-    (SELECT count(*) FROM _posts p WHERE p.source_id = s.source_id) AS posts_total
+    (SELECT count(*) FROM _posts p WHERE p.source_id = s.source_id) AS posts_total,
+    -- API requests left today, for sources whose platform counts them (Stack Exchange)
+    TRY_CAST(json_extract_string(s.state, '$.quota_remaining') AS BIGINT) AS quota_remaining
 FROM _sources s;
