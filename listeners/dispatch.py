@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from earshot.listeners import (
+    appstore,
     bluesky,
     discourse,
     feeds,
@@ -39,6 +40,7 @@ FETCHERS: Mapping[str, Listener] = {
     "discourse": discourse.fetch,
     "lemmy": lemmy.fetch,
     "stackexchange": stackexchange.fetch,
+    "appstore": appstore.fetch,
 }
 
 

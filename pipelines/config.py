@@ -96,9 +96,12 @@ class _SourceBase(_Model):
         return timedelta(minutes=self.interval_minutes)
 
     def options(self) -> dict[str, str]:
-        """Kind-specific settings for the listener (env-var names included, never secrets)."""
+        """Kind-specific settings for the listener (env-var names included, never secrets);
+        a list is passed comma-separated (`countries: [de, at]` -> "de,at")."""
         fields = self.model_dump(exclude=set(self._COMMON), exclude_none=True)
-        return {k: str(v) for k, v in fields.items()}
+        return {
+            k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in fields.items()
+        }
 
     def secret_envs(self) -> dict[str, str]:
         """{'token': 'MASTODON_TOKEN', ...}: secrets to read from the environment."""
@@ -289,6 +292,25 @@ class StackExchangeSource(_SourceBase):
         return f"https://{host}/questions/tagged/{tags}"
 
 
+CountryCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")]
+
+
+class AppStoreSource(_SourceBase):
+    kind: Literal["appstore"]
+    app_id: Annotated[str, Field(pattern=r"^[0-9]{5,12}$")]  # the digits of `.../app/id<app_id>`
+    countries: list[CountryCode] = Field(min_length=1)  # store codes, e.g. [de, at, ch]
+    api_url: HttpUrl | None = None  # default: https://itunes.apple.com
+
+    @field_validator("app_id", mode="before")
+    @classmethod
+    def _digits(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @property
+    def url(self) -> str:
+        return f"https://apps.apple.com/{self.countries[0]}/app/id{self.app_id}?see-all=reviews"
+
+
 SourceConfig = Annotated[
     FeedSource
     | MastodonSource
@@ -298,7 +320,8 @@ SourceConfig = Annotated[
     | YouTubeSource
     | DiscourseSource
     | LemmySource
-    | StackExchangeSource,
+    | StackExchangeSource
+    | AppStoreSource,
     Field(discriminator="kind"),
 ]
 SOURCE_KINDS = (
@@ -311,6 +334,7 @@ SOURCE_KINDS = (
     "discourse",
     "lemmy",
     "stackexchange",
+    "appstore",
 )
 
 
@@ -456,6 +480,7 @@ def _unique(key: str, ids: list[str]) -> None:
 _PATTERN_MEANING = {
     r"^[a-z0-9][a-z0-9_-]*$": "expected an id of lowercase letters, digits, '-' or '_'",
     r"^[a-z]{2}$": "expected a two-letter language code such as de or en",
+    r"^[A-Za-z]{2}$": "expected a two-letter country code such as de or us",
     r"^[^@\s]+@[^@\s]+$": "expected an e-mail address",
     r"^[A-Za-z_][A-Za-z0-9_]*$": "expected the name of an environment variable",
 }

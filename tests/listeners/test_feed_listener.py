@@ -551,7 +551,10 @@ def test_fetch_source_dispatches_on_kind(
     assert ok.status is FetchStatus.OK and len(ok.posts) == 1
     odd = fetch_source(client, spec_for(url, kind="gopher"), {"cursor": 1}, policy=policy)
     assert odd.status is FetchStatus.FAILED
-    known = "bluesky, discourse, feed, hackernews, lemmy, mastodon, reddit, stackexchange, youtube"
+    known = (
+        "appstore, bluesky, discourse, feed, hackernews, lemmy, mastodon, reddit, stackexchange, "
+        "youtube"
+    )
     assert odd.error == f"{url}: unknown source kind 'gopher' (known kinds: {known})"
     assert odd.state == {"cursor": 1}
 

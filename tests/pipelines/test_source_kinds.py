@@ -45,6 +45,7 @@ SOURCES = [
     {"id": "lemmy", "kind": "lemmy", "instance": "https://lemmy.world", "community": "fuckcars"},
     {"id": "so", "kind": "stackexchange", "site": "stackoverflow", "tagged": "mailchimp;api"},
     {"id": "su", "kind": "stackexchange", "site": "unix", "query": "cron", "key_env": "SE_KEY"},
+    {"id": "app", "kind": "appstore", "app_id": 497799835, "countries": ["de", "AT"]},
 ]
 
 
@@ -82,6 +83,8 @@ def test_every_kind_loads_and_becomes_a_spec(
     assert due["so"].url == "https://stackoverflow.com/questions/tagged/mailchimp+api"
     assert due["su"].url == "https://unix.stackexchange.com/search?q=cron"
     assert due["su"].secrets == {"key": None}
+    assert due["app"].options == {"app_id": "497799835", "countries": "de,AT"}
+    assert due["app"].url == "https://apps.apple.com/de/app/id497799835?see-all=reviews"
 
 
 @pytest.mark.parametrize(
@@ -101,6 +104,19 @@ def test_every_kind_loads_and_becomes_a_spec(
         ({"kind": "hackernews"}, "sources[0].query: required key is missing"),
         ({"kind": "gopher"}, "sources[0].kind: expected one of feed, mastodon, bluesky"),
         ({"kind": "discourse"}, "sources[0].url: required key is missing"),
+        ({"kind": "appstore", "app_id": "123456"}, "sources[0].countries: required key is missing"),
+        (
+            {"kind": "appstore", "app_id": "123456", "countries": []},
+            "sources[0].countries: List should have at least 1 item",
+        ),
+        (
+            {"kind": "appstore", "app_id": "123456", "countries": ["deu"]},
+            "sources[0].countries[0]: expected a two-letter country code such as de or us",
+        ),
+        (
+            {"kind": "appstore", "app_id": "id123456", "countries": ["de"]},
+            "sources[0].app_id: ",
+        ),
         ({"kind": "stackexchange", "tagged": "x"}, "sources[0].site: required key is missing"),
         ({"kind": "stackexchange", "site": "superuser"}, "sources[0]: expected `tagged`, `query`"),
         (
