@@ -19,6 +19,7 @@ from earshot.listeners import (
     hackernews,
     lemmy,
     mastodon,
+    news,
     reddit,
     stackexchange,
     youtube,
@@ -41,6 +42,7 @@ FETCHERS: Mapping[str, Listener] = {
     "lemmy": lemmy.fetch,
     "stackexchange": stackexchange.fetch,
     "appstore": appstore.fetch,
+    "news": news.fetch,
 }
 
 

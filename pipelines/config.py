@@ -311,6 +311,20 @@ class AppStoreSource(_SourceBase):
         return f"https://apps.apple.com/{self.countries[0]}/app/id{self.app_id}?see-all=reviews"
 
 
+class NewsSource(_SourceBase):
+    kind: Literal["news"]
+    query: str = Field(min_length=1)  # GDELT syntax: words, "phrases", OR, -excluded
+    # ISO 639-1 codes (de, en) or GDELT's language names; GDELT country names or FIPS codes
+    languages: list[Annotated[str, Field(pattern=r"^[A-Za-z]+$")]] = Field(default_factory=list)
+    countries: list[Annotated[str, Field(pattern=r"^[A-Za-z ]+$")]] = Field(default_factory=list)
+    api_url: HttpUrl | None = None  # default: https://api.gdeltproject.org/api/v2/doc/doc
+
+    @property
+    def url(self) -> str:
+        base = str(self.api_url or "https://api.gdeltproject.org/api/v2/doc/doc")
+        return f"{base}?query={quote_plus(self.query)}&mode=ArtList"
+
+
 SourceConfig = Annotated[
     FeedSource
     | MastodonSource
@@ -321,7 +335,8 @@ SourceConfig = Annotated[
     | DiscourseSource
     | LemmySource
     | StackExchangeSource
-    | AppStoreSource,
+    | AppStoreSource
+    | NewsSource,
     Field(discriminator="kind"),
 ]
 SOURCE_KINDS = (
@@ -335,6 +350,7 @@ SOURCE_KINDS = (
     "lemmy",
     "stackexchange",
     "appstore",
+    "news",
 )
 
 

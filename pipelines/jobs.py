@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +19,7 @@ from pydantic import HttpUrl
 
 from earshot.listeners.addresses import RedirectGuard
 from earshot.listeners.http import HttpPolicy, build_client
+from earshot.listeners.news import urls as gdelt_urls
 from earshot.listeners.records import FetchResult, SourceSpec
 from earshot.listeners.schedule import plan_next_attempt
 from earshot.nlp import Enricher, TopicRule
@@ -142,12 +143,19 @@ def http_policy(loaded: LoadedConfig) -> HttpPolicy:
         backoff_seconds=cfg.http.backoff_seconds,
         max_seconds_per_attempt=cfg.http.max_seconds_per_attempt,
         min_host_interval_seconds=cfg.http.min_host_interval_seconds,
-        host_intervals=cfg.http.host_intervals,
+        host_intervals=_host_intervals(cfg.http.host_intervals),
         redirect_guard=RedirectGuard(
             allow_private=cfg.http.allow_private_redirects,
             trusted_hosts=frozenset(configured_hosts(loaded)),
         ),
     )
+
+
+def _host_intervals(configured: Mapping[str, float]) -> dict[str, float]:
+    """The config's per-host intervals, with GDELT's own rule kept: at most one request every
+    5 s (a longer configured interval wins)."""
+    gdelt = max(configured.get(gdelt_urls.HOST, 0.0), gdelt_urls.MIN_INTERVAL_SECONDS)
+    return {**configured, gdelt_urls.HOST: gdelt}
 
 
 def configured_hosts(loaded: LoadedConfig) -> set[str]:

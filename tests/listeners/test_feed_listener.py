@@ -552,8 +552,8 @@ def test_fetch_source_dispatches_on_kind(
     odd = fetch_source(client, spec_for(url, kind="gopher"), {"cursor": 1}, policy=policy)
     assert odd.status is FetchStatus.FAILED
     known = (
-        "appstore, bluesky, discourse, feed, hackernews, lemmy, mastodon, reddit, stackexchange, "
-        "youtube"
+        "appstore, bluesky, discourse, feed, hackernews, lemmy, mastodon, news, reddit, "
+        "stackexchange, youtube"
     )
     assert odd.error == f"{url}: unknown source kind 'gopher' (known kinds: {known})"
     assert odd.state == {"cursor": 1}

@@ -46,6 +46,7 @@ SOURCES = [
     {"id": "so", "kind": "stackexchange", "site": "stackoverflow", "tagged": "mailchimp;api"},
     {"id": "su", "kind": "stackexchange", "site": "unix", "query": "cron", "key_env": "SE_KEY"},
     {"id": "app", "kind": "appstore", "app_id": 497799835, "countries": ["de", "AT"]},
+    {"id": "news", "kind": "news", "query": "Bahn", "languages": ["de"], "countries": ["germany"]},
 ]
 
 
@@ -85,6 +86,18 @@ def test_every_kind_loads_and_becomes_a_spec(
     assert due["su"].secrets == {"key": None}
     assert due["app"].options == {"app_id": "497799835", "countries": "de,AT"}
     assert due["app"].url == "https://apps.apple.com/de/app/id497799835?see-all=reviews"
+    assert due["news"].options == {"query": "Bahn", "languages": "de", "countries": "germany"}
+
+
+def test_gdelt_gets_one_request_per_5_seconds_whatever_the_config(tmp_path: Path) -> None:
+    path = write(tmp_path, SOURCES)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["http"] = {"host_intervals": {"api.gdeltproject.org": 1, "intranet.example": 0}}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    policy = jobs.http_policy(load_config(path))
+    assert policy.interval_for("https://api.gdeltproject.org/api/v2/doc/doc?query=x") == 5.0
+    assert policy.interval_for("https://intranet.example/feed") == 0.0
+    assert policy.interval_for("https://blog.example/feed") == 1.0  # the default
 
 
 @pytest.mark.parametrize(
@@ -104,6 +117,8 @@ def test_every_kind_loads_and_becomes_a_spec(
         ({"kind": "hackernews"}, "sources[0].query: required key is missing"),
         ({"kind": "gopher"}, "sources[0].kind: expected one of feed, mastodon, bluesky"),
         ({"kind": "discourse"}, "sources[0].url: required key is missing"),
+        ({"kind": "news"}, "sources[0].query: required key is missing"),
+        ({"kind": "news", "query": "x", "languages": ["de-DE"]}, "sources[0].languages[0]: "),
         ({"kind": "appstore", "app_id": "123456"}, "sources[0].countries: required key is missing"),
         (
             {"kind": "appstore", "app_id": "123456", "countries": []},
