@@ -23,6 +23,10 @@ def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _label(value: Any) -> str | None:
     return text_field(_map(value).get("label"))
 
@@ -39,7 +43,7 @@ def reviews_of(feed: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     entries = feed.get("entry")
     if isinstance(entries, Mapping):
         entries = [entries]
-    return [e for e in entries or () if isinstance(e, Mapping) and review_id(e)]
+    return [e for e in _list(entries) if isinstance(e, Mapping) and review_id(e)]
 
 
 def review_id(entry: Mapping[str, Any]) -> str | None:

@@ -20,6 +20,10 @@ def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def post_id(post: Mapping[str, Any]) -> int | None:
     value = post.get("id")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -28,19 +32,19 @@ def post_id(post: Mapping[str, Any]) -> int | None:
 def latest_posts_of(document: Any) -> list[Mapping[str, Any]]:
     """`/posts.json`: its `latest_posts`, newest first."""
     posts = _map(document).get("latest_posts")
-    return [p for p in posts or () if isinstance(p, Mapping) and post_id(p) is not None]
+    return [p for p in _list(posts) if isinstance(p, Mapping) and post_id(p) is not None]
 
 
 def topic_posts_of(document: Any) -> list[Mapping[str, Any]]:
     """`/t/<id>.json` or `/t/<id>/posts.json`: the posts of its `post_stream` page."""
     posts = _map(_map(document).get("post_stream")).get("posts")
-    return [p for p in posts or () if isinstance(p, Mapping) and post_id(p) is not None]
+    return [p for p in _list(posts) if isinstance(p, Mapping) and post_id(p) is not None]
 
 
 def topic_stream(document: Any) -> tuple[list[int], int]:
     """Every post id of a topic in order, and the posts per page (`chunk_size`)."""
     stream = _map(_map(document).get("post_stream")).get("stream")
-    ids = [i for i in stream or () if isinstance(i, int) and not isinstance(i, bool)]
+    ids = [i for i in _list(stream) if isinstance(i, int) and not isinstance(i, bool)]
     chunk = _map(document).get("chunk_size")
     return ids, chunk if isinstance(chunk, int) and chunk > 0 else 20
 
@@ -50,7 +54,7 @@ def topics_of(document: Any) -> tuple[list[Mapping[str, Any]], bool]:
     topic_list = _map(_map(document).get("topic_list"))
     topics = [
         t
-        for t in topic_list.get("topics") or ()
+        for t in _list(topic_list.get("topics"))
         if isinstance(t, Mapping) and isinstance(t.get("id"), int)
     ]
     return topics, bool(topic_list.get("more_topics_url"))

@@ -21,11 +21,17 @@ def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def views_of(document: Any, key: str) -> list[Mapping[str, Any]]:
     """The views under `key` (`posts` or `comments`) of a list or search answer."""
     views = _map(document).get(key)
     return [
-        v for v in views or () if isinstance(v, Mapping) and isinstance(v.get(_inner(key)), Mapping)
+        v
+        for v in _list(views)
+        if isinstance(v, Mapping) and isinstance(v.get(_inner(key)), Mapping)
     ]
 
 

@@ -130,7 +130,8 @@ def fetch(
     )
     created_mark = previous.get("created")
     created_mark = created_mark if isinstance(created_mark, int) else None
-    seen_at_mark = set(previous.get("created_ids") or ())
+    saved_ids = previous.get("created_ids")
+    seen_at_mark = set(saved_ids) if isinstance(saved_ids, list) else set()
 
     def is_new(item: Mapping[str, Any]) -> bool:
         when = created(item)
