@@ -403,3 +403,219 @@ def test_compressed_bodies_are_inflated_in_steps(
         )
         with pytest.raises(Exception, match="could not decompress the body"):
             fetch_bytes(client, broken, policy=policy)
+
+
+# --- the platform kinds: the same faults on their JSON APIs ------------------------------
+
+
+def _json(document: Any) -> bytes:
+    return json.dumps(document).encode()
+
+
+def _review(n: int) -> dict[str, Any]:
+    label = {"label": str(n)}
+    return {"id": label, "im:rating": {"label": "4"}, "title": {"label": f"Review {n}"},
+            "content": {"label": f"Text {n} about customer service"},
+            "author": {"name": {"label": f"user{n}"}}}  # fmt: skip
+
+
+def _lemmy_post(n: int) -> dict[str, Any]:
+    return {"post": {"id": n, "name": f"Post {n}", "body": f"Text {n}",
+                     "ap_id": f"https://lemmy.example/post/{n}",
+                     "published": f"2026-11-17T0{n}:00:00Z"},
+            "creator": {"name": "ana", "actor_id": "https://lemmy.example/u/ana"},
+            "counts": {"upvotes": 2, "score": 2, "comments": 0}}  # fmt: skip
+
+
+def _question(n: int) -> dict[str, Any]:
+    return {"question_id": n, "title": f"Question {n}?", "body": f"<p>Text {n}</p>",
+            "creation_date": 1_763_366_400 + n, "last_activity_date": 1_763_366_400 + n,
+            "link": f"https://stackoverflow.com/questions/{n}", "score": 1}  # fmt: skip
+
+
+def _article(n: int) -> dict[str, Any]:
+    return {"url": f"https://news.example/{n}", "title": f"Article {n} on customer service",
+            "seendate": f"2026111{n}T090000Z", "domain": "news.example"}  # fmt: skip
+
+
+def _discourse_post(n: int) -> dict[str, Any]:
+    return {"id": n, "cooked": f"<p>Post {n}</p>", "username": "ana", "topic_id": 7,
+            "post_number": n}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A source of one kind: its options (given the victim server's URL), the routes it reads
+    (path -> seed reply body, next reply body), the route the fault hits, and what a
+    body that is not the platform's JSON fails with."""
+
+    kind: str
+    options: Any  # Callable[[str], dict[str, Any]]
+    routes: dict[str, tuple[bytes, bytes]]
+    fault_path: str
+    not_json: str = "expected JSON, got"
+
+
+APP_PAGE = "/gb/rss/customerreviews/page={n}/id=123456/sortby=mostrecent/json"
+PLATFORMS: dict[str, Platform] = {
+    "discourse": Platform(
+        "discourse",
+        lambda base: {"url": base},
+        {
+            "/posts.json": (
+                _json({"latest_posts": [_discourse_post(1)]}),
+                _json({"latest_posts": [_discourse_post(2), _discourse_post(1)]}),
+            )
+        },
+        "/posts.json",
+    ),
+    "lemmy": Platform(
+        "lemmy",
+        lambda base: {"instance": base, "community": "service"},
+        {
+            "/api/v3/post/list": (
+                _json({"posts": [_lemmy_post(1)]}),
+                _json({"posts": [_lemmy_post(2), _lemmy_post(1)]}),
+            ),
+            "/api/v3/comment/list": (_json({"comments": []}), _json({"comments": []})),
+        },
+        "/api/v3/post/list",
+    ),
+    "stackexchange": Platform(
+        "stackexchange",
+        lambda base: {"site": "stackoverflow", "tagged": "service", "api_url": base + "/2.3"},
+        {
+            "/2.3/questions": (
+                _json({"items": [_question(1)], "has_more": False, "quota_remaining": 9}),
+                _json({"items": [_question(2), _question(1)], "quota_remaining": 8}),
+            ),
+            "/2.3/questions/1/answers": (_json({"items": []}), _json({"items": []})),
+            "/2.3/questions/2/answers": (_json({"items": []}), _json({"items": []})),
+        },
+        "/2.3/questions",
+    ),
+    "appstore": Platform(
+        "appstore",
+        lambda base: {"app_id": "123456", "countries": ["gb"], "api_url": base},
+        {
+            APP_PAGE.format(n=1): (
+                _json({"feed": {"entry": _review(1)}}),  # one review: an object, not a list
+                _json({"feed": {"entry": [_review(2), _review(1)]}}),
+            ),
+            APP_PAGE.format(n=2): (_json({"feed": {}}), _json({"feed": {}})),
+        },
+        APP_PAGE.format(n=1),
+    ),
+    "news": Platform(
+        "news",
+        lambda base: {"query": "customer service", "api_url": base + "/api/v2/doc/doc"},
+        {
+            "/api/v2/doc/doc": (
+                _json({"articles": [_article(1)]}),
+                _json({"articles": [_article(2), _article(1)]}),
+            )
+        },
+        "/api/v2/doc/doc",
+        not_json="GDELT did not answer with articles",
+    ),
+}
+
+# The faults of the matrix that a JSON API can throw (the XML ones have no JSON twin; a
+# truncated or invalid-UTF-8 JSON body cannot be read in part, so it fails the source).
+PLATFORM_FAULTS = [
+    "connection reset",
+    "timeout (no answer)",
+    "HTTP 500",
+    "HTTP 503 retried",
+    "429 Retry-After too long",
+    "429 Retry-After honoured",
+    "redirect loop",
+    "redirect to link-local",
+    "wrong content type (HTML)",
+    "truncated JSON",
+    "invalid UTF-8",
+    "gzip bomb",
+    "body over the size limit",
+]
+
+
+def _platform_fault(name: str, platform: Platform, next_body: bytes) -> Fault:
+    if name == "truncated JSON":
+        return Fault((Reply(next_body[: len(next_body) // 2], content_type="application/json"),),
+                     platform.not_json)  # fmt: skip
+    if name == "invalid UTF-8":
+        broken = next_body.replace(b"2", b"\xff\xc3(2", 1)
+        return Fault((Reply(broken, content_type="application/json"),), platform.not_json)
+    if name == "429 Retry-After honoured":
+        replies = (Reply(status=429, retry_after="1", content_type=None),
+                   Reply(next_body, content_type="application/json"))  # fmt: skip
+        return Fault(replies, None, new_posts=1, status="ok")
+    if name == "wrong content type (HTML)":
+        return Fault(FAULTS[name].replies, platform.not_json)
+    if name == "redirect loop":
+        return Fault((redirect(platform.fault_path),), "too many redirects")
+    if name == "body over the size limit":
+        big = Reply(b"[" + b" " * (3 * MIB) + b"]", content_type="application/json")
+        return Fault((big,), "body exceeds")
+    return FAULTS[name]
+
+
+@pytest.mark.parametrize("name", PLATFORM_FAULTS)
+@pytest.mark.parametrize("kind", list(PLATFORMS))
+@pytest.mark.usefixtures("prefect_harness")
+def test_platform_fault(
+    kind: str, name: str, tmp_path: Path, servers: tuple[FeedServer, FeedServer, FeedServer]
+) -> None:
+    platform = PLATFORMS[kind]
+    victim, healthy, _ = servers
+    fault = _platform_fault(name, platform, platform.routes[platform.fault_path][1])
+    for path, (seed, following) in platform.routes.items():
+        if path == platform.fault_path:
+            victim.route(path, Reply(seed, content_type="application/json"), *fault.replies)
+        else:
+            victim.route(path, Reply(seed, content_type="application/json"),
+                         Reply(following, content_type="application/json"))  # fmt: skip
+    healthy_url = healthy.route("/feed.xml", Reply(rss(100, 101)), Reply(rss(100, 101, 102)))
+    config = write_config(tmp_path, "https://unused.example/", healthy_url)
+    data = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
+    data["sources"][0] = {"id": "victim", "kind": kind, "lang": "en",
+                          **platform.options(victim.base_url)}  # fmt: skip
+    Path(config).write_text(yaml.safe_dump(data), encoding="utf-8")
+
+    seeded, _, _ = run_collect(config, trace=False)
+    assert (seeded.ok, seeded.failed, seeded.posts_added) == (2, 0, 3), seeded.errors
+    posts_before, sources_before = snapshot(tmp_path)
+
+    summary, elapsed, peak = run_collect(config)
+    posts_after, sources_after = snapshot(tmp_path)
+
+    assert elapsed < time_bound(), f"{kind}/{name}: {elapsed:.1f} s"
+    assert peak < PEAK_LIMIT, f"{kind}/{name}: {peak / MIB:.0f} MiB traced"
+    assert sources_after["healthy"]["last_status"] == "ok"
+    assert sum(1 for p in posts_after.values() if p[3] == "healthy") == 3
+    for post_id, row in posts_before.items():
+        assert posts_after[post_id] == row
+    victim_after = sources_after["victim"]
+    if fault.error is None:
+        assert victim_after["last_status"] == fault.status, victim_after["last_error"]
+        added = sum(1 for p in posts_after.values() if p[3] == "victim") - 1
+        assert added == fault.new_posts
+        if kind == "stackexchange":  # the API's quota, as the last answer gave it
+            con = duckdb.connect(str(tmp_path / "data" / "earshot.duckdb"), read_only=True)
+            try:
+                quota = con.execute(
+                    "SELECT quota_remaining FROM source_health WHERE source_id = 'victim'"
+                ).fetchone()
+            finally:
+                con.close()
+            assert quota == (8,)
+        return
+    # A clear error naming the request that failed, on this source alone; its state kept.
+    error = summary.errors["victim"]
+    assert error.startswith(f"{victim.base_url}{platform.fault_path}") and fault.error in error, (
+        error
+    )
+    assert victim_after["last_status"] == "failed" and victim_after["last_error"] == error
+    assert victim_after["failure_count"] == 1
+    assert json.loads(victim_after["state"]) == json.loads(sources_before["victim"]["state"])
+    assert summary.ok == 1 and summary.failed == 1 and summary.posts_added == 1
