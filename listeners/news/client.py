@@ -21,6 +21,7 @@ from earshot.listeners.social.paging import Page, walk_newest_first
 
 MAX_PAGES = 3  # requests per run (5 s apart)
 FIRST_WINDOW = timedelta(days=1)  # how far back a new source starts
+SEARCHABLE = timedelta(days=89)  # GDELT DOC searches the last 3 months; older is refused
 
 
 def _split(value: object) -> list[str]:
@@ -64,6 +65,7 @@ def fetch(
     base = str(spec.options.get("api_url") or urls.API)
     walk_state = previous.get("walk") or {}
     start = _parse_stamp(walk_state.get("mark"), now) or now - FIRST_WINDOW
+    start = max(start, now - SEARCHABLE)
 
     def page(cursor: str | None) -> Page:
         end = (

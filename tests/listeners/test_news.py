@@ -116,6 +116,17 @@ def test_a_full_answer_is_paged_back_by_end_date(
     assert ends[0] is None and ends[1] == (NOW - timedelta(minutes=3)).strftime("%Y%m%d%H%M%S")
 
 
+def test_a_long_pause_asks_only_for_what_gdelt_keeps(
+    feed_server: FeedServer, client: httpx.Client, policy: HttpPolicy
+) -> None:
+    feed_server.handle("/api/v2/doc/doc", Gdelt([article(1, minutes_ago=5)]))
+    old = {"walk": {"mark": "20230101000000", "mark_ids": []}}  # a source paused for long
+    result = fetch_source(client, _spec(feed_server), old, policy=policy, now=NOW)
+    assert result.status is FetchStatus.OK and len(result.posts) == 1
+    asked = feed_server.api_requests[0].query["startdatetime"]
+    assert asked == (NOW - timedelta(days=89)).strftime("%Y%m%d%H%M%S")
+
+
 def test_gdelt_refusals_are_said_in_its_words(
     feed_server: FeedServer, client: httpx.Client, policy: HttpPolicy
 ) -> None:
