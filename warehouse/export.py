@@ -84,11 +84,6 @@ def export_views(
     return written
 
 
-def export_parquet(con: duckdb.DuckDBPyConnection, out: str | Path) -> dict[str, int]:
-    """`export_views` as Parquet."""
-    return export_views(con, out, "parquet")
-
-
 _FORMAT_OPTIONS = {
     "parquet": "FORMAT parquet, COMPRESSION zstd",
     "csv": "FORMAT csv, HEADER",
