@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 SECTIONS = (
+    "summary",
     "moved",
     "risk",
     "gap",
@@ -57,7 +58,7 @@ _MEASURE = """
   }
   const imgs = [...document.images];
   return {
-    sections: [...document.querySelectorAll('h2[id]')].map(h => h.id),
+    sections: [...document.querySelectorAll('section[id], h2[id]')].map(h => h.id),
     images: imgs.length,
     images_loaded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
     scroll_width: document.documentElement.scrollWidth,

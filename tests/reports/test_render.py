@@ -46,7 +46,10 @@ def test_english_html_has_every_section(warehouse: Fixture) -> None:
     assert "+1 (few posts)" in html and "+1 (new)" in html
     assert "HTTP 503 from forum.example.org" in html
     assert "1 of 3 sources failed" in html
-    assert "topic_weekly" in html and "view posts" in html  # how the figures are computed
+    # how the figures are computed: plain words in the footer, the views in the analysts' line
+    footer = html[html.index('id="footer"') :]
+    assert "likes + reposts + replies" in footer and "topic_" not in footer
+    assert 'id="analysts"' in html and "topic_movement" in html
     assert "max-width:640px" in html
     assert "<style" not in html  # inline CSS only
     assert "No source could be reached" not in html
@@ -63,7 +66,11 @@ def test_german_html_uses_german_strings(warehouse: Fixture) -> None:
         "Zustand der Quellen",
     ]:
         assert heading in html
-    assert "-3 (-38 %)" in html and "+1 (wenige Beiträge)" in html and "+1 (neu)" in html
+    assert (
+        "-3 (-38\N{NO-BREAK SPACE}%)" in html
+        and "+1 (wenige Beiträge)" in html
+        and "+1 (neu)" in html
+    )
     assert "+0,04" in html  # decimal comma
     assert "fehlgeschlagen" in html and "noch nicht abgerufen" in html
     assert "Topics by volume" not in html
@@ -106,11 +113,25 @@ def test_text_version_has_the_same_figures(warehouse: Fixture) -> None:
 
 
 def test_notice_when_no_source_could_be_reached(warehouse: Fixture) -> None:
-    warehouse.con.execute("UPDATE _sources SET last_status = 'failed'")
-    en, de = digest_of(warehouse, "en"), digest_of(warehouse, "de")
+    # Every source failing now, none ever succeeded: W47 still had posts, so it was reached.
+    warehouse.con.execute("UPDATE _sources SET last_status = 'failed', last_success_at = NULL")
+    en = digest_of(warehouse, "en")
+    assert "No source could be reached" not in render_html(en) + render_text(en)
+    # A week no source delivered in (no posts, no success since it began) says so.
+    quiet = {
+        lang: build_digest(
+            warehouse.con,
+            week="2026-W30",
+            organisation="X",
+            timezone="Europe/Berlin",
+            language=lang,
+            now=NOW,
+        )
+        for lang in ("en", "de")
+    }
     notice = "No source could be reached this week — see source health below."
-    assert notice in render_html(en) and notice in render_text(en)
-    assert "Diese Woche war keine Quelle erreichbar" in render_html(de)
+    assert notice in render_html(quiet["en"]) and notice in render_text(quiet["en"])
+    assert "Diese Woche war keine Quelle erreichbar" in render_html(quiet["de"])
 
 
 def test_notice_when_there_are_no_posts(warehouse: Fixture) -> None:
@@ -125,8 +146,8 @@ def test_notice_when_there_are_no_posts(warehouse: Fixture) -> None:
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", "Earshot digest 2026-W47 — Stadtwerke <Beispiel> & Co"),
-        ("de", "Earshot-Wochenbericht KW 47/2026 — Stadtwerke <Beispiel> & Co"),
+        ("en", "Earshot digest 2026-W47: a quiet week — Stadtwerke <Beispiel> & Co"),
+        ("de", "Earshot-Wochenbericht KW 47/2026: eine ruhige Woche — Stadtwerke <Beispiel> & Co"),
     ],
 )
 def test_subject(warehouse: Fixture, language: str, expected: str) -> None:
