@@ -72,8 +72,7 @@ _EN: dict[str, str] = {
     "subject_partial": "(partial)",
     "no_data": "No audience posts this week: no data for this section.",
     "no_bucket_posts": (
-        "No own posts with a bucket in the last 4 weeks ({buckets} configured): "
-        "no balance to show."
+        "No own posts with a bucket in the last 4 weeks ({buckets} configured): no balance to show."
     ),
     "coverage_failing": "{source} is failing: {error} ({since}).",
     "failing_since": "{attempts} failed attempts in a row since its last success on {when}",
@@ -224,12 +223,8 @@ _DE: dict[str, str] = {
         "Themen-Nennungen gegen {audience} bei der Zielgruppe, also besser auf die Kritik "
         "antworten als weitere Beiträge nachlegen."
     ),
-    "summary_rising": (
-        "{topic} steigt: {posts} Beiträge gegen {baseline}, z = {z}."
-    ),
-    "summary_falling": (
-        "{topic} fällt: {posts} Beiträge gegen {baseline}, z = {z}."
-    ),
+    "summary_rising": ("{topic} steigt: {posts} Beiträge gegen {baseline}, z = {z}."),
+    "summary_falling": ("{topic} fällt: {posts} Beiträge gegen {baseline}, z = {z}."),
     "lead_post": " Meiste Interaktionen: ",
     "lead_start": " Zuerst: ",
     "lead_example": " Zum Beispiel: ",

@@ -7,6 +7,7 @@ http(s) URLs become links.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -179,7 +180,7 @@ def subject(digest: Digest) -> str:
     text = s["subject"].format(
         week=week, organisation=organisation, headline=_headline(summarise(digest)[0], digest)
     )
-    return " ".join(text.split())
+    return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip()  # no-break spaces stay
 
 
 def _headline(f: Finding, digest: Digest) -> str:
@@ -599,6 +600,7 @@ def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
             "strong": b.balance in ("below target", "above target"),
         }
         for b in digest.buckets
+        if total_bucketed  # no own post with a bucket: one sentence says so, not a table of dashes
     ]
     c = digest.coverage
     coverage = [
