@@ -10,6 +10,24 @@ Language = Literal["de", "en"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 
 _EN: dict[str, str] = {
+    "check_unmatched": "The draft touches none of the configured topics.",
+    "check_touches": "The draft touches: {touched}",
+    "check_bucket_label": "bucket {bucket}",
+    "check_topic": (
+        "Topic {topic}: {posts} audience posts in {week} (baseline {baseline}/week, {change}); "
+        "negative {negative} (baseline {baseline_negative})"
+    ),
+    "check_bucket": (
+        "Bucket {bucket}: {share} of your posts over 4 weeks, target {target} ({balance})"
+    ),
+    "check_questions": "Open audience questions on these topics:",
+    "check_warning": "WARNING: {warning}",
+    "check_no_warnings": "No warnings: the draft does not land in a negative spike.",
+    "check_warn_spike": (
+        "{topic}: negative spike right now ({value} negative in 24 h, usually {baseline})"
+    ),
+    "check_warn_risk": "{topic}: on the risk watch in {week}",
+    "check_warn_bucket": "bucket {bucket}: already above its target share",
     "summary_heading": "This week in 30 seconds",
     "summary_risk": (
         "{topic} is under pressure: {posts} posts against {baseline}, {negative} negative "
@@ -212,6 +230,24 @@ _EN: dict[str, str] = {
 }
 
 _DE: dict[str, str] = {
+    "check_unmatched": "Der Entwurf berührt keines der konfigurierten Themen.",
+    "check_touches": "Der Entwurf berührt: {touched}",
+    "check_bucket_label": "Kategorie {bucket}",
+    "check_topic": (
+        "Thema {topic}: {posts} Beiträge der Zielgruppe in {week} (Basis {baseline} je Woche, "
+        "{change}); negativ {negative} (Basis {baseline_negative})"
+    ),
+    "check_bucket": (
+        "Kategorie {bucket}: {share} Ihrer Beiträge in 4 Wochen, Ziel {target} ({balance})"
+    ),
+    "check_questions": "Offene Fragen der Zielgruppe zu diesen Themen:",
+    "check_warning": "WARNUNG: {warning}",
+    "check_no_warnings": "Keine Warnungen: Der Entwurf landet in keiner negativen Spitze.",
+    "check_warn_spike": (
+        "{topic}: gerade eine negative Spitze ({value} negativ in 24 Std., sonst {baseline})"
+    ),
+    "check_warn_risk": "{topic}: im Risiko-Radar in {week}",
+    "check_warn_bucket": "Kategorie {bucket}: schon über ihrem Zielanteil",
     "summary_heading": "Diese Woche in 30 Sekunden",
     "summary_risk": (
         "{topic} steht unter Druck: {posts} Beiträge gegen {baseline}, {negative} negativ "
