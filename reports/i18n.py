@@ -48,7 +48,7 @@ _EN: dict[str, str] = {
     "summary_question_tail": " ({who}; {engagement} interactions).",
     "summary_emerging_plain": (
         "A term no topic covers is rising: {term}, {posts} posts by {authors} authors "
-        "(before: Ø {baseline} a week)."
+        "(before: Ø\N{NO-BREAK SPACE}{baseline} a week)."
     ),
     "summary_advice_question": "Your next post could answer ",
     "summary_advice_question_tail": (
@@ -82,8 +82,8 @@ _EN: dict[str, str] = {
     "headline_bucket": "more posts for {bucket}",
     "headline_quiet": "a quiet week",
     "headline_no_data": "no data",
-    "baseline": "Ø {mean} a week ({weeks} weeks)",
-    "baseline_one": "Ø {mean} a week (1 week)",
+    "baseline": "Ø\N{NO-BREAK SPACE}{mean} a week ({weeks}\N{NO-BREAK SPACE}weeks)",
+    "baseline_one": "Ø\N{NO-BREAK SPACE}{mean} a week (1\N{NO-BREAK SPACE}week)",
     "notice_partial": (
         "Partial week: this digest covers {week} only up to {when}; the figures will still change."
     ),
@@ -187,6 +187,7 @@ _EN: dict[str, str] = {
         "{topic}: {value} of posts negative in the last {hours} h, usually {baseline} (z = {z})"
     ),
     "topics_heading": "Topics by volume",
+    "topic_details": "{authors} authors · mean sentiment {sentiment} · {negative} negative",
     "col_topic": "Topic",
     "col_posts": "Posts",
     "col_change": "Change vs. last week",
@@ -268,7 +269,7 @@ _DE: dict[str, str] = {
     "summary_question_tail": " ({who}; {engagement} Interaktionen).",
     "summary_emerging_plain": (
         "Ein Begriff, den kein Thema abdeckt, steigt: {term}, {posts} Beiträge von {authors} "
-        "Autor:innen (vorher Ø {baseline} je Woche)."
+        "Autor:innen (vorher Ø\N{NO-BREAK SPACE}{baseline} je Woche)."
     ),
     "summary_advice_question": "Ihr nächster Beitrag könnte antworten auf ",
     "summary_advice_question_tail": (
@@ -306,8 +307,8 @@ _DE: dict[str, str] = {
     "headline_bucket": "mehr Beiträge für {bucket}",
     "headline_quiet": "eine ruhige Woche",
     "headline_no_data": "keine Daten",
-    "baseline": "Ø {mean} je Woche ({weeks} Wochen)",
-    "baseline_one": "Ø {mean} je Woche (1 Woche)",
+    "baseline": "Ø\N{NO-BREAK SPACE}{mean} je Woche ({weeks}\N{NO-BREAK SPACE}Wochen)",
+    "baseline_one": "Ø\N{NO-BREAK SPACE}{mean} je Woche (1\N{NO-BREAK SPACE}Woche)",
     "notice_partial": (
         "Unvollständige Woche: Dieser Bericht umfasst {week} nur bis {when}; die Zahlen ändern "
         "sich noch."
@@ -348,7 +349,7 @@ _DE: dict[str, str] = {
         "(Mittel der bis zu 8 Wochen davor). Anstieg oder Rückgang wird nur gemeldet, wenn ein "
         "Test Zufall unwahrscheinlich macht (|z| ≥ 3) und mindestens 5 Beiträge vorliegen."
     ),
-    "col_previous": "Vorwoche",
+    "col_previous": "Vor\N{SOFT HYPHEN}woche",
     "col_baseline": "Basis",
     "quote": "„{text}“",
     "col_signal": "Signal",
@@ -374,8 +375,8 @@ _DE: dict[str, str] = {
         "gegen seinen Anteil an Ihren eigenen ({own}). Eine Empfehlung nur, wo der Unterschied "
         "einen Test besteht (|z| ≥ 1,96) und beide Seiten mindestens 10 Nennungen haben."
     ),
-    "col_audience_share": "Zielgruppe",
-    "col_own_share": "Eigene Beiträge",
+    "col_audience_share": "Ziel\N{SOFT HYPHEN}gruppe",
+    "col_own_share": "Eigene Bei\N{SOFT HYPHEN}träge",
     "col_advice": "Empfehlung",
     "advice_talk more": "mehr darüber reden",
     "advice_talk less": "weniger darüber reden",
@@ -396,7 +397,7 @@ _DE: dict[str, str] = {
     "buckets_intro": (
         "Anteile an {total} eigenen Beiträgen mit Kategorie; 95-%-Intervall in Klammern."
     ),
-    "col_bucket": "Kategorie",
+    "col_bucket": "Kate\N{SOFT HYPHEN}gorie",
     "col_share": "Anteil",
     "col_target": "Ziel",
     "col_balance": "Balance",
@@ -426,13 +427,14 @@ _DE: dict[str, str] = {
         "(z = {z})"
     ),
     "topics_heading": "Themen nach Umfang",
+    "topic_details": "{authors} Autor:innen · Stimmung {sentiment} · {negative} negativ",
     "col_topic": "Thema",
-    "col_posts": "Beiträge",
-    "col_change": "Veränderung zur Vorwoche",
-    "col_authors": "Autor:innen",
+    "col_posts": "Bei\N{SOFT HYPHEN}träge",
+    "col_change": "Zur Vor\N{SOFT HYPHEN}woche",
+    "col_authors": "Autor:\N{SOFT HYPHEN}innen",
     "col_sentiment": "Stimmung (Mittel)",
     "col_negative": "Negativ",
-    "col_engagement": "Interaktionen",
+    "col_engagement": "Inter\N{SOFT HYPHEN}aktionen",
     "change_new": "neu",
     "change_few": "wenige Beiträge",
     "no_topics": "Es sind keine Themen konfiguriert.",
@@ -446,7 +448,7 @@ _DE: dict[str, str] = {
     "col_source": "Quelle",
     "col_status": "Status",
     "col_error": "Letzter Fehler",
-    "col_posts_week": "Beiträge diese Woche",
+    "col_posts_week": "Bei\N{SOFT HYPHEN}träge diese Woche",
     "status_ok": "ok",
     "status_not_modified": "ok (unverändert)",
     "status_failed": "fehlgeschlagen",
@@ -472,6 +474,14 @@ _DE: dict[str, str] = {
 DASH = "\N{EN DASH}"  # between dates, and for a missing figure
 
 STRINGS: Mapping[str, Mapping[str, str]] = {"en": _EN, "de": _DE}
+
+
+SOFT_HYPHEN = "\N{SOFT HYPHEN}"  # where a German column header may hyphenate in the HTML
+
+
+def plain(text: str) -> str:
+    """`text` without its soft hyphens (for the plain-text part and the subject)."""
+    return text.replace(SOFT_HYPHEN, "")
 
 
 def strings(language: str) -> Mapping[str, str]:

@@ -27,6 +27,7 @@ from earshot.reports.i18n import (
     format_int,
     format_percent,
     format_signed_int,
+    plain,
     strings,
 )
 from earshot.reports.summary import Finding, FindingKind, summarise
@@ -93,6 +94,7 @@ def render_html(digest: Digest, charts: Sequence[Chart] = (), *, cid: bool = Fal
 def render_text(digest: Digest) -> str:
     view = _view(digest)
     view["images"] = {}
+    view["s"] = {k: plain(v) for k, v in view["s"].items()}
     return _environment(False).get_template("digest.txt.j2").render(view)
 
 
@@ -115,6 +117,7 @@ def render_charts(digest: Digest) -> list[Chart]:
                 [m.baseline_mean or 0.0 for m in moved],
                 legend=(s["legend_week"], s["legend_baseline"]),
                 alt=s["chart_moved"],
+                language=digest.language,
             )
         )
     shares = [x for x in digest.shares if x.audience_posts or x.own_posts][:8]
@@ -128,6 +131,7 @@ def render_charts(digest: Digest) -> list[Chart]:
                 legend=(s["legend_audience"], s["legend_own"]),
                 alt=s["chart_gap"],
                 percent=True,
+                language=digest.language,
             )
         )
     if digest.buckets and any(b.bucket_posts for b in digest.buckets):
@@ -140,6 +144,7 @@ def render_charts(digest: Digest) -> list[Chart]:
                 legend=(s["legend_share"], s["legend_target"]),
                 alt=s["chart_buckets"],
                 percent=True,
+                language=digest.language,
             )
         )
     return charts
@@ -427,6 +432,11 @@ def _view(digest: Digest) -> dict[str, Any]:
             "sentiment": format_decimal(topic.avg_sentiment, lang, signed=True),
             "negative": format_percent(topic.negative_share, lang),
             "engagement": format_int(topic.engagement, lang),
+            "details": s["topic_details"].format(
+                authors=format_int(topic.authors, lang),
+                sentiment=format_decimal(topic.avg_sentiment, lang, signed=True),
+                negative=format_percent(topic.negative_share, lang),
+            ),
         }
         for topic in digest.topics
     ]
@@ -583,7 +593,7 @@ def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
             term=e.term,
             posts=format_int(e.posts, lang),
             authors=format_int(e.authors, lang),
-            baseline=format_decimal(e.baseline_mean, lang),
+            baseline=format_decimal(e.baseline_mean, lang, digits=1),
         )
         for e in digest.emerging
     ]

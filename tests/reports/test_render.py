@@ -98,13 +98,21 @@ def test_text_version_has_the_same_figures(warehouse: Fixture) -> None:
     )
     assert "- Preise: Posts 2 | Change vs. last week +1 (few posts)" in text
     assert "- Klima: Posts 1 | Change vs. last week +1 (new)" in text
-    # every figure of the HTML topic table is in the text too
+    # every figure of the HTML topic table (cells and the details under the label) is on the
+    # topic's line of the text too
     html = render_html(d)
+    table = html[html.index('id="topics"') : html.index('id="posts"')]
     for topic in d.topics:
-        row = re.search(rf">{re.escape(topic.label)}</td>(.*?)</tr>", html, re.S)
-        assert row is not None
-        for cell in re.findall(r">([^<>]+)</td>", row.group(1)):
-            assert cell in text
+        row = re.search(
+            rf">{re.escape(topic.label)}<div[^>]*>([^<]+)</div></td>(.*?)</tr>", table, re.S
+        )
+        assert row is not None, topic.label
+        line = next(x for x in text.splitlines() if x.startswith(f"- {topic.label}:"))
+        figures = re.findall(r"[-+]?\d[\d.,]*%?", row.group(1))
+        figures += re.findall(r">([^<>]+)</td>", row.group(2))
+        assert len(figures) == 6
+        for figure in figures:
+            assert figure in line, (figure, line)
     assert "1. Text untagged\n   https://example.org/untagged\n" in text
     assert "<script>alert(1)</script>" in text  # plain text: shown as is, never markup
     assert "javascript:alert(1) (not a web link)" in text

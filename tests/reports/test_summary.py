@@ -72,14 +72,20 @@ def test_the_summary_comes_first_with_evidence_and_links(history: History, langu
     assert first[0].strip() in ("This week in 30 seconds", "Diese Woche in 30 Sekunden")
     assert "https://example.org/q30" in first[1]
     if language == "de":
-        assert "Preise steht unter Druck: 24 Beiträge gegen Ø 4,1 je Woche (8 Wochen)" in block
+        assert (
+            "Preise steht unter Druck: 24 Beiträge gegen Ø\N{NO-BREAK SPACE}4,1 je Woche "
+            "(8\N{NO-BREAK SPACE}Wochen)" in block
+        )
         assert "62\N{NO-BREAK SPACE}% negativ" in block and "z = +7,4" in block
         assert subject(d) == (
             "Earshot-Wochenbericht KW 47/2026: Preise unter Druck "
             "(62\N{NO-BREAK SPACE}% negativ) — Stadtwerke"
         )
     else:
-        assert "Preise is under pressure: 24 posts against Ø 4.1 a week (8 weeks)" in block
+        assert (
+            "Preise is under pressure: 24 posts against Ø\N{NO-BREAK SPACE}4.1 a week "
+            "(8\N{NO-BREAK SPACE}weeks)" in block
+        )
         assert "Your next post could answer" in block and "Fachwissen is below target" in block
         assert (
             subject(d)
