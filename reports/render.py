@@ -1,4 +1,5 @@
-"""The digest as an HTML mail (inline CSS, table layout) and its plain-text alternative.
+"""The digest as an HTML mail (table layout; templates/digest.css inlined into style attributes
+by css-inline) and its plain-text alternative.
 
 Both are rendered from one view model of pre-formatted strings, so they show the same figures.
 Post texts are data from strangers: the HTML environment autoescapes everything, and only
@@ -12,9 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import css_inline
 import jinja2
 
 from earshot.reports.charts import Chart, paired_bars
@@ -47,6 +50,16 @@ def _environment(html: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+    )
+
+
+@cache
+def _inliner() -> css_inline.CSSInliner:
+    """css-inline with the digest's one stylesheet (templates/digest.css): every rule becomes
+    style attributes, so the mail needs no <style> support. Nothing is fetched."""
+    css = resources.files("earshot.reports").joinpath("templates/digest.css").read_text("utf-8")
+    return css_inline.CSSInliner(
+        inline_style_tags=False, load_remote_stylesheets=False, extra_css=css
     )
 
 
@@ -88,7 +101,8 @@ def render_html(digest: Digest, charts: Sequence[Chart] = (), *, cid: bool = Fal
     }
     view = _view(digest)
     view["images"] = images
-    return _environment(True).get_template("digest.html.j2").render(view)
+    html = _inliner().inline(_environment(True).get_template("digest.html.j2").render(view))
+    return html if html.endswith("\n") else html + "\n"  # as the template ends, and the mail
 
 
 def render_text(digest: Digest) -> str:

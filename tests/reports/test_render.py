@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
+import earshot.reports
 from earshot.reports.digest import Digest, build_digest
 from earshot.reports.render import render_html, render_text, subject
 from tests.reports.support import NOW, WEEK, Fixture
@@ -50,7 +52,7 @@ def test_english_html_has_every_section(warehouse: Fixture) -> None:
     footer = html[html.index('id="footer"') :]
     assert "likes + reposts + replies" in footer and "topic_" not in footer
     assert 'id="analysts"' in html and "topic_movement" in html
-    assert "max-width:640px" in html
+    assert "max-width: 640px" in html  # the stylesheet, inlined into style attributes
     assert "<style" not in html  # inline CSS only
     assert "No source could be reached" not in html
     assert 'href="https://example.org/p3"' in html
@@ -66,11 +68,7 @@ def test_german_html_uses_german_strings(warehouse: Fixture) -> None:
         "Zustand der Quellen",
     ]:
         assert heading in html
-    assert (
-        "-3 (-38\N{NO-BREAK SPACE}%)" in html
-        and "+1 (wenige Beiträge)" in html
-        and "+1 (neu)" in html
-    )
+    assert "-3 (-38&nbsp;%)" in html and "+1 (wenige Beiträge)" in html and "+1 (neu)" in html
     assert "+0,04" in html  # decimal comma
     assert "fehlgeschlagen" in html and "noch nicht abgerufen" in html
     assert "Topics by volume" not in html
@@ -160,3 +158,13 @@ def test_notice_when_there_are_no_posts(warehouse: Fixture) -> None:
 )
 def test_subject(warehouse: Fixture, language: str, expected: str) -> None:
     assert subject(digest_of(warehouse, language)) == expected
+
+
+def test_one_stylesheet_inlined_at_render_time(warehouse: Fixture) -> None:
+    template = Path(earshot.reports.__file__).parent / "templates" / "digest.html.j2"
+    assert 'style="' not in template.read_text(encoding="utf-8")  # no hand-written styles
+    html = render_html(digest_of(warehouse, "de"))
+    assert "<style" not in html  # works in clients that drop <style>
+    assert '<h2 id="moved" style="margin: 0;font-size: 17px;color: #111111;">' in html
+    assert 'class="grid" ' in html and "border-collapse: collapse;font-size: 13px;" in html
+    assert '<meta name="color-scheme" content="light">' in html

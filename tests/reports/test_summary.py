@@ -34,7 +34,7 @@ def digest_of(h: History, language: str = "en", week: str = WEEK, **kw: object) 
 def summary_html(html: str) -> str:
     found = re.search(r'<section id="summary".*?</section>', html, re.S)
     assert found is not None
-    return found.group(0)
+    return found.group(0).replace("&nbsp;", "\N{NO-BREAK SPACE}")
 
 
 def test_the_summary_names_exactly_what_was_planted(history: History) -> None:
