@@ -15,7 +15,9 @@ from earshot.listeners.records import FetchResult, FetchStatus
 from earshot.reports.digest import Digest, build_digest
 from earshot.reports.render import render_html, render_text, subject, summary_sentences
 from earshot.reports.summary import MAX_FINDINGS, FindingKind, summarise
-from earshot.warehouse.sources import store_fetch
+from earshot.warehouse.annotations import store_annotations
+from earshot.warehouse.facts import refresh_facts
+from earshot.warehouse.sources import insert_posts, store_fetch
 from tests.reports.history import NOW, WEEK, History, build_history
 
 
@@ -186,3 +188,30 @@ def test_a_partial_week_is_asked_for_and_marked_at_the_top(history: History) -> 
     assert render_text(d).index("Unvollständige Woche") < render_text(d).index("== Diese Woche")
     assert "(unvollständig)" in subject(d)
     assert not digest_of(history, "de").partial  # built after the week: complete
+
+
+def test_each_question_once_with_author_platform_and_date(history: History) -> None:
+    both = history.add("q-both", 0, topics=("price", "service"), question=True, likes=50, hour=90)
+    insert_posts(history.con, [both], "load-3")
+    store_annotations(
+        history.con, history.annotations[-1:], pipeline_version="t.v1", load_id="load-4"
+    )
+    refresh_facts(history.con)
+    d = digest_of(history, "de")
+    assert [q.topic_id for q in d.questions if q.post_id == both.post_id] == ["price", "service"]
+    html, text = render_html(d), render_text(d)
+    section = html[html.index('id="questions"') : html.index('id="emerging"')]
+    assert section.count('href="https://example.org/q-both"') == 1
+    assert "author-q-both auf feed, 20.11.2026" in section
+    assert text.count("? Text of q-both (author-q-both auf feed, 20.11.2026;") == 1
+
+
+def test_totals_name_the_duplicates(history: History) -> None:
+    d = digest_of(history, "en")
+    html = render_html(d)
+    header = html[: html.index('id="summary"')]
+    # 63 audience rows, one of them a duplicate: 62 counted, and the header says why
+    assert "62 audience posts" in header and "(63 collected, 1 duplicates counted once)" in header
+    sources = html[html.index('id="sources"') :]
+    assert sum(s.posts_in_week for s in d.sources) == 69  # 63 audience + 6 own rows
+    assert "69 posts from these sources this week; 1 of the audience's are duplicates" in sources
