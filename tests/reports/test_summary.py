@@ -143,10 +143,10 @@ def test_a_week_without_posts_says_no_data(history: History, language: str) -> N
         "en": "No audience posts this week: no data for this section.",
         "de": "Diese Woche keine Beiträge der Zielgruppe: keine Daten für diesen Abschnitt.",
     }[language]
-    for section in ("moved", "risk", "questions", "emerging"):
+    for section in ("moved", "risk", "questions", "emerging", "topics"):
         part = html[html.index(f'id="{section}"') :]
         assert no_data in part[: part.index("<h2", 10) if "<h2" in part[10:] else None], section
-    assert text.count(no_data) >= 4
+    assert text.count(no_data) >= 5
     # never "nothing moved" on no data
     assert "No topic shows a negative spike" not in html + text
     assert "Kein Thema zeigt eine negative Spitze" not in html + text
