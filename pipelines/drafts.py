@@ -29,7 +29,14 @@ def check_draft_file(loaded: LoadedConfig, draft: Path, now: datetime) -> tuple[
     con = open_warehouse(loaded.warehouse_path, read_only=True)
     try:
         require_fresh(con)
-        result = check_draft(con, topic_ids=topic_ids, bucket_ids=bucket_ids, week=week, now=now)
+        result = check_draft(
+            con,
+            topic_ids=topic_ids,
+            bucket_ids=bucket_ids,
+            week=week,
+            now=now,
+            language=cfg.digest.language,
+        )
     finally:
         con.close()
-    return result, format_check(result, unmatched=not topic_ids)
+    return result, format_check(result, unmatched=not topic_ids, language=cfg.digest.language)

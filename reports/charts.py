@@ -7,6 +7,7 @@ so it stays sharp on high-density screens and the HTML shows it at `CHART_WIDTH`
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,9 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from earshot.reports.i18n import format_int, format_percent
 
 CHART_WIDTH = 592  # CSS pixels in the mail
 _DPI = 96 * 2
@@ -38,14 +42,25 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _figure(rows: int) -> Figure:
-    height = max(1.6, 0.42 * rows + 0.9)
+def _figure(rows: int, lines: int) -> Figure:
+    """A figure for `rows` bar pairs whose labels take `lines` text lines in all."""
+    height = max(1.6, 0.42 * rows + 0.14 * max(0, lines - rows) + 0.9)
     fig = Figure(figsize=(CHART_WIDTH / 96, height), dpi=96, layout="constrained")
     return fig
 
 
-def _shorten(label: str, limit: int = 28) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+LABEL_CHARS = 24  # a label wraps onto more lines beyond this, at word boundaries; never cut
+
+
+def _wrap(label: str) -> str:
+    return "\n".join(textwrap.wrap(label, LABEL_CHARS, break_long_words=False)) or label
+
+
+def _axis_formatter(percent: bool, language: str) -> FuncFormatter:
+    """Tick labels in the digest's language: '17 %' (de) / '17%' (en), '1.234' / '1,234'."""
+    if percent:
+        return FuncFormatter(lambda x, _pos: format_percent(x / 100, language))
+    return FuncFormatter(lambda x, _pos: format_int(round(x), language))
 
 
 def paired_bars(
@@ -59,9 +74,41 @@ def paired_bars(
     percent: bool = False,
     markers: Sequence[float] | None = None,
     marker_legend: str | None = None,
+    language: str = "en",
 ) -> Chart:
-    """Horizontal bars, two per label (e.g. this week vs. baseline); optional target ticks."""
-    fig = _figure(len(labels))
+    """Horizontal bars, two per label (e.g. this week vs. baseline), as a PNG; see
+    `paired_bars_figure`."""
+    fig = paired_bars_figure(
+        labels,
+        first,
+        second,
+        legend=legend,
+        percent=percent,
+        markers=markers,
+        marker_legend=marker_legend,
+        language=language,
+    )
+    png = _png(fig)
+    width_in, height_in = fig.get_size_inches()
+    return Chart(name, png, alt, int(width_in * 96), int(height_in * 96))
+
+
+def paired_bars_figure(
+    labels: Sequence[str],
+    first: Sequence[float],
+    second: Sequence[float],
+    *,
+    legend: tuple[str, str],
+    percent: bool = False,
+    markers: Sequence[float] | None = None,
+    marker_legend: str | None = None,
+    language: str = "en",
+) -> Figure:
+    """Horizontal bars, two per label; optional target ticks. Labels wrap at word boundaries
+    (never cut); the value axis has ticks at round steps (1, 2, 2.5, 5 or 10 times a power of
+    ten, whole numbers), labelled in `language`'s format."""
+    wrapped = [_wrap(label) for label in labels]
+    fig = _figure(len(labels), sum(w.count("\n") + 1 for w in wrapped))
     ax = fig.add_subplot()
     y = list(range(len(labels)))
     h = 0.38
@@ -79,14 +126,12 @@ def paired_bars(
             label=marker_legend,
             zorder=3,
         )
-    ax.set_yticks(y, [_shorten(label) for label in labels], fontsize=9)
+    ax.set_yticks(y, wrapped, fontsize=9)
     ax.invert_yaxis()
     ax.tick_params(axis="x", labelsize=8)
-    if percent:
-        ax.xaxis.set_major_formatter("{x:.0f}%")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10], integer=True))
+    ax.xaxis.set_major_formatter(_axis_formatter(percent, language))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.legend(fontsize=8, loc="outside lower center", ncol=3, frameon=False)
-    png = _png(fig)
-    width_in, height_in = fig.get_size_inches()
-    return Chart(name, png, alt, int(width_in * 96), int(height_in * 96))
+    return fig

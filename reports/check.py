@@ -16,6 +16,7 @@ from datetime import datetime
 import duckdb
 
 from earshot.reports.digest import snippet, web_url
+from earshot.reports.i18n import format_decimal, format_int, format_percent, strings
 from earshot.warehouse.digest_posts import AudienceQuestion, audience_questions
 from earshot.warehouse.digest_queries import (
     BucketBalance,
@@ -24,7 +25,7 @@ from earshot.warehouse.digest_queries import (
     topic_movements,
 )
 from earshot.warehouse.spikes import Spike, topic_spikes
-from earshot.warehouse.weeks import previous_week
+from earshot.warehouse.weeks import parse_week, previous_week
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)
@@ -49,6 +50,11 @@ class DraftCheck:
     warnings: list[str] = field(default_factory=list)
 
 
+def _week_label(week: str, language: str) -> str:
+    year, num = parse_week(week)
+    return strings(language)["subject_week"].format(week=week, year=year, num=num)
+
+
 def check_draft(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -57,8 +63,11 @@ def check_draft(
     week: str,
     now: datetime,
     questions_per_topic: int = 3,
+    language: str = "en",
 ) -> DraftCheck:
-    """What the digest engine says about the draft's topics (`week` = last complete week)."""
+    """What the digest engine says about the draft's topics (`week` = last complete week),
+    its labels and warnings in `language` (the digest's)."""
+    s = strings(language)
     wanted = set(topic_ids)
     topics = [m for m in topic_movements(con, week) if m.topic_id in wanted]
     buckets = [b for b in bucket_balance(con, week) if b.bucket_id in set(bucket_ids)]
@@ -68,56 +77,73 @@ def check_draft(
         for q in audience_questions(con, w, questions_per_topic)
         if q.topic_id in wanted
     ]
-    spikes = [s for s in topic_spikes(con, now) if s.topic_id in wanted]
+    spikes = [x for x in topic_spikes(con, now) if x.topic_id in wanted]
     labels = dict(con.execute("SELECT topic_id, label FROM topics").fetchall())
     buckets_by_id = dict(con.execute("SELECT bucket_id, label FROM buckets").fetchall())
     touched = [labels.get(t, t) for t in topic_ids] + [
-        f"bucket {buckets_by_id.get(b, b)}" for b in bucket_ids
+        s["check_bucket_label"].format(bucket=buckets_by_id.get(b, b)) for b in bucket_ids
     ]
     result = DraftCheck(week, touched, topics, buckets, questions, spikes)
-    for s in spikes:
-        if s.kind == "negative":
+    for spike in spikes:
+        if spike.kind == "negative":
             result.warnings.append(
-                f"{s.label}: negative spike right now ({s.value:.0%} negative in 24 h, "
-                f"usually {s.baseline:.0%})"
+                s["check_warn_spike"].format(
+                    topic=spike.label,
+                    value=format_percent(spike.value, language),
+                    baseline=format_percent(spike.baseline, language),
+                )
             )
     for m in topics:
         if m.at_risk:
-            result.warnings.append(f"{m.label}: on the risk watch in {week}")
+            result.warnings.append(
+                s["check_warn_risk"].format(topic=m.label, week=_week_label(week, language))
+            )
     for b in buckets:
         if b.balance == "above target":
-            result.warnings.append(f"bucket {b.label}: already above its target share")
+            result.warnings.append(s["check_warn_bucket"].format(bucket=b.label))
     return result
 
 
-def format_check(result: DraftCheck, *, unmatched: bool) -> str:
-    """The report `earshot check` prints (English, plain text)."""
+def format_check(result: DraftCheck, *, unmatched: bool, language: str = "en") -> str:
+    """The report `earshot check` prints (plain text, in `language`: the digest's)."""
+    s = strings(language)
     lines: list[str] = []
     if unmatched:
-        lines.append("The draft touches none of the configured topics.")
+        lines.append(s["check_unmatched"])
     else:
-        lines.append("The draft touches: " + ", ".join(result.touched))
+        lines.append(s["check_touches"].format(touched=", ".join(result.touched)))
+    week = _week_label(result.week, language)
     for m in result.topics:
-        change = m.movement if m.movement != "steady" else "no clear change"
         lines.append(
-            f"Topic {m.label}: {m.posts} audience posts in {result.week} "
-            f"(baseline {m.baseline_mean or 0:.1f}/week, {change}); "
-            f"negative {m.negative_share or 0:.0%} (baseline {m.baseline_negative_share or 0:.0%})"
+            s["check_topic"].format(
+                topic=m.label,
+                posts=format_int(m.posts, language),
+                week=week,
+                baseline=format_decimal(m.baseline_mean or 0.0, language, digits=1),
+                change=s[f"signal_{m.movement}"],
+                negative=format_percent(m.negative_share or 0.0, language),
+                baseline_negative=format_percent(m.baseline_negative_share or 0.0, language),
+            )
         )
     for b in result.buckets:
-        share = "no own posts" if b.share is None else f"{b.share:.0%}"
+        share = s["balance_no own posts"] if b.share is None else format_percent(b.share, language)
         lines.append(
-            f"Bucket {b.label}: {share} of your posts over 4 weeks, target {b.target_share:.0%} "
-            f"({b.balance})"
+            s["check_bucket"].format(
+                bucket=b.label,
+                share=share,
+                target=format_percent(b.target_share, language),
+                balance=s[f"balance_{b.balance}"],
+            )
         )
     if result.questions:
-        lines.append("Open audience questions on these topics:")
+        lines.append(s["check_questions"])
         for q in result.questions:
             link = web_url(q.url) or ""
             text = snippet(q.title or q.text, 120)
-            lines.append(f"  ? {text} ({q.engagement} engagement) {link}".rstrip())
+            engagement = format_int(q.engagement, language)
+            lines.append(f"  ? {text} ({s['engagement']}: {engagement}) {link}".rstrip())
     for w in result.warnings:
-        lines.append(f"WARNING: {w}")
+        lines.append(s["check_warning"].format(warning=w))
     if not result.warnings:
-        lines.append("No warnings: the draft does not land in a negative spike.")
+        lines.append(s["check_no_warnings"])
     return "\n".join(lines) + "\n"

@@ -25,10 +25,12 @@ from earshot.warehouse.digest_queries import (
     TopicMovement,
     TopicShare,
     bucket_balance,
+    configured_buckets,
     coverage,
     emerging_terms,
     silent_sources,
     source_coverage,
+    topic_buckets,
     topic_movements,
     topic_shares,
 )
@@ -119,6 +121,16 @@ class Digest:
     shares: list[TopicShare] = field(default_factory=list)  # "talk more" first
     buckets: list[BucketBalance] = field(default_factory=list)
     silent_sources: list[str] = field(default_factory=list)
+    bucket_labels: list[str] = field(default_factory=list)  # every configured bucket
+    topic_buckets: dict[str, str] = field(default_factory=dict)  # topic_id -> bucket_id
+    # Sources that delivered during the week: posts of the week, or a successful fetch at or
+    # after its start (a 304 is a success).
+    reached_sources: list[str] = field(default_factory=list)
+    partial: bool = False  # the week had not ended when the digest was built
+    # The most engaging audience post of the week per topic and per emerging term, for the
+    # topics and terms the summary may name (the top-post query, filtered).
+    topic_posts: dict[str, TopPost] = field(default_factory=dict)
+    term_posts: dict[str, TopPost] = field(default_factory=dict)
 
     @property
     def year(self) -> int:
@@ -148,6 +160,18 @@ class Digest:
         return [m for m in self.movements if m.at_risk]
 
     @property
+    def distinct_questions(self) -> list[AudienceQuestion]:
+        """Each question post once, under the first topic it ranks in (a post tagged with two
+        topics is among both topics' questions)."""
+        seen: set[str] = set()
+        found: list[AudienceQuestion] = []
+        for q in self.questions:
+            if q.post_id not in seen:
+                seen.add(q.post_id)
+                found.append(q)
+        return found
+
+    @property
     def moved(self) -> list[TopicMovement]:
         """Topics whose volume rose or fell beyond chance against their baseline."""
         return [m for m in self.movements if m.movement in ("rising", "falling")]
@@ -158,8 +182,9 @@ class Digest:
 
     @property
     def no_source_reachable(self) -> bool:
-        """No active source has a successful last fetch (also true when none is configured)."""
-        return all(s.last_status in (None, "failed") for s in self.sources)
+        """No active source delivered anything during the week (also true when none is
+        configured). A source failing now does not count against a week it delivered in."""
+        return not self.reached_sources
 
     @property
     def has_posts(self) -> bool:
@@ -193,6 +218,21 @@ def build_digest(
         raise ValueError(f"top_n {top_n}: expected at least 1")
     start, end = week_bounds(week, timezone)
     require_fresh(con)
+    generated = (now or datetime.now(UTC)).astimezone(zone)
+    movements = topic_movements(con, week)
+    sources = source_coverage(con, week)
+    emerging = emerging_terms(con, week)
+    shares = topic_shares(con, week)
+    named = [m.topic_id for m in movements if m.at_risk or m.movement in ("rising", "falling")]
+    named += [x.topic_id for x in shares if x.advice == "talk more"][:1]
+    topic_posts = {
+        tid: found[0]
+        for tid in dict.fromkeys(named)
+        if (found := top_posts(con, week, 1, topic_id=tid))
+    }
+    term_posts = {
+        e.term: found[0] for e in emerging[:1] if (found := top_posts(con, week, 1, term=e.term))
+    }
     return Digest(
         organisation=organisation,
         week=week,
@@ -201,13 +241,23 @@ def build_digest(
         period_start=start.date(),
         period_end=(end - timedelta(days=1)).date(),
         coverage=coverage(con, week),
-        movements=topic_movements(con, week),
+        movements=movements,
         top_posts=top_posts(con, week, top_n),
-        sources=source_coverage(con, week),
-        generated_at=(now or datetime.now(UTC)).astimezone(zone),
-        emerging=emerging_terms(con, week),
+        sources=sources,
+        generated_at=generated,
+        emerging=emerging,
         questions=audience_questions(con, week, questions_per_topic),
-        shares=topic_shares(con, week),
+        shares=shares,
         buckets=bucket_balance(con, week),
         silent_sources=silent_sources(con, week),
+        bucket_labels=configured_buckets(con),
+        topic_buckets=topic_buckets(con),
+        reached_sources=[
+            s.source_id
+            for s in sources
+            if s.posts_in_week > 0 or (s.last_success_at is not None and s.last_success_at >= start)
+        ],
+        partial=generated < end,
+        topic_posts=topic_posts,
+        term_posts=term_posts,
     )

@@ -10,6 +10,102 @@ Language = Literal["de", "en"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 
 _EN: dict[str, str] = {
+    "check_unmatched": "The draft touches none of the configured topics.",
+    "check_touches": "The draft touches: {touched}",
+    "check_bucket_label": "bucket {bucket}",
+    "check_topic": (
+        "Topic {topic}: {posts} audience posts in {week} (baseline {baseline}/week, {change}); "
+        "negative {negative} (baseline {baseline_negative})"
+    ),
+    "check_bucket": (
+        "Bucket {bucket}: {share} of your posts over 4 weeks, target {target} ({balance})"
+    ),
+    "check_questions": "Open audience questions on these topics:",
+    "check_warning": "WARNING: {warning}",
+    "check_no_warnings": "No warnings: the draft does not land in a negative spike.",
+    "check_warn_spike": (
+        "{topic}: negative spike right now ({value} negative in 24 h, usually {baseline})"
+    ),
+    "check_warn_risk": "{topic}: on the risk watch in {week}",
+    "check_warn_bucket": "bucket {bucket}: already above its target share",
+    "summary_heading": "This week in 30 seconds",
+    "summary_risk": (
+        "{topic} is under pressure: {posts} posts against {baseline}, {negative} negative "
+        "(usually {baseline_negative}), z = {z}."
+    ),
+    "summary_risk_talk_less": (
+        "{topic} is under pressure: {posts} posts against {baseline}, {negative} negative "
+        "(usually {baseline_negative}), z = {z}; you already give it {own} of your topic "
+        "mentions against the audience's {audience}, so answer the critics instead of adding "
+        "posts."
+    ),
+    "summary_rising": "{topic} is rising: {posts} posts against {baseline}, z = {z}.",
+    "summary_falling": "{topic} is falling: {posts} posts against {baseline}, z = {z}.",
+    "lead_post": " Most engaging: ",
+    "lead_start": " Start with: ",
+    "lead_example": " For example: ",
+    "summary_question": "The question most worth answering: ",
+    "summary_question_tail": " ({who}; {engagement} interactions).",
+    "summary_emerging_plain": (
+        "A term no topic covers is rising: {term}, {posts} posts by {authors} authors "
+        "(before: Ø\N{NO-BREAK SPACE}{baseline} a week)."
+    ),
+    "summary_advice_question": "Your next post could answer ",
+    "summary_advice_question_tail": (
+        " ({who}): the audience gives {topic} {audience} of its topic mentions, you {own} "
+        "(4 weeks){bucket}."
+    ),
+    "summary_advice": (
+        "Your next post could be about {topic}: the audience gives it {audience} of its topic "
+        "mentions, you {own} (4 weeks){bucket}."
+    ),
+    "summary_advice_bucket": (
+        "; its bucket {bucket} is below target ({share} of your posts, target {target})"
+    ),
+    "summary_bucket": (
+        "Your next post could be one for {bucket}: {share} of your posts in 4 weeks, "
+        "target {target}."
+    ),
+    "summary_quiet": (
+        "A quiet week: no topic rose, fell or turned negative beyond chance, no untracked term "
+        "stood out and no audience question came in."
+    ),
+    "summary_no_data": "No audience posts were collected this week, so there is no data to sum up.",
+    "summary_engagement": " ({engagement} interactions).",
+    "headline_risk": "{topic} under pressure ({negative} negative)",
+    "headline_rising": "{topic} rising ({posts} posts, usually {baseline})",
+    "headline_falling": "{topic} falling ({posts} posts, usually {baseline})",
+    "headline_question": "an audience question on {topic}",
+    "headline_question_any": "an audience question",
+    "headline_emerging": "new term {term}",
+    "headline_advice": "talk more about {topic}",
+    "headline_bucket": "more posts for {bucket}",
+    "headline_quiet": "a quiet week",
+    "headline_no_data": "no data",
+    "baseline": "Ø\N{NO-BREAK SPACE}{mean} a week ({weeks}\N{NO-BREAK SPACE}weeks)",
+    "baseline_one": "Ø\N{NO-BREAK SPACE}{mean} a week (1\N{NO-BREAK SPACE}week)",
+    "notice_partial": (
+        "Partial week: this digest covers {week} only up to {when}; the figures will still change."
+    ),
+    "subject_partial": "(partial)",
+    "no_data": "No audience posts this week: no data for this section.",
+    "no_bucket_posts": (
+        "No own posts with a bucket in the last 4 weeks ({buckets} configured): no balance to show."
+    ),
+    "coverage_failing": "{source} is failing: {error} ({since}).",
+    "failing_since": "{attempts} failed attempts in a row since its last success on {when}",
+    "failing_never": "{attempts} failed attempts, never fetched successfully",
+    "totals_duplicates": "{rows} collected, {duplicates} duplicates counted once",
+    "sources_total": (
+        "{rows} posts from these sources this week; {duplicates} of the audience's are duplicates "
+        "of another source's and count once in the figures above."
+    ),
+    "question_meta": "{author} on {platform}, {date}",
+    "analysts": (
+        "For analysts: every figure is in the analytics copy's views topic_movement, "
+        "emerging_terms, audience_questions, topic_share_4w, bucket_balance_4w and week_coverage "
+        "(see the README)."
+    ),
     "title": "Earshot digest",
     "week": "Week {week}",
     "totals": "{audience} audience posts · {own} own posts · {tagged} tagged with a topic",
@@ -22,7 +118,8 @@ _EN: dict[str, str] = {
         "is unlikely to be chance (|z| ≥ 3) and there are at least 5 posts."
     ),
     "col_previous": "Last week",
-    "col_baseline": "Baseline (weeks)",
+    "col_baseline": "Baseline",
+    "quote": "“{text}”",
     "col_signal": "Signal",
     "signal_rising": "rising",
     "signal_falling": "falling",
@@ -90,6 +187,7 @@ _EN: dict[str, str] = {
         "{topic}: {value} of posts negative in the last {hours} h, usually {baseline} (z = {z})"
     ),
     "topics_heading": "Topics by volume",
+    "topic_details": "{authors} authors · mean sentiment {sentiment} · {negative} negative",
     "col_topic": "Topic",
     "col_posts": "Posts",
     "col_change": "Change vs. last week",
@@ -119,22 +217,122 @@ _EN: dict[str, str] = {
     "sources_failed": "{failed} of {total} sources failed on their last attempt.",
     "no_sources": "No sources are configured.",
     "method": (
-        "How the figures are computed: topic figures come from the analyst view topic_weekly "
-        "(audience posts only; posts of your own sources are excluded), the most engaging "
-        "posts from the view posts. Engagement = likes + reposts + replies. Mean sentiment "
-        "runs from -1 (negative) to +1 (positive); negative = share of posts rated negative. "
-        "Weeks are ISO weeks in the {timezone} time zone. The other sections come from the "
-        "views topic_movement, emerging_terms, audience_questions, topic_share_4w, "
-        "bucket_balance_4w and week_coverage, where near-duplicates count once."
+        "How the figures are computed: audience posts only (posts of your own sources are "
+        "excluded), near-duplicates counted once. Engagement = likes + reposts + replies. Mean "
+        "sentiment runs from -1 (negative) to +1 (positive); negative = share of posts rated "
+        "negative. Weeks are ISO weeks in the {timezone} time zone."
     ),
     "generated": "Generated {when}.",
     "index_title": "Earshot digests — {organisation}",
     "index_week": "Week",
     "index_period": "Period",
-    "subject": "Earshot digest {week} — {organisation}",
+    "subject": "Earshot digest {week}: {headline} — {organisation}",
+    "subject_week": "{week}",
 }
 
 _DE: dict[str, str] = {
+    "check_unmatched": "Der Entwurf berührt keines der konfigurierten Themen.",
+    "check_touches": "Der Entwurf berührt: {touched}",
+    "check_bucket_label": "Kategorie {bucket}",
+    "check_topic": (
+        "Thema {topic}: {posts} Beiträge der Zielgruppe in {week} (Basis {baseline} je Woche, "
+        "{change}); negativ {negative} (Basis {baseline_negative})"
+    ),
+    "check_bucket": (
+        "Kategorie {bucket}: {share} Ihrer Beiträge in 4 Wochen, Ziel {target} ({balance})"
+    ),
+    "check_questions": "Offene Fragen der Zielgruppe zu diesen Themen:",
+    "check_warning": "WARNUNG: {warning}",
+    "check_no_warnings": "Keine Warnungen: Der Entwurf landet in keiner negativen Spitze.",
+    "check_warn_spike": (
+        "{topic}: gerade eine negative Spitze ({value} negativ in 24 Std., sonst {baseline})"
+    ),
+    "check_warn_risk": "{topic}: im Risiko-Radar in {week}",
+    "check_warn_bucket": "Kategorie {bucket}: schon über ihrem Zielanteil",
+    "summary_heading": "Diese Woche in 30 Sekunden",
+    "summary_risk": (
+        "{topic} steht unter Druck: {posts} Beiträge gegen {baseline}, {negative} negativ "
+        "(sonst {baseline_negative}), z = {z}."
+    ),
+    "summary_risk_talk_less": (
+        "{topic} steht unter Druck: {posts} Beiträge gegen {baseline}, {negative} negativ "
+        "(sonst {baseline_negative}), z = {z}; Sie geben dem Thema schon {own} Ihrer "
+        "Themen-Nennungen gegen {audience} bei der Zielgruppe, also besser auf die Kritik "
+        "antworten als weitere Beiträge nachlegen."
+    ),
+    "summary_rising": ("{topic} steigt: {posts} Beiträge gegen {baseline}, z = {z}."),
+    "summary_falling": ("{topic} fällt: {posts} Beiträge gegen {baseline}, z = {z}."),
+    "lead_post": " Meiste Interaktionen: ",
+    "lead_start": " Zuerst: ",
+    "lead_example": " Zum Beispiel: ",
+    "summary_question": "Die Frage, die sich am meisten zu beantworten lohnt: ",
+    "summary_question_tail": " ({who}; {engagement} Interaktionen).",
+    "summary_emerging_plain": (
+        "Ein Begriff, den kein Thema abdeckt, steigt: {term}, {posts} Beiträge von {authors} "
+        "Autor:innen (vorher Ø\N{NO-BREAK SPACE}{baseline} je Woche)."
+    ),
+    "summary_advice_question": "Ihr nächster Beitrag könnte antworten auf ",
+    "summary_advice_question_tail": (
+        " ({who}): Die Zielgruppe gibt {topic} {audience} ihrer Themen-Nennungen, Sie {own} "
+        "(4 Wochen){bucket}."
+    ),
+    "summary_advice": (
+        "Ihr nächster Beitrag könnte {topic} behandeln: Die Zielgruppe gibt dem Thema {audience} "
+        "ihrer Themen-Nennungen, Sie {own} (4 Wochen){bucket}."
+    ),
+    "summary_advice_bucket": (
+        "; die Kategorie {bucket} liegt unter dem Ziel ({share} Ihrer Beiträge, Ziel {target})"
+    ),
+    "summary_bucket": (
+        "Ihr nächster Beitrag könnte in die Kategorie {bucket} gehören: {share} Ihrer Beiträge "
+        "in 4 Wochen, Ziel {target}."
+    ),
+    "summary_quiet": (
+        "Eine ruhige Woche: Kein Thema ist über den Zufall hinaus gestiegen, gefallen oder "
+        "negativ geworden, kein nicht verfolgter Begriff fiel auf, und es kam keine Frage der "
+        "Zielgruppe."
+    ),
+    "summary_no_data": (
+        "Diese Woche wurden keine Beiträge der Zielgruppe gesammelt: Es gibt keine Daten "
+        "zusammenzufassen."
+    ),
+    "summary_engagement": " ({engagement} Interaktionen).",
+    "headline_risk": "{topic} unter Druck ({negative} negativ)",
+    "headline_rising": "{topic} steigt ({posts} Beiträge, sonst {baseline})",
+    "headline_falling": "{topic} fällt ({posts} Beiträge, sonst {baseline})",
+    "headline_question": "eine Frage der Zielgruppe zu {topic}",
+    "headline_question_any": "eine Frage der Zielgruppe",
+    "headline_emerging": "neuer Begriff {term}",
+    "headline_advice": "mehr über {topic} reden",
+    "headline_bucket": "mehr Beiträge für {bucket}",
+    "headline_quiet": "eine ruhige Woche",
+    "headline_no_data": "keine Daten",
+    "baseline": "Ø\N{NO-BREAK SPACE}{mean} je Woche ({weeks}\N{NO-BREAK SPACE}Wochen)",
+    "baseline_one": "Ø\N{NO-BREAK SPACE}{mean} je Woche (1\N{NO-BREAK SPACE}Woche)",
+    "notice_partial": (
+        "Unvollständige Woche: Dieser Bericht umfasst {week} nur bis {when}; die Zahlen ändern "
+        "sich noch."
+    ),
+    "subject_partial": "(unvollständig)",
+    "no_data": "Diese Woche keine Beiträge der Zielgruppe: keine Daten für diesen Abschnitt.",
+    "no_bucket_posts": (
+        "Keine eigenen Beiträge mit Kategorie in den letzten 4 Wochen ({buckets} konfiguriert): "
+        "keine Balance zu zeigen."
+    ),
+    "coverage_failing": "{source} schlägt fehl: {error} ({since}).",
+    "failing_since": "{attempts} Fehlversuche in Folge seit dem letzten Erfolg am {when}",
+    "failing_never": "{attempts} Fehlversuche, noch nie erfolgreich abgerufen",
+    "totals_duplicates": "{rows} gesammelt, {duplicates} Duplikate einmal gezählt",
+    "sources_total": (
+        "{rows} Beiträge aus diesen Quellen diese Woche; {duplicates} der Zielgruppe sind "
+        "Duplikate aus einer anderen Quelle und zählen oben einmal."
+    ),
+    "question_meta": "{author} auf {platform}, {date}",
+    "analysts": (
+        "Für Analyst:innen: Jede Zahl steht in den Sichten topic_movement, emerging_terms, "
+        "audience_questions, topic_share_4w, bucket_balance_4w und week_coverage der "
+        "Analyse-Kopie (siehe README)."
+    ),
     "title": "Earshot-Wochenbericht",
     "week": "KW {num}/{year}",
     "totals": (
@@ -151,8 +349,9 @@ _DE: dict[str, str] = {
         "(Mittel der bis zu 8 Wochen davor). Anstieg oder Rückgang wird nur gemeldet, wenn ein "
         "Test Zufall unwahrscheinlich macht (|z| ≥ 3) und mindestens 5 Beiträge vorliegen."
     ),
-    "col_previous": "Vorwoche",
-    "col_baseline": "Basis (Wochen)",
+    "col_previous": "Vor\N{SOFT HYPHEN}woche",
+    "col_baseline": "Basis",
+    "quote": "„{text}“",
     "col_signal": "Signal",
     "signal_rising": "steigt",
     "signal_falling": "fällt",
@@ -176,8 +375,8 @@ _DE: dict[str, str] = {
         "gegen seinen Anteil an Ihren eigenen ({own}). Eine Empfehlung nur, wo der Unterschied "
         "einen Test besteht (|z| ≥ 1,96) und beide Seiten mindestens 10 Nennungen haben."
     ),
-    "col_audience_share": "Zielgruppe",
-    "col_own_share": "Eigene Beiträge",
+    "col_audience_share": "Ziel\N{SOFT HYPHEN}gruppe",
+    "col_own_share": "Eigene Bei\N{SOFT HYPHEN}träge",
     "col_advice": "Empfehlung",
     "advice_talk more": "mehr darüber reden",
     "advice_talk less": "weniger darüber reden",
@@ -198,7 +397,7 @@ _DE: dict[str, str] = {
     "buckets_intro": (
         "Anteile an {total} eigenen Beiträgen mit Kategorie; 95-%-Intervall in Klammern."
     ),
-    "col_bucket": "Kategorie",
+    "col_bucket": "Kate\N{SOFT HYPHEN}gorie",
     "col_share": "Anteil",
     "col_target": "Ziel",
     "col_balance": "Balance",
@@ -228,13 +427,14 @@ _DE: dict[str, str] = {
         "(z = {z})"
     ),
     "topics_heading": "Themen nach Umfang",
+    "topic_details": "{authors} Autor:innen · Stimmung {sentiment} · {negative} negativ",
     "col_topic": "Thema",
-    "col_posts": "Beiträge",
-    "col_change": "Veränderung zur Vorwoche",
-    "col_authors": "Autor:innen",
+    "col_posts": "Bei\N{SOFT HYPHEN}träge",
+    "col_change": "Zur Vor\N{SOFT HYPHEN}woche",
+    "col_authors": "Autor:\N{SOFT HYPHEN}innen",
     "col_sentiment": "Stimmung (Mittel)",
     "col_negative": "Negativ",
-    "col_engagement": "Interaktionen",
+    "col_engagement": "Inter\N{SOFT HYPHEN}aktionen",
     "change_new": "neu",
     "change_few": "wenige Beiträge",
     "no_topics": "Es sind keine Themen konfiguriert.",
@@ -248,7 +448,7 @@ _DE: dict[str, str] = {
     "col_source": "Quelle",
     "col_status": "Status",
     "col_error": "Letzter Fehler",
-    "col_posts_week": "Beiträge diese Woche",
+    "col_posts_week": "Bei\N{SOFT HYPHEN}träge diese Woche",
     "status_ok": "ok",
     "status_not_modified": "ok (unverändert)",
     "status_failed": "fehlgeschlagen",
@@ -257,25 +457,31 @@ _DE: dict[str, str] = {
     "sources_failed": "{failed} von {total} Quellen schlugen beim letzten Abruf fehl.",
     "no_sources": "Es sind keine Quellen konfiguriert.",
     "method": (
-        "So entstehen die Zahlen: Themenzahlen stammen aus der Analyse-Sicht topic_weekly "
-        "(nur Beiträge der Zielgruppe; Beiträge eigener Quellen sind ausgenommen), die "
-        "Beiträge mit den meisten Interaktionen aus der Sicht posts. Interaktionen = Likes + "
-        "Reposts + Antworten. Die mittlere Stimmung reicht von -1 (negativ) bis +1 (positiv); "
-        "Negativ = Anteil der als negativ bewerteten Beiträge. Wochen sind ISO-Kalenderwochen "
-        "in der Zeitzone {timezone}. Die übrigen Abschnitte stammen aus den Sichten "
-        "topic_movement, emerging_terms, audience_questions, topic_share_4w, "
-        "bucket_balance_4w und week_coverage; Beinahe-Duplikate zählen dort einmal."
+        "So entstehen die Zahlen: nur Beiträge der Zielgruppe (Beiträge eigener Quellen sind "
+        "ausgenommen), Beinahe-Duplikate einmal gezählt. Interaktionen = Likes + Reposts + "
+        "Antworten. Die mittlere Stimmung reicht von -1 (negativ) bis +1 (positiv); Negativ = "
+        "Anteil der als negativ bewerteten Beiträge. Wochen sind ISO-Kalenderwochen in der "
+        "Zeitzone {timezone}."
     ),
     "generated": "Erstellt am {when}.",
     "index_title": "Earshot-Wochenberichte — {organisation}",
     "index_week": "Woche",
     "index_period": "Zeitraum",
-    "subject": "Earshot-Wochenbericht KW {num}/{year} — {organisation}",
+    "subject": "Earshot-Wochenbericht {week}: {headline} — {organisation}",
+    "subject_week": "KW {num}/{year}",
 }
 
 DASH = "\N{EN DASH}"  # between dates, and for a missing figure
 
 STRINGS: Mapping[str, Mapping[str, str]] = {"en": _EN, "de": _DE}
+
+
+SOFT_HYPHEN = "\N{SOFT HYPHEN}"  # where a German column header may hyphenate in the HTML
+
+
+def plain(text: str) -> str:
+    """`text` without its soft hyphens (for the plain-text part and the subject)."""
+    return text.replace(SOFT_HYPHEN, "")
 
 
 def strings(language: str) -> Mapping[str, str]:
@@ -300,11 +506,14 @@ def format_signed_int(value: int, language: str) -> str:
     return ("+" if value > 0 else "-") + format_int(abs(value), language)
 
 
-def format_decimal(value: float | None, language: str, *, signed: bool = False) -> str:
-    """Two decimals, decimal comma in German; a dash for a missing value."""
+def format_decimal(
+    value: float | None, language: str, *, signed: bool = False, digits: int = 2
+) -> str:
+    """`digits` decimals (two by default), decimal comma in German; a dash for a missing
+    value. A minus is the real minus sign only where `signed` asks for a sign."""
     if value is None:
         return DASH
-    text = f"{value:+.2f}" if signed else f"{value:.2f}"
+    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
     return text.replace(".", ",") if language == "de" else text
 
 
@@ -314,7 +523,8 @@ def format_percent(share: float | None, language: str, *, signed: bool = False) 
         return DASH
     number = round(share * 100)
     head = format_signed_int(number, language) if signed else format_int(number, language)
-    return f"{head} %" if language == "de" else f"{head}%"
+    # German puts a space before the sign; a no-break space, so that "38 %" never wraps.
+    return f"{head}\N{NO-BREAK SPACE}%" if language == "de" else f"{head}%"
 
 
 def format_date(day: date, language: str) -> str:

@@ -1,4 +1,5 @@
-"""The digest as an HTML mail (inline CSS, table layout) and its plain-text alternative.
+"""The digest as an HTML mail (table layout; templates/digest.css inlined into style attributes
+by css-inline) and its plain-text alternative.
 
 Both are rendered from one view model of pre-formatted strings, so they show the same figures.
 Post texts are data from strangers: the HTML environment autoescapes everything, and only
@@ -7,13 +8,16 @@ http(s) URLs become links.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import css_inline
 import jinja2
 
 from earshot.reports.charts import Chart, paired_bars
@@ -26,9 +30,12 @@ from earshot.reports.i18n import (
     format_int,
     format_percent,
     format_signed_int,
+    plain,
     strings,
 )
-from earshot.warehouse.digest_queries import SourceStatus
+from earshot.reports.summary import Finding, FindingKind, summarise
+from earshot.warehouse.digest_posts import AudienceQuestion, TopPost
+from earshot.warehouse.digest_queries import SourceStatus, TopicMovement
 from earshot.warehouse.weeks import parse_week
 
 _ERROR_CHARS = 300
@@ -43,6 +50,16 @@ def _environment(html: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+    )
+
+
+@cache
+def _inliner() -> css_inline.CSSInliner:
+    """css-inline with the digest's one stylesheet (templates/digest.css): every rule becomes
+    style attributes, so the mail needs no <style> support. Nothing is fetched."""
+    css = resources.files("earshot.reports").joinpath("templates/digest.css").read_text("utf-8")
+    return css_inline.CSSInliner(
+        inline_style_tags=False, load_remote_stylesheets=False, extra_css=css
     )
 
 
@@ -84,12 +101,14 @@ def render_html(digest: Digest, charts: Sequence[Chart] = (), *, cid: bool = Fal
     }
     view = _view(digest)
     view["images"] = images
-    return _environment(True).get_template("digest.html.j2").render(view)
+    html = _inliner().inline(_environment(True).get_template("digest.html.j2").render(view))
+    return html if html.endswith("\n") else html + "\n"  # as the template ends, and the mail
 
 
 def render_text(digest: Digest) -> str:
     view = _view(digest)
     view["images"] = {}
+    view["s"] = {k: plain(v) for k, v in view["s"].items()}
     return _environment(False).get_template("digest.txt.j2").render(view)
 
 
@@ -112,6 +131,7 @@ def render_charts(digest: Digest) -> list[Chart]:
                 [m.baseline_mean or 0.0 for m in moved],
                 legend=(s["legend_week"], s["legend_baseline"]),
                 alt=s["chart_moved"],
+                language=digest.language,
             )
         )
     shares = [x for x in digest.shares if x.audience_posts or x.own_posts][:8]
@@ -125,6 +145,7 @@ def render_charts(digest: Digest) -> list[Chart]:
                 legend=(s["legend_audience"], s["legend_own"]),
                 alt=s["chart_gap"],
                 percent=True,
+                language=digest.language,
             )
         )
     if digest.buckets and any(b.bucket_posts for b in digest.buckets):
@@ -137,6 +158,7 @@ def render_charts(digest: Digest) -> list[Chart]:
                 legend=(s["legend_share"], s["legend_target"]),
                 alt=s["chart_buckets"],
                 percent=True,
+                language=digest.language,
             )
         )
     return charts
@@ -166,11 +188,173 @@ def render_index(weeks: Sequence[str], *, organisation: str, language: str) -> s
 
 
 def subject(digest: Digest) -> str:
-    """The mail subject, in the digest's language, on one line."""
+    """The mail subject, in the digest's language, on one line: the week and its headline
+    finding (the summary's first)."""
     s = strings(digest.language)
     year, num = parse_week(digest.week)
     organisation = " ".join(digest.organisation.split())
-    return s["subject"].format(week=digest.week, year=year, num=num, organisation=organisation)
+    week = s["subject_week"].format(week=digest.week, year=year, num=num)
+    if digest.partial:
+        week = f"{week} {s['subject_partial']}"
+    text = s["subject"].format(
+        week=week, organisation=organisation, headline=_headline(summarise(digest)[0], digest)
+    )
+    return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip()  # no-break spaces stay
+
+
+def _headline(f: Finding, digest: Digest) -> str:
+    """A finding in a few words, for the subject."""
+    lang = digest.language
+    s = strings(lang)
+    if f.topic is not None:
+        return s[f"headline_{f.kind.value}"].format(
+            topic=f.topic.label,
+            negative=format_percent(f.topic.negative_share, lang),
+            posts=format_int(f.topic.posts, lang),
+            baseline=format_decimal(f.topic.baseline_mean, lang, digits=1),
+        )
+    if f.kind is FindingKind.QUESTION and f.question is not None:
+        if f.question.topic_id is None:
+            return s["headline_question_any"]
+        return s["headline_question"].format(topic=digest.topic_label(f.question.topic_id))
+    if f.kind is FindingKind.EMERGING and f.term is not None:
+        return s["headline_emerging"].format(term=f.term.term)
+    if f.kind is FindingKind.ADVICE and f.share is not None:
+        return s["headline_advice"].format(topic=f.share.label)
+    if f.kind is FindingKind.BUCKET and f.bucket is not None:
+        return s["headline_bucket"].format(bucket=f.bucket.label)
+    return s["headline_no_data" if f.kind is FindingKind.NO_DATA else "headline_quiet"]
+
+
+def baseline_text(m: TopicMovement, language: str) -> str:
+    """'Ø 212,5 je Woche (8 Wochen)': the mean of the weeks before, and how many they were."""
+    s = strings(language)
+    if m.baseline_mean is None:
+        return DASH
+    key = "baseline_one" if m.baseline_weeks == 1 else "baseline"
+    return s[key].format(
+        mean=format_decimal(m.baseline_mean, language, digits=1),
+        weeks=format_int(m.baseline_weeks, language),
+    )
+
+
+_LINK_CHARS = 90
+
+
+def _post_link(post: TopPost | AudienceQuestion | None) -> dict[str, Any]:
+    if post is None:
+        return {"link": "", "href": None, "url": ""}
+    text = post.title if post.title and post.title.strip() else post.text
+    return {"link": snippet(text, _LINK_CHARS), "href": web_url(post.url), "url": post.url or ""}
+
+
+def question_meta(q: AudienceQuestion, digest: Digest) -> str:
+    """'anna on mastodon, 18.11.2026': who asked, where, when."""
+    lang = digest.language
+    s = strings(lang)
+    when = (
+        format_date(q.published_at.astimezone(ZoneInfo(digest.timezone)).date(), lang)
+        if q.published_at
+        else DASH
+    )
+    return s["question_meta"].format(
+        author=q.author or DASH, platform=q.platform or DASH, date=when
+    )
+
+
+def _with_post(
+    before: str, lead: str, post: TopPost | None, s: Mapping[str, str], lang: str
+) -> dict[str, Any]:
+    """A sentence ending in `lead` and a link to `post`; the sentence alone without one."""
+    if post is None:
+        return {"before": before, "after": "", **_post_link(None)}
+    after = s["summary_engagement"].format(engagement=format_int(post.engagement, lang))
+    return {"before": before + s[lead], "after": after, **_post_link(post)}
+
+
+def _sentence(f: Finding, digest: Digest) -> dict[str, Any]:
+    """One summary sentence: `before`, a linked `link` (the evidence), `after`."""
+    lang = digest.language
+    s = strings(lang)
+
+    def pct(v: float | None) -> str:
+        return format_percent(v, lang)
+
+    def num(v: int) -> str:
+        return format_int(v, lang)
+
+    if f.topic is not None:
+        m = f.topic
+        z = m.volume_z
+        if f.kind is FindingKind.RISK:
+            z = max(m.negative_z or 0.0, m.volume_z or 0.0)
+        fields = {
+            "topic": m.label,
+            "posts": num(m.posts),
+            "baseline": baseline_text(m, lang),
+            "negative": pct(m.negative_share),
+            "baseline_negative": pct(m.baseline_negative_share),
+            "z": _z(z, lang),
+        }
+        if f.kind is FindingKind.RISK and f.share is not None:
+            fields |= {"own": pct(f.share.own_share), "audience": pct(f.share.audience_share)}
+            return _with_post(
+                s["summary_risk_talk_less"].format(**fields), "lead_start", f.post, s, lang
+            )
+        return _with_post(
+            s[f"summary_{f.kind.value}"].format(**fields), "lead_post", f.post, s, lang
+        )
+    if f.kind is FindingKind.QUESTION and f.question is not None:
+        q = f.question
+        after = s["summary_question_tail"].format(
+            who=question_meta(q, digest), engagement=num(q.engagement)
+        )
+        return {"before": s["summary_question"], "after": after, **_post_link(q)}
+    if f.kind is FindingKind.EMERGING and f.term is not None:
+        e = f.term
+        before = s["summary_emerging_plain"].format(
+            term=e.term,
+            posts=num(e.posts),
+            authors=num(e.authors),
+            baseline=format_decimal(e.baseline_mean, lang, digits=1),
+        )
+        return _with_post(before, "lead_example", f.post, s, lang)
+    if f.kind is FindingKind.ADVICE and f.share is not None:
+        x = f.share
+        bucket = ""
+        if f.bucket is not None:
+            bucket = s["summary_advice_bucket"].format(
+                bucket=f.bucket.label, share=pct(f.bucket.share), target=pct(f.bucket.target_share)
+            )
+        fields = {
+            "topic": x.label,
+            "audience": pct(x.audience_share),
+            "own": pct(x.own_share),
+            "bucket": bucket,
+        }
+        if f.question is not None:
+            after = s["summary_advice_question_tail"].format(
+                who=question_meta(f.question, digest), **fields
+            )
+            return {
+                "before": s["summary_advice_question"],
+                "after": after,
+                **_post_link(f.question),
+            }
+        return _with_post(s["summary_advice"].format(**fields), "lead_post", f.post, s, lang)
+    if f.kind is FindingKind.BUCKET and f.bucket is not None:
+        b = f.bucket
+        text = s["summary_bucket"].format(
+            bucket=b.label, share=pct(b.share), target=pct(b.target_share)
+        )
+        return {"before": text, "after": "", **_post_link(None)}
+    key = "summary_no_data" if f.kind is FindingKind.NO_DATA else "summary_quiet"
+    return {"before": s[key], "after": "", **_post_link(None)}
+
+
+def summary_sentences(digest: Digest) -> list[dict[str, Any]]:
+    """ "This week in 30 seconds", one dict per sentence (see `_sentence`)."""
+    return [_sentence(f, digest) for f in summarise(digest)]
 
 
 def _period(first: date, last: date, language: str) -> str:
@@ -214,12 +398,36 @@ def _shorten(text: str | None, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _notice(digest: Digest, s: Mapping[str, str]) -> str | None:
+def _notices(digest: Digest, s: Mapping[str, str]) -> list[str]:
+    """What the reader must know before any figure: a partial week first, then a week no
+    source delivered in, or one without audience posts."""
+    found: list[str] = []
+    if digest.partial:
+        found.append(
+            s["notice_partial"].format(
+                week=_week_label(digest.week, s),
+                when=format_datetime(digest.generated_at, digest.language),
+            )
+        )
     if digest.no_source_reachable:
-        return s["notice_no_source"]
-    if not digest.has_posts:
-        return s["notice_no_posts"]
-    return None
+        found.append(s["notice_no_source"])
+    elif not digest.has_posts:
+        found.append(s["notice_no_posts"])
+    return found
+
+
+def _failing(src: SourceStatus, digest: Digest, s: Mapping[str, str]) -> str:
+    """'forum is failing: HTTP 503 (3 failed attempts in a row since its last success on ...)'."""
+    lang = digest.language
+    attempts = format_int(max(src.failure_count, 1), lang)
+    if src.last_success_at is None:
+        since = s["failing_never"].format(attempts=attempts)
+    else:
+        when = format_datetime(src.last_success_at.astimezone(ZoneInfo(digest.timezone)), lang)
+        since = s["failing_since"].format(attempts=attempts, when=when)
+    return s["coverage_failing"].format(
+        source=src.source_id, error=_shorten(src.last_error, _ERROR_CHARS) or DASH, since=since
+    )
 
 
 def _view(digest: Digest) -> dict[str, Any]:
@@ -238,6 +446,11 @@ def _view(digest: Digest) -> dict[str, Any]:
             "sentiment": format_decimal(topic.avg_sentiment, lang, signed=True),
             "negative": format_percent(topic.negative_share, lang),
             "engagement": format_int(topic.engagement, lang),
+            "details": s["topic_details"].format(
+                authors=format_int(topic.authors, lang),
+                sentiment=format_decimal(topic.avg_sentiment, lang, signed=True),
+                negative=format_percent(topic.negative_share, lang),
+            ),
         }
         for topic in digest.topics
     ]
@@ -271,6 +484,19 @@ def _view(digest: Digest) -> dict[str, Any]:
     ]
     failed = len(digest.sources_failed)
     sections = _sections(digest, s)
+    totals = s["totals"].format(
+        audience=format_int(t.audience_posts, lang),
+        own=format_int(t.own_posts, lang),
+        tagged=format_int(t.tagged_posts, lang),
+    )
+    if t.duplicates:
+        totals += (
+            " ("
+            + s["totals_duplicates"].format(
+                rows=format_int(t.audience_rows, lang), duplicates=format_int(t.duplicates, lang)
+            )
+            + ")"
+        )
     return {
         **sections,
         "s": s,
@@ -279,12 +505,10 @@ def _view(digest: Digest) -> dict[str, Any]:
         "organisation": digest.organisation,
         "week": _week_label(digest.week, s),
         "period": _period(digest.period_start, digest.period_end, lang),
-        "totals": s["totals"].format(
-            audience=format_int(t.audience_posts, lang),
-            own=format_int(t.own_posts, lang),
-            tagged=format_int(t.tagged_posts, lang),
-        ),
-        "notice": _notice(digest, s),
+        "totals": totals,
+        "notices": _notices(digest, s),
+        "summary": summary_sentences(digest),
+        "has_posts": digest.has_posts,
         "topics": topics,
         "posts": posts,
         "sources": sources,
@@ -295,13 +519,22 @@ def _view(digest: Digest) -> dict[str, Any]:
             if failed
             else None
         ),
+        "sources_total": (
+            s["sources_total"].format(
+                rows=format_int(sum(x.posts_in_week for x in digest.sources), lang),
+                duplicates=format_int(t.duplicates, lang),
+            )
+            if t.duplicates
+            else None
+        ),
         "method": s["method"].format(timezone=digest.timezone),
+        "analysts": s["analysts"],
         "generated": s["generated"].format(when=format_datetime(digest.generated_at, lang)),
     }
 
 
 def _z(value: float | None, language: str) -> str:
-    return format_decimal(value, language, signed=True)
+    return format_decimal(value, language, signed=True, digits=1)
 
 
 def _share(share: float | None, posts: int, language: str) -> str:
@@ -322,13 +555,13 @@ def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
             "label": m.label,
             "posts": format_int(m.posts, lang),
             "previous": format_int(m.previous_posts, lang),
-            "baseline": (
-                f"{format_decimal(m.baseline_mean, lang)} ({m.baseline_weeks})"
-                if m.baseline_mean is not None
-                else DASH
-            ),
+            "baseline": baseline_text(m, lang),
             "signal": s[f"signal_{m.movement}"]
-            + (f" (z = {_z(m.volume_z, lang)})" if m.movement in ("rising", "falling") else ""),
+            + (
+                f" (z\N{NO-BREAK SPACE}=\N{NO-BREAK SPACE}{_z(m.volume_z, lang)})"
+                if m.movement in ("rising", "falling")
+                else ""
+            ),
             "strong": m.movement in ("rising", "falling"),
         }
         for m in digest.movements
@@ -355,7 +588,7 @@ def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
         for x in digest.shares
     ]
     questions: list[dict[str, Any]] = []
-    for q in digest.questions:
+    for q in digest.distinct_questions:
         label = digest.topic_label(q.topic_id) if q.topic_id else s["no_topic"]
         if not questions or questions[-1]["topic"] != label:
             questions.append({"topic": label, "items": []})
@@ -366,6 +599,7 @@ def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
                 "url": q.url or "",
                 "engagement": format_int(q.engagement, lang),
                 "author": q.author or "",
+                "meta": question_meta(q, digest),
             }
         )
     emerging = [
@@ -373,7 +607,7 @@ def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
             term=e.term,
             posts=format_int(e.posts, lang),
             authors=format_int(e.authors, lang),
-            baseline=format_decimal(e.baseline_mean, lang),
+            baseline=format_decimal(e.baseline_mean, lang, digits=1),
         )
         for e in digest.emerging
     ]
@@ -390,6 +624,7 @@ def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
             "strong": b.balance in ("below target", "above target"),
         }
         for b in digest.buckets
+        if total_bucketed  # no own post with a bucket: one sentence says so, not a table of dashes
     ]
     c = digest.coverage
     coverage = [
@@ -410,6 +645,7 @@ def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
         coverage.append(s["coverage_languages"].format(languages=mix))
     if digest.silent_sources:
         coverage.append(s["coverage_silent"].format(sources=", ".join(digest.silent_sources)))
+    coverage += [_failing(src, digest, s) for src in digest.sources_failed]
     return {
         "moved": moved,
         "risks": risks,
@@ -422,5 +658,10 @@ def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
         "emerging": emerging,
         "buckets": buckets,
         "buckets_intro": s["buckets_intro"].format(total=format_int(total_bucketed, lang)),
+        "buckets_empty": (
+            s["no_bucket_posts"].format(buckets=", ".join(digest.bucket_labels))
+            if digest.bucket_labels
+            else s["no_buckets"]
+        ),
         "coverage": coverage,
     }

@@ -39,6 +39,8 @@ class AudienceQuestion:
     text: str
     author: str | None
     engagement: int
+    platform: str | None = None
+    published_at: datetime | None = None
 
 
 def _in_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[str, list[object]]:
@@ -59,9 +61,26 @@ def _in_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[str, list[objec
     )
 
 
-def top_posts(con: duckdb.DuckDBPyConnection, week: str, limit: int = 10) -> list[TopPost]:
-    """The audience's most engaging posts of the week (newest first among equals)."""
+def top_posts(
+    con: duckdb.DuckDBPyConnection,
+    week: str,
+    limit: int = 10,
+    *,
+    topic_id: str | None = None,
+    term: str | None = None,
+) -> list[TopPost]:
+    """The audience's most engaging posts of the week (newest first among equals); only those
+    tagged with `topic_id`, or carrying the key term `term` (any case), when given."""
     in_week, params = _in_week(con, week)
+    if topic_id is not None:
+        in_week += " AND p.post_id IN (SELECT post_id FROM post_topics WHERE topic_id = ?)"
+        params = [*params, topic_id]
+    if term is not None:
+        in_week += (
+            " AND p.post_id IN (SELECT post_id FROM _annotations"
+            " WHERE list_contains(list_transform(key_terms, lambda k: lower(k)), lower(?)))"
+        )
+        params = [*params, term]
     # Only posts at least as engaging as the limit-th can be among the first `limit`, so the
     # join with their topics (the ordering's second key) is made for those alone; the texts
     # are read for the winners only.
@@ -180,9 +199,17 @@ def audience_questions(
     ).fetchall()
     if not ranked:
         return []
-    texts = _post_columns(con, "p.url, p.title, p.text, p.author", {r[1]: r[3] for r in ranked})
+    texts = _post_columns(
+        con,
+        "p.url, p.title, p.text, p.author, p.platform, p.published_at",
+        {r[1]: r[3] for r in ranked},
+    )
     questions: list[AudienceQuestion] = []
     for topic_id, post_id, engagement, _row in ranked:
-        url, title, text, author = texts[post_id]
-        questions.append(AudienceQuestion(topic_id, post_id, url, title, text, author, engagement))
+        url, title, text, author, platform, published_at = texts[post_id]
+        questions.append(
+            AudienceQuestion(
+                topic_id, post_id, url, title, text, author, engagement, platform, published_at
+            )
+        )
     return questions

@@ -223,6 +223,8 @@ class SourceStatus:
     last_error: str | None
     last_success_at: datetime | None
     posts_in_week: int
+    last_attempt_at: datetime | None = None
+    failure_count: int = 0  # failed attempts in a row (0 after a success)
 
 
 def source_coverage(con: duckdb.DuckDBPyConnection, week: str) -> list[SourceStatus]:
@@ -230,7 +232,7 @@ def source_coverage(con: duckdb.DuckDBPyConnection, week: str) -> list[SourceSta
     rows = con.execute(
         """
         SELECT s.source_id, s.url, s.owned, s.last_status, s.last_error, s.last_success_at,
-               coalesce(c.posts, 0) AS posts_in_week
+               coalesce(c.posts, 0) AS posts_in_week, s.last_attempt_at, s.failure_count
         FROM _sources s
         LEFT JOIN _fact_week_sources c ON c.source_id = s.source_id AND c.week_start = ?
         WHERE s.active
@@ -239,3 +241,16 @@ def source_coverage(con: duckdb.DuckDBPyConnection, week: str) -> list[SourceSta
         [week_start(week)],
     ).fetchall()
     return [SourceStatus(*r) for r in rows]
+
+
+def configured_buckets(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The labels of the configured content buckets (the taxonomy's, not the week's)."""
+    return [r[0] for r in con.execute("SELECT label FROM buckets ORDER BY bucket_id").fetchall()]
+
+
+def topic_buckets(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """topic_id -> bucket_id of the configured topics that have a bucket."""
+    rows = con.execute(
+        "SELECT topic_id, bucket_id FROM topics WHERE bucket_id IS NOT NULL"
+    ).fetchall()
+    return {t: b for t, b in rows}

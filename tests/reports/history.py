@@ -14,6 +14,9 @@ What is planted, so that each digest section has exactly one right answer for W4
 * Own posts (W44-W47): service 18, price 1, climate 1 -> talk more about price, less about
   service; buckets: practice 18, expert 1 of 19 bucketed own posts.
 * A W47 story syndicated by two sources (one duplicate); source 'quiet' posted in W43 only.
+
+`build_history(path, quiet=True)` plants none of it: W47 is like the weeks before (no spike,
+no emerging term, no question, no own posts); only the decoys and the duplicate remain.
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ class History:
         store_annotations(self.con, self.annotations, pipeline_version="t.v1", load_id="load-2")
 
 
-def build_history(path: Path) -> History:
+def build_history(path: Path, *, quiet: bool = False) -> History:
     con = open_warehouse(path)
     sync_sources(
         con,
@@ -125,8 +128,9 @@ def build_history(path: Path) -> History:
     for wb in range(8, -1, -1):  # W39 (8 weeks before) .. W47 (0)
         for i in range(10):
             h.add(f"s{wb}-{i}", wb, topics=("service",), hour=i, lang="en" if i < 2 else "de")
-        n_price = 20 if wb == 0 else 4
-        n_negative = 15 if wb == 0 else 1
+        planted = wb == 0 and not quiet
+        n_price = 20 if planted else 4
+        n_negative = 15 if planted else 1
         for i in range(n_price):
             h.add(
                 f"p{wb}-{i}",
@@ -137,34 +141,35 @@ def build_history(path: Path) -> History:
                 terms=("strompreis",) if wb == 0 else (),
                 hour=i,
             )
-        for i in range(4 if wb == 0 else 1):
+        for i in range(4 if planted else 1):
             h.add(f"c{wb}-{i}", wb, topics=("climate",), hour=i)
         for i in range(6):
             h.add(f"e{wb}-{i}", wb, terms=("energie",), hour=20 + i)
-    for i in range(8):
+    for i in range(0 if quiet else 8):
         h.add(f"wp{i}", 0, terms=("#wärmepumpe",), hour=30 + i)
     for i in range(6):
         h.add(f"spam{i}", 0, author="spammer", terms=("spam",), hour=40 + i)
     for i in range(2):
         h.add(f"zu{i}", 0, terms=("zufall",), hour=50 + i)
-    # questions
-    for likes in (30, 20, 10, 1):
-        h.add(f"q{likes}", 0, topics=("price",), question=True, likes=likes, hour=60 + likes)
-    h.add("q5", 0, topics=("service",), question=True, likes=5, hour=70)
-    h.add("q-own", 0, topics=("price",), source="own", question=True, likes=99, hour=71)
-    h.add("q-old", 1, topics=("price",), question=True, likes=99, hour=72)
-    # own posts over the last 4 weeks
-    for i in range(18):
-        h.add(
-            f"own-s{i}",
-            i % 4,
-            topics=("service",),
-            source="own",
-            author="us",
-            terms=("#eigenwerbung",) if i < 9 else (),
-        )
-    h.add("own-p", 2, topics=("price",), source="own", author="us")
-    h.add("own-c", 1, topics=("climate",), source="own", author="us")
+    if not quiet:
+        # questions
+        for likes in (30, 20, 10, 1):
+            h.add(f"q{likes}", 0, topics=("price",), question=True, likes=likes, hour=60 + likes)
+        h.add("q5", 0, topics=("service",), question=True, likes=5, hour=70)
+        h.add("q-own", 0, topics=("price",), source="own", question=True, likes=99, hour=71)
+        h.add("q-old", 1, topics=("price",), question=True, likes=99, hour=72)
+        # own posts over the last 4 weeks
+        for i in range(18):
+            h.add(
+                f"own-s{i}",
+                i % 4,
+                topics=("service",),
+                source="own",
+                author="us",
+                terms=("#eigenwerbung",) if i < 9 else (),
+            )
+        h.add("own-p", 2, topics=("price",), source="own", author="us")
+        h.add("own-c", 1, topics=("climate",), source="own", author="us")
     # one story, two sources: a duplicate
     h.add("dup-a", 0, source="blog", text="Same story everywhere", hour=80)
     h.add("dup-b", 0, source="forum", text="Same story everywhere", hour=81)

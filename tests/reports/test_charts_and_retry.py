@@ -6,8 +6,12 @@ import email
 import email.policy
 import re
 from email.message import EmailMessage
+from itertools import pairwise
 from pathlib import Path
 
+import pytest
+
+from earshot.reports.charts import paired_bars_figure
 from earshot.reports.delivery import (
     SmtpSettings,
     build_message,
@@ -108,3 +112,28 @@ def test_a_failed_send_is_retried_by_the_next_run(
     assert smtp_server.recorder.messages[0].rcpt_tos == RECIPIENTS
     assert retry_failed(tmp_path, settings(smtp_server.port), RECIPIENTS) == {}  # never twice
     assert pending_weeks(tmp_path) == []
+
+
+@pytest.mark.parametrize(("language", "sign"), [("de", "\N{NO-BREAK SPACE}%"), ("en", "%")])
+def test_percent_ticks_are_round_steps_in_the_languages_format(language: str, sign: str) -> None:
+    label = "Kundenservice und Beschwerdemanagement im Netzgebiet"  # 51 characters
+    fig = paired_bars_figure(
+        [label, "Preise"],
+        [0.17, 0.05],
+        [0.12, 0.08],
+        legend=("a", "b"),
+        percent=True,
+        language=language,
+    )
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+    steps = {round(b - a, 9) for a, b in pairwise(ticks)}
+    assert len(steps) == 1 and steps.pop() in (1, 2, 5, 10, 20, 25, 50)
+    shown = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert shown and all(text.endswith(sign) for text in shown), shown
+    assert all(text[: -len(sign)].isdigit() for text in shown), shown
+    # the long label wraps at word boundaries: every word is there, none cut
+    first = ax.get_yticklabels()[0].get_text()
+    assert "\n" in first and first.replace("\n", " ") == label and "…" not in first

@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from earshot.pipelines.cli import app
-from earshot.reports.check import check_draft, draft_text
+from earshot.reports.check import check_draft, draft_text, format_check
 from earshot.warehouse import open_warehouse
 from earshot.warehouse.facts import needs_refresh
 from earshot.warehouse.sources import insert_posts
@@ -91,3 +91,44 @@ def test_cli_check_on_stale_facts_says_so_and_writes_nothing(tmp_path: Path) -> 
         assert needs_refresh(con)  # the check only read
     finally:
         con.close()
+
+
+def test_cli_check_speaks_the_digests_language(tmp_path: Path) -> None:
+    build_history(tmp_path / "history.duckdb").con.close()
+    config = CONFIG.replace(
+        "timezone: Europe/Berlin\n", "timezone: Europe/Berlin\ndigest:\n  language: de\n"
+    )
+    (tmp_path / "listening.yaml").write_text(config, encoding="utf-8")
+    draft = tmp_path / "draft.md"
+    draft.write_text("# Unsere Preiserhöhung\n\nWarum der Strompreis steigt.\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["check", str(draft), "--config", str(tmp_path / "listening.yaml")])
+    assert "Der Entwurf berührt: Preise, Kategorie Fachwissen" in result.output, result.output
+    assert "Thema Preise:" in result.output and "Beiträge der Zielgruppe in KW" in result.output
+    assert (
+        "Kategorie Fachwissen:" in result.output and "Ihrer Beiträge in 4 Wochen" in result.output
+    )
+    for english in (
+        "The draft touches",
+        "Topic Preise",
+        "audience posts",
+        "WARNING",
+        "No warnings",
+    ):
+        assert english not in result.output, english
+    calm = tmp_path / "calm.md"
+    calm.write_text("Nichts als Wetter.\n", encoding="utf-8")
+    result = runner.invoke(app, ["check", str(calm), "--config", str(tmp_path / "listening.yaml")])
+    assert "Der Entwurf berührt keines der konfigurierten Themen." in result.output
+
+
+def test_check_warnings_in_german(tmp_path: Path) -> None:
+    h = build_history(tmp_path / "history.duckdb")
+    result = check_draft(
+        h.con, topic_ids=["price"], bucket_ids=["expert"], week=WEEK, now=NOW, language="de"
+    )
+    assert result.warnings == ["Preise: im Risiko-Radar in KW 47/2026"]
+    assert "WARNUNG: Preise: im Risiko-Radar in KW 47/2026" in format_check(
+        result, unmatched=False, language="de"
+    )
+    h.con.close()

@@ -66,7 +66,7 @@ def settings_for(port: int, **kw: object) -> SmtpSettings:
 def test_message_is_text_then_html(warehouse: Fixture) -> None:
     d = digest_of(warehouse, "de")
     msg = message_of(d)
-    assert msg["Subject"] == "Earshot-Wochenbericht KW 47/2026 — Stadtwerke"
+    assert msg["Subject"] == "Earshot-Wochenbericht KW 47/2026: eine ruhige Woche — Stadtwerke"
     assert msg["To"] == "lead@example.org, team@example.org"
     assert msg["Message-ID"].endswith("@example.org>")
     assert msg["Date"]
@@ -84,7 +84,7 @@ def test_deliver_over_real_smtp(warehouse: Fixture, smtp_server: SmtpServer) -> 
     assert got.mail_from == "earshot@example.org"
     assert got.rcpt_tos == RECIPIENTS
     received = email.message_from_bytes(got.content, policy=email.policy.default)
-    assert received["Subject"] == "Earshot digest 2026-W47 — Stadtwerke"
+    assert received["Subject"] == "Earshot digest 2026-W47: a quiet week — Stadtwerke"
     assert received.get_content_type() == "multipart/alternative"
     plain, html = received.iter_parts()
     assert plain.get_content_type() == "text/plain"

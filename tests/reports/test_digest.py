@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
+from earshot.listeners.records import FetchResult, FetchStatus
 from earshot.reports.digest import (
     ChangeKind,
     Digest,
@@ -15,7 +16,7 @@ from earshot.reports.digest import (
     web_url,
 )
 from earshot.warehouse.digest_queries import TopicMovement
-from earshot.warehouse.sources import SourceRow, sync_sources
+from earshot.warehouse.sources import SourceRow, store_fetch, sync_sources
 from tests.reports.support import NOW, WEEK, Fixture, new_warehouse
 
 
@@ -100,9 +101,21 @@ def test_no_source_reachable_when_none_ever_succeeded(tmp_path: Path) -> None:
         con, week=WEEK, organisation="X", timezone="Europe/Berlin", language="en"
     ).no_source_reachable
     sync_sources(con, [SourceRow("blog", "feed", "https://blog.example.org/feed", False)])
-    con.execute("UPDATE _sources SET last_status = 'not_modified'")  # a 304 is a success
+    # a 304 during the week is a success: the source was reached, it had nothing new
+    store_fetch(
+        con,
+        FetchResult("blog", FetchStatus.NOT_MODIFIED, state={}, http_status=304),
+        load_id="load-1",
+        attempted_at=datetime(2026, 11, 18, 12, 0, tzinfo=UTC),
+        next_attempt_at=datetime(2026, 11, 18, 12, 30, tzinfo=UTC),
+    )
     assert not build_digest(
         con, week=WEEK, organisation="X", timezone="Europe/Berlin", language="en"
+    ).no_source_reachable
+    # ... not in a week that began after it (a later fetch would have brought that week's posts,
+    # so a success after a week's start counts for it)
+    assert build_digest(
+        con, week="2026-W48", organisation="X", timezone="Europe/Berlin", language="en"
     ).no_source_reachable
 
 

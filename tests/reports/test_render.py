@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
+import earshot.reports
 from earshot.reports.digest import Digest, build_digest
 from earshot.reports.render import render_html, render_text, subject
 from tests.reports.support import NOW, WEEK, Fixture
@@ -46,8 +48,11 @@ def test_english_html_has_every_section(warehouse: Fixture) -> None:
     assert "+1 (few posts)" in html and "+1 (new)" in html
     assert "HTTP 503 from forum.example.org" in html
     assert "1 of 3 sources failed" in html
-    assert "topic_weekly" in html and "view posts" in html  # how the figures are computed
-    assert "max-width:640px" in html
+    # how the figures are computed: plain words in the footer, the views in the analysts' line
+    footer = html[html.index('id="footer"') :]
+    assert "likes + reposts + replies" in footer and "topic_" not in footer
+    assert 'id="analysts"' in html and "topic_movement" in html
+    assert "max-width: 640px" in html  # the stylesheet, inlined into style attributes
     assert "<style" not in html  # inline CSS only
     assert "No source could be reached" not in html
     assert 'href="https://example.org/p3"' in html
@@ -63,7 +68,7 @@ def test_german_html_uses_german_strings(warehouse: Fixture) -> None:
         "Zustand der Quellen",
     ]:
         assert heading in html
-    assert "-3 (-38 %)" in html and "+1 (wenige Beiträge)" in html and "+1 (neu)" in html
+    assert "-3 (-38&nbsp;%)" in html and "+1 (wenige Beiträge)" in html and "+1 (neu)" in html
     assert "+0,04" in html  # decimal comma
     assert "fehlgeschlagen" in html and "noch nicht abgerufen" in html
     assert "Topics by volume" not in html
@@ -91,13 +96,21 @@ def test_text_version_has_the_same_figures(warehouse: Fixture) -> None:
     )
     assert "- Preise: Posts 2 | Change vs. last week +1 (few posts)" in text
     assert "- Klima: Posts 1 | Change vs. last week +1 (new)" in text
-    # every figure of the HTML topic table is in the text too
+    # every figure of the HTML topic table (cells and the details under the label) is on the
+    # topic's line of the text too
     html = render_html(d)
+    table = html[html.index('id="topics"') : html.index('id="posts"')]
     for topic in d.topics:
-        row = re.search(rf">{re.escape(topic.label)}</td>(.*?)</tr>", html, re.S)
-        assert row is not None
-        for cell in re.findall(r">([^<>]+)</td>", row.group(1)):
-            assert cell in text
+        row = re.search(
+            rf">{re.escape(topic.label)}<div[^>]*>([^<]+)</div></td>(.*?)</tr>", table, re.S
+        )
+        assert row is not None, topic.label
+        line = next(x for x in text.splitlines() if x.startswith(f"- {topic.label}:"))
+        figures = re.findall(r"[-+]?\d[\d.,]*%?", row.group(1))
+        figures += re.findall(r">([^<>]+)</td>", row.group(2))
+        assert len(figures) == 6
+        for figure in figures:
+            assert figure in line, (figure, line)
     assert "1. Text untagged\n   https://example.org/untagged\n" in text
     assert "<script>alert(1)</script>" in text  # plain text: shown as is, never markup
     assert "javascript:alert(1) (not a web link)" in text
@@ -106,11 +119,25 @@ def test_text_version_has_the_same_figures(warehouse: Fixture) -> None:
 
 
 def test_notice_when_no_source_could_be_reached(warehouse: Fixture) -> None:
-    warehouse.con.execute("UPDATE _sources SET last_status = 'failed'")
-    en, de = digest_of(warehouse, "en"), digest_of(warehouse, "de")
+    # Every source failing now, none ever succeeded: W47 still had posts, so it was reached.
+    warehouse.con.execute("UPDATE _sources SET last_status = 'failed', last_success_at = NULL")
+    en = digest_of(warehouse, "en")
+    assert "No source could be reached" not in render_html(en) + render_text(en)
+    # A week no source delivered in (no posts, no success since it began) says so.
+    quiet = {
+        lang: build_digest(
+            warehouse.con,
+            week="2026-W30",
+            organisation="X",
+            timezone="Europe/Berlin",
+            language=lang,
+            now=NOW,
+        )
+        for lang in ("en", "de")
+    }
     notice = "No source could be reached this week — see source health below."
-    assert notice in render_html(en) and notice in render_text(en)
-    assert "Diese Woche war keine Quelle erreichbar" in render_html(de)
+    assert notice in render_html(quiet["en"]) and notice in render_text(quiet["en"])
+    assert "Diese Woche war keine Quelle erreichbar" in render_html(quiet["de"])
 
 
 def test_notice_when_there_are_no_posts(warehouse: Fixture) -> None:
@@ -125,9 +152,19 @@ def test_notice_when_there_are_no_posts(warehouse: Fixture) -> None:
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", "Earshot digest 2026-W47 — Stadtwerke <Beispiel> & Co"),
-        ("de", "Earshot-Wochenbericht KW 47/2026 — Stadtwerke <Beispiel> & Co"),
+        ("en", "Earshot digest 2026-W47: a quiet week — Stadtwerke <Beispiel> & Co"),
+        ("de", "Earshot-Wochenbericht KW 47/2026: eine ruhige Woche — Stadtwerke <Beispiel> & Co"),
     ],
 )
 def test_subject(warehouse: Fixture, language: str, expected: str) -> None:
     assert subject(digest_of(warehouse, language)) == expected
+
+
+def test_one_stylesheet_inlined_at_render_time(warehouse: Fixture) -> None:
+    template = Path(earshot.reports.__file__).parent / "templates" / "digest.html.j2"
+    assert 'style="' not in template.read_text(encoding="utf-8")  # no hand-written styles
+    html = render_html(digest_of(warehouse, "de"))
+    assert "<style" not in html  # works in clients that drop <style>
+    assert '<h2 id="moved" style="margin: 0;font-size: 17px;color: #111111;">' in html
+    assert 'class="grid" ' in html and "border-collapse: collapse;font-size: 13px;" in html
+    assert '<meta name="color-scheme" content="light">' in html

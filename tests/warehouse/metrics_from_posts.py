@@ -80,7 +80,7 @@ def source_coverage(con: duckdb.DuckDBPyConnection, week: str) -> list[SourceSta
             GROUP BY c.source_id
         )
         SELECT s.source_id, s.url, s.owned, s.last_status, s.last_error, s.last_success_at,
-               coalesce(c.n, 0) AS posts_in_week
+               coalesce(c.n, 0) AS posts_in_week, s.last_attempt_at, s.failure_count
         FROM _sources s
         LEFT JOIN per_source c USING (source_id)
         WHERE s.active
@@ -134,10 +134,11 @@ def audience_questions(
     """The most engaging questions of each topic (NULL topic last), most engaging first."""
     rows = con.execute(
         """
-        SELECT topic_id, post_id, url, title, text, author, engagement
-        FROM ref_audience_questions
-        WHERE week = ? AND rank_in_topic <= ?
-        ORDER BY topic_id NULLS LAST, rank_in_topic
+        SELECT q.topic_id, q.post_id, q.url, q.title, q.text, q.author, q.engagement,
+               p.platform, q.published_at
+        FROM ref_audience_questions q JOIN _posts p USING (post_id)
+        WHERE q.week = ? AND q.rank_in_topic <= ?
+        ORDER BY q.topic_id NULLS LAST, q.rank_in_topic
         """,
         [week, per_topic],
     ).fetchall()
