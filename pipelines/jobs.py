@@ -28,6 +28,7 @@ from earshot.reports.delivery import SmtpSettings
 from earshot.warehouse.annotations import StaleCursor, next_stale, store_enriched
 from earshot.warehouse.connection import writing
 from earshot.warehouse.facts import refresh_facts
+from earshot.warehouse.labels import read_label_file, store_labels
 from earshot.warehouse.publish import Published, publish_analytics_copy
 from earshot.warehouse.retention import prune_raw
 from earshot.warehouse.sources import (
@@ -309,3 +310,38 @@ def store_enriched_batch(
             topics_version=cursor.topics_version,
             load_id=load_id,
         )
+
+
+def import_labels(
+    loaded: LoadedConfig,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    topic: str | None = None,
+    labelled_by: str | None = None,
+) -> int:
+    """Import a label file: every row in one transaction under the writer lock, or none.
+
+    The file is read and checked before the lock is taken; the rows that name stored posts
+    or topics are checked against the warehouse inside the transaction. Publishes the
+    analytics copy after, so the `labels` view shows them.
+    """
+    rows = read_label_file(path, fmt, topic=topic)
+    with warehouse(loaded):  # migrated, taxonomy synced: topics can be checked
+        pass
+    with write_session(loaded) as con:
+        stored = store_labels(
+            con, rows, source=str(path), labelled_by=labelled_by or _user(), now=utcnow()
+        )
+        refresh_digest_facts(con)
+    publish_analytics(loaded)
+    return stored
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
