@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import time
 import zipfile
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -169,21 +167,32 @@ class SentimentModel:
         return columns
 
     def probabilities(self, texts: Sequence[str], lexicon_scores: Sequence[float]) -> np.ndarray:
-        """(n_texts, n_classes) class probabilities, as the trained regression gives them."""
-        out = np.empty((len(texts), len(self.classes)))
+        """(n_texts, n_classes) class probabilities, as the trained regression gives them.
+
+        The batch at once: each text's feature columns are gathered in Python (memoised per
+        word), everything after is a handful of numpy calls over the whole batch.
+        """
+        n = len(texts)
+        occurrences: list[int] = []
+        ends: list[int] = []
+        for text in texts:
+            occurrences.extend(self._columns(text))
+            ends.append(len(occurrences))
+        width = len(self.vocabulary)
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(np.asarray([0, *ends])))
+        keys, tf = np.unique(
+            rows * width + np.asarray(occurrences, dtype=np.int64), return_counts=True
+        )
+        row, col = keys // width, keys % width
+        weights = (1.0 + np.log(tf)) * self.idf[col]
+        norms = np.sqrt(np.bincount(row, weights=weights * weights, minlength=n))
+        norms[norms == 0.0] = 1.0
+        weights /= norms[row]
+        scores = np.asarray(lexicon_scores, dtype=np.float64) * self.settings.lexicon_weight
+        out = np.outer(scores, self.coef[:, -1]) + self.intercept
         coef_t = self._coef_t
-        lexicon = self.coef[:, -1] * self.settings.lexicon_weight
-        for row, (text, score) in enumerate(zip(texts, lexicon_scores, strict=True)):
-            logits = self.intercept + lexicon * score
-            counts = Counter(self._columns(text))
-            if counts:
-                cols = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-                tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-                weights = (1.0 + np.log(tf)) * self.idf[cols]
-                norm = math.sqrt(float(weights @ weights))
-                if norm:
-                    logits = logits + (weights / norm) @ coef_t[cols]
-            out[row] = logits
+        for k in range(len(self.classes)):
+            out[:, k] += np.bincount(row, weights=weights * coef_t[col, k], minlength=n)
         out -= out.max(axis=1, keepdims=True)
         np.exp(out, out=out)
         out /= out.sum(axis=1, keepdims=True)
