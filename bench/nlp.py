@@ -20,13 +20,14 @@ from __future__ import annotations
 import argparse
 import atexit
 import dataclasses
+import multiprocessing
 import resource
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from itertools import cycle, islice
 from pathlib import Path
 
@@ -145,8 +146,9 @@ def start_earshot(n_process: int, texts: Sequence[str]) -> Callable[[], object]:
     return warm
 
 
-def with_model(folder: Path, tweets: Sequence[tuple[float, str]]) -> EnricherSettings:
-    """`SETTINGS` plus an English model trained on the tweets, as `earshot learn` stores it."""
+def train_model(folder: Path, en: Path) -> str:
+    """Train an English model on the tweets' ground truth and save it as `earshot learn` does."""
+    tweets = read_tweets(en)
     texts = [t for _, t in tweets]
     start = time.perf_counter()
     model, _ = fit(
@@ -161,9 +163,18 @@ def with_model(folder: Path, tweets: Sequence[tuple[float, str]]) -> EnricherSet
     model.save(path)
     print(
         f"model: en, {len(texts):,} labels, {len(model.vocabulary):,} features, "
-        f"trained in {time.perf_counter() - start:.1f} s"
+        f"trained in {time.perf_counter() - start:.1f} s (in a child process)",
+        flush=True,
     )
-    return dataclasses.replace(SETTINGS, sentiment_models=(("en", str(path)),))
+    return str(path)
+
+
+def with_model(folder: Path, en: Path) -> EnricherSettings:
+    """`SETTINGS` plus a learned English model. It is trained in a child process, so this
+    one holds only what `enrich` holds: the loaded model, not scikit-learn's training."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        path = child.submit(train_model, folder, en).result()
+    return dataclasses.replace(SETTINGS, sentiment_models=(("en", path),))
 
 
 TARGET_RATIO = 0.5  # Earshot / vaderSentiment posts/s, one process (issue 4)
@@ -179,14 +190,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--with-model", action="store_true", help="English sentiment from a learned model"
     )
     args = parser.parse_args(argv)
-    tweets = read_tweets(args.en)
-    base = [t for _, t in tweets]
+    base = [t for _, t in read_tweets(args.en)]
     global SETTINGS
     target = TARGET_RATIO
     if args.with_model:
         folder = Path(tempfile.mkdtemp(prefix="earshot-bench-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        SETTINGS = with_model(folder, tweets)
+        SETTINGS = with_model(folder, args.en)
         target = TARGET_RATIO_MODEL
     texts = list(islice(cycle(base), args.posts))
     print(f"{len(texts):,} posts ({len(base):,} tweets repeated), {len(SAMPLE_TAXONOMY)} topics")
