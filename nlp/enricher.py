@@ -2,6 +2,9 @@
 
 Versions are kept per part (`analysis_version`: language, sentiment, questions, key terms;
 `topics_version`: topic tagging from the taxonomy), so a taxonomy change re-tags only topics.
+A language with a learned sentiment model (`nlp.learn`) takes its sentiment from the model
+(the rules' score is one of its features); the model's identity is then part of
+`analysis_version`. Without models the versions are what they were before models existed.
 `EnricherSettings` is the picklable recipe of an `Enricher`: worker processes (`nlp.workers`,
 or Dask workers) build their own copy from it once and keep it warm.
 """
@@ -22,7 +25,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from earshot.nlp import language, tokenizer, topics
+from earshot.nlp import language, learn, tokenizer, topics
 from earshot.nlp.fastpath import FastPath
 from earshot.nlp.language import LanguageIdentifier
 from earshot.nlp.lexicon import emoji_description_path, packaged_lexicon_path
@@ -47,6 +50,7 @@ class EnricherSettings:
     lexicons: tuple[tuple[str, str], ...]
     trained_pipelines: tuple[tuple[str, str], ...]
     batch_size: int
+    sentiment_models: tuple[tuple[str, str], ...] = ()  # (lang, model file)
 
     def build(self) -> Enricher:
         return Enricher(
@@ -55,6 +59,7 @@ class EnricherSettings:
             lexicons={lang: Path(p) for lang, p in self.lexicons},
             trained_pipelines=dict(self.trained_pipelines),
             batch_size=self.batch_size,
+            sentiment_models={lang: Path(p) for lang, p in self.sentiment_models},
         )
 
 
@@ -70,8 +75,13 @@ class Enricher:
         trained_pipelines: Mapping[str, str] | None = None,
         batch_size: int = 256,
         fast_path: bool = True,
+        sentiment_models: Mapping[str, Path] | None = None,
     ) -> None:
-        """`fast_path=False` runs every post through `nlp.pipe` (the reference for the tests)."""
+        """`fast_path=False` runs every post through `nlp.pipe` (the reference for the tests).
+
+        `sentiment_models`: language → a model file of `nlp.learn` (only languages that have
+        rules' sentiment take one; `ModelError` when a file is not a model).
+        """
         self.topics = tuple(topics)
         self.languages = tuple(dict.fromkeys(languages))
         self.lexicons = {lang: Path(p) for lang, p in (lexicons or {}).items()}
@@ -88,6 +98,14 @@ class Enricher:
             for lang in self.languages
         }
         self.fallback = build_pipeline(FALLBACK, self.topics)
+        self.model_paths = {lang: Path(p) for lang, p in (sentiment_models or {}).items()}
+        self.models: dict[str, learn.SentimentModel] = {}
+        for lang, path in sorted(self.model_paths.items()):
+            model = learn.load_model(path)
+            if model.lang != lang:
+                raise learn.ModelError(f"{path}: a model for {model.lang!r}, not {lang!r}")
+            if lang in self.pipelines and self.pipelines[lang].has_pipe("earshot_sentiment_v2"):
+                self.models[lang] = model
         self._fast: dict[int, FastPath] = {}  # id(pipeline) → its fast path
         self.fast_path = fast_path
         self.analysis_version, self.topics_version = self._compute_versions()
@@ -108,6 +126,7 @@ class Enricher:
             tuple(sorted((lang, str(p)) for lang, p in self.lexicons.items())),
             tuple(sorted(self.trained_pipelines.items())),
             self.batch_size,
+            tuple(sorted((lang, str(p)) for lang, p in self.model_paths.items())),
         )
 
     def _compute_versions(self) -> tuple[str, str]:
@@ -137,6 +156,10 @@ class Enricher:
         for lang in sorted(self.languages):
             path = self.lexicons.get(lang) or packaged_lexicon_path(lang)
             analysis.append((f"lexicon:{lang}", path.read_bytes() if path else b""))
+        if self.models:  # only then: without models the version stays what it always was
+            analysis.append(("learn", learn.VERSION.encode()))
+            for lang, model in sorted(self.models.items()):
+                analysis.append((f"model:{lang}", model.identity.encode()))
         rules = sorted((topics.rule_to_config(r) for r in self.topics), key=lambda r: r["topic_id"])
         topic_parts = [
             *base,
@@ -227,6 +250,7 @@ class Enricher:
                 ]
                 for p, annotation in zip(positions, fast.annotate_all(posts), strict=True):
                     results[p] = annotation
+                self._learned_sentiment(lang, positions, batch, results)
                 continue
             inputs: Iterable[str | Doc]
             if isinstance(make, EarshotTokenizer):
@@ -243,7 +267,32 @@ class Enricher:
                 if lang == FALLBACK:
                     annotation = _without_sentiment(annotation)
                 results[position] = annotation
+            self._learned_sentiment(lang, positions, batch, results)
         return [a for a in results if a is not None]
+
+    def _learned_sentiment(
+        self,
+        lang: str,
+        positions: Sequence[int],
+        batch: Sequence[tuple[str, str, str | None]],
+        results: list[Annotation | None],
+    ) -> None:
+        """Replace the rules' sentiment of these posts by the language's model, if it has one.
+
+        The model reads the rules' score as a feature, so the rules run first.
+        """
+        model = self.models.get(lang)
+        if model is None:
+            return
+        rated = [p for p in positions if (a := results[p]) is not None and a.sentiment is not None]
+        if not rated:
+            return
+        texts = [batch[p][1] or "" for p in rated]
+        scores = [float(results[p].sentiment or 0.0) for p in rated]  # type: ignore[union-attr]
+        for p, (score, label) in zip(rated, model.predict(texts, scores), strict=True):
+            found = results[p]
+            assert found is not None
+            results[p] = replace(found, sentiment=score, sentiment_label=label)
 
 
 def _hash(parts: Sequence[tuple[str, bytes | str]]) -> str:

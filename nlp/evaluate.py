@@ -1,7 +1,10 @@
 """Measure the NLP stage on real data: sentiment (en, de), language id, throughput.
 
     python -m earshot.nlp.evaluate --en ../shared/eval/sentiment-en/tweets_GroundTruth.txt \
-                           --de ../shared/eval/sentiment-de/germeval2017_dev.tsv
+                           --de ../shared/eval/sentiment-de/germeval2017_dev.tsv [--learned]
+
+`--learned`: also the learned models beside the rules, as `earshot learn` measures them: 5-fold
+cross-validation of a sentiment model per language on that language's labelled file.
 """
 
 from __future__ import annotations
@@ -101,6 +104,24 @@ def sentiment_scores(lang: str, texts: Sequence[str]) -> list[float]:
     return [float(doc._.earshot_sentiment) for doc in nlp.pipe(texts, batch_size=256)]
 
 
+def side_by_side(lang: str, texts: Sequence[str], gold: Sequence[str]) -> str:
+    """The rules and a learned model (cross-validated) on the same labels, as `earshot learn`."""
+    from earshot.nlp.learn import FOLDS, RuleScores, learn_sentiment
+
+    learned = learn_sentiment(lang, texts, gold, RuleScores(lang).scores(texts))
+    lines = [f"{lang} sentiment, rules vs learned model ({FOLDS}-fold CV, {len(texts)} labels):"]
+    for name, figures in (("rules", learned.rules), ("model", learned.model_cv)):
+        if figures is not None:
+            per = ", ".join(f"{c} {figures.per_class[c]:.3f}" for c in LABELS)
+            lines.append(
+                f"  {name:<6} macro-F1 = {figures.macro_f1:.3f}, micro-F1 = "
+                f"{figures.micro_f1:.3f} ({per})"
+            )
+    verdict = "used (beats the rules)" if learned.used else "not used (does not beat the rules)"
+    lines.append(f"  model {verdict}; {learned.seconds:.1f} s")
+    return "\n".join(lines)
+
+
 def throughput(texts: Sequence[str], posts: int) -> float:
     enricher = Enricher(SAMPLE_TAXONOMY)
 
@@ -119,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--de", type=Path, required=True, help="germeval2017_dev.tsv")
     parser.add_argument(
         "--posts", type=int, default=0, help="posts for a throughput run (0: none; see bench/)"
+    )
+    parser.add_argument(
+        "--learned", action="store_true", help="cross-validate learned models beside the rules"
     )
     args = parser.parse_args(argv)
     figures: dict[str, float] = {}
@@ -142,6 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"de sentiment ({len(germeval)} posts): macro-F1 = {macro:.3f}, micro-F1 = {micro:.3f} "
         f"(all-neutral micro-F1 = {majority:.3f})"
     )
+
+    if args.learned:
+        for lang, texts, gold in (
+            ("de", [t for _, t in germeval], [g for g, _ in germeval]),
+            ("en", [t for _, t in tweets], [gold_label(m) for m in means]),
+        ):
+            print(side_by_side(lang, texts, gold))
 
     identifier = LanguageIdentifier(("de", "en"))
     labelled = [("en", t) for _, t in tweets] + [("de", t) for _, t in germeval]

@@ -307,6 +307,154 @@ def import_opml(
         _console().print(f"  + {source_id}", highlight=False)
 
 
+@app.command()
+def learn(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Learn each language's sentiment from the labels; a model is used only where it beats
+    the rules in cross-validation on those labels (the next `earshot enrich` re-tags)."""
+    loaded = _load(config)
+    from earshot.pipelines import jobs
+
+    results = _step("Learning", lambda: jobs.learn(loaded))
+    if not results:
+        _console(stderr=True).print("no language with rules' sentiment to learn for")
+    for learned in results:
+        _console().print(_learned_report(learned), highlight=False, markup=False)
+
+
+def _learned_report(learned: Any) -> str:
+    """One language's figures: the rules and the model side by side, and the verdict."""
+    from earshot.nlp.learn import FOLDS, LABELS, MIN_PER_CLASS
+
+    counts = ", ".join(f"{learned.counts[c]} {c}" for c in LABELS)
+    total = sum(learned.counts.values())
+    lines = [f"{learned.lang} sentiment: {total} label(s) ({counts})"]
+    if learned.needs:
+        more = ", ".join(f"{n} more {c}" for c, n in learned.needs.items())
+        lines.append(
+            f"  too few labels to learn from: needs {more} (at least {MIN_PER_CLASS} of each "
+            "class); the rules stay"
+        )
+    header = f"  {'':<22}{'macro-F1':>9}{'micro-F1':>9}" + "".join(f"{c:>10}" for c in LABELS)
+    rows = [("rules", learned.rules)]
+    if learned.model_cv is not None:
+        rows.append((f"model ({FOLDS}-fold CV)", learned.model_cv))
+    if any(f is not None for _, f in rows) and total:
+        lines.append(header)
+        for name, figures in rows:
+            if figures is None:
+                continue
+            per = "".join(f"{figures.per_class[c]:>10.3f}" for c in LABELS)
+            lines.append(f"  {name:<22}{figures.macro_f1:>9.3f}{figures.micro_f1:>9.3f}{per}")
+    if learned.model_cv is not None:
+        verdict = (
+            f"model in use ({learned.model.identity})"
+            if learned.used
+            else "the model does not beat the rules: the rules stay"
+        )
+        lines.append(f"  {verdict}; learned in {learned.seconds:.1f} s")
+    return "\n".join(lines)
+
+
+labels_app = typer.Typer(
+    help="The organisation's labels: import them from a file, export them to one.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(labels_app, name="labels")
+
+
+@labels_app.command("import")
+def labels_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV or TSV with a header: text|post_id|url, [lang], sentiment and/or "
+            "topic + relevant."
+        ),
+    ],
+    config: ConfigOption = DEFAULT_CONFIG,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, tsv or germeval2017 (default: by the suffix)."),
+    ] = None,
+    topic: Annotated[
+        str | None,
+        typer.Option(help="germeval2017: the topic its relevance column judges."),
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who labelled (default: you).")] = None,
+) -> None:
+    """Add the labels of a file to the warehouse: all of them, or none when a row is bad."""
+    from earshot.warehouse.labels import FORMATS
+
+    if fmt is not None and fmt not in FORMATS:
+        _refuse(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if topic is not None and fmt != "germeval2017":
+        _refuse("--topic: only for --format germeval2017 (other files have a topic column)")
+    if not file.is_file():
+        _refuse(f"{file}: no such file")
+    loaded = _load(config)
+    from earshot.pipelines import jobs
+
+    stored = _step(
+        "Importing labels",
+        lambda: jobs.import_labels(loaded, file, fmt=fmt, topic=topic, labelled_by=by),
+    )
+    _console(stderr=True).print(
+        f"[green]imported[/] {stored} label(s) from {file}", highlight=False
+    )
+
+
+@labels_app.command("export")
+def labels_export(
+    config: ConfigOption = DEFAULT_CONFIG,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="The file to write (default: standard output).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or tsv.")] = "csv",
+) -> None:
+    """Write every label (the import's columns, then who, when and where from) as CSV or TSV;
+    the file imports again. Reads the analytics copy."""
+    from earshot.warehouse.labels import EXPORT_COLUMNS, export_rows
+    from earshot.warehouse.publish import open_analytics_copy
+
+    if fmt not in ("csv", "tsv"):
+        _refuse(f"--format {fmt!r}: expected csv or tsv")
+    loaded = _load(config)
+    con = _step("Reading the labels", lambda: open_analytics_copy(loaded.analytics_path))
+    try:
+        rows = list(_step("Reading the labels", lambda: list(export_rows(con))))
+    finally:
+        con.close()
+    tsv = fmt == "tsv"
+    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        writer = csv.writer(handle)
+        for row in [EXPORT_COLUMNS, *rows]:
+            cells = [_export_cell(v, tsv=tsv) for v in row]
+            if tsv:  # one line per label, no quoting: as the import reads TSV
+                handle.write("\t".join(cells) + "\n")
+            else:
+                writer.writerow(cells)
+    finally:
+        if out:
+            handle.close()
+    if out:
+        _console(stderr=True).print(f"[green]exported[/] {len(rows)} label(s) to {out}")
+
+
+def _export_cell(value: object, *, tsv: bool) -> str:
+    """A label's field as text: booleans as true/false, times in ISO 8601; in TSV, tabs and
+    line breaks of a text become spaces."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    return " ".join(text.replace("\t", " ").splitlines()) if tsv else text
+
+
 SQL_DEFAULT_LIMIT = 40
 SQL_CELL_WIDTH = 60  # characters of a text cell shown in the table (CSV has them whole)
 

@@ -395,6 +395,8 @@ class NlpConfig(_Model):
     processes: int = Field(2, ge=1, le=64)
     # a Dask scheduler ("tcp://host:8786"): enrich then runs its NLP tasks on that cluster
     dask_address: str | None = Field(None, min_length=1)
+    # the folder `earshot learn` writes its models to (default: `models` beside the warehouse)
+    models: Path | None = None
 
 
 class SmtpConfig(_Model):
@@ -602,6 +604,12 @@ class LoadedConfig:
     @property
     def outbox(self) -> Path:
         return self.resolve(self.config.digest.outbox)
+
+    @property
+    def models_path(self) -> Path:
+        """The folder of learned models: `nlp.models`, else `models/` beside the warehouse."""
+        configured = self.config.nlp.models
+        return self.resolve(configured) if configured else self.warehouse_path.parent / "models"
 
     def lexicons(self) -> dict[str, Path]:
         return {lang: self.resolve(p) for lang, p in self.config.nlp.lexicons.items()}

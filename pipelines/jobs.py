@@ -23,12 +23,16 @@ from earshot.listeners.news import urls as gdelt_urls
 from earshot.listeners.records import FetchResult, SourceSpec
 from earshot.listeners.schedule import plan_next_attempt
 from earshot.nlp import Enricher, TopicRule
+from earshot.nlp.language import LanguageIdentifier
+from earshot.nlp.learn import Learned, RuleScores, learn_sentiment, model_path, remove_model
 from earshot.nlp.records import EnrichResult, PendingPost
+from earshot.nlp.tokenizer import split
 from earshot.pipelines.config import ConfigError, LoadedConfig, load_config
 from earshot.reports.delivery import SmtpSettings
 from earshot.warehouse.annotations import StaleCursor, next_stale, store_enriched
 from earshot.warehouse.connection import writing
 from earshot.warehouse.facts import refresh_facts
+from earshot.warehouse.labels import labelled_texts, read_label_file, store_labels
 from earshot.warehouse.publish import Published, publish_analytics_copy
 from earshot.warehouse.retention import prune_raw
 from earshot.warehouse.sources import (
@@ -258,7 +262,54 @@ def build_enricher(loaded: LoadedConfig) -> Enricher:
         lexicons=loaded.lexicons(),
         trained_pipelines=cfg.nlp.pipelines,
         batch_size=min(cfg.nlp.batch_size, 1000),
+        sentiment_models=learned_models(loaded),
     )
+
+
+def learned_models(loaded: LoadedConfig) -> dict[str, Path]:
+    """The sentiment models `earshot learn` left in the models folder, per language."""
+    folder = loaded.models_path
+    found = {lang: model_path(folder, lang) for lang in loaded.config.nlp.languages}
+    return {lang: path for lang, path in found.items() if path.is_file()}
+
+
+def learn(loaded: LoadedConfig) -> list[Learned]:
+    """Learn each configured language's sentiment from the labels; keep the models that beat
+    the rules in cross-validation (and remove those that no longer do).
+
+    A label's language is its own, else its post's, else identified from its text. A label
+    of a stored post teaches as any other (its text is the post's title and text).
+    """
+    cfg = loaded.config
+    with warehouse(loaded):  # migrated: the labels table exists
+        pass
+    with write_session(loaded) as con:
+        labelled = labelled_texts(con)
+    identifier = LanguageIdentifier(tuple(cfg.nlp.languages))
+    per_lang: dict[str, list[tuple[str, str]]] = {}
+    for label in labelled:
+        if label.sentiment is None:
+            continue
+        lang = label.lang or identifier.identify_tokens(split(label.text)[0]).lang
+        per_lang.setdefault(lang, []).append((label.text, label.sentiment))
+    lexicons = loaded.lexicons()
+    results: list[Learned] = []
+    for lang in cfg.nlp.languages:
+        scorer = RuleScores(lang, lexicons.get(lang), cfg.nlp.pipelines.get(lang))
+        if not scorer.rated:
+            continue  # no rules' sentiment for this language: nothing to beat or feed
+        pairs = per_lang.get(lang, [])
+        texts = [t for t, _ in pairs]
+        learned = learn_sentiment(
+            lang, texts, [g for _, g in pairs], scorer.scores(texts), code=scorer.code
+        )
+        path = model_path(loaded.models_path, lang)
+        if learned.model is not None:
+            learned.model.save(path)
+        else:
+            remove_model(path)
+        results.append(learned)
+    return results
 
 
 def smtp_settings(loaded: LoadedConfig) -> SmtpSettings | None:
@@ -317,3 +368,38 @@ def store_enriched_batch(
             topics_version=cursor.topics_version,
             load_id=load_id,
         )
+
+
+def import_labels(
+    loaded: LoadedConfig,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    topic: str | None = None,
+    labelled_by: str | None = None,
+) -> int:
+    """Import a label file: every row in one transaction under the writer lock, or none.
+
+    The file is read and checked before the lock is taken; the rows that name stored posts
+    or topics are checked against the warehouse inside the transaction. Publishes the
+    analytics copy after, so the `labels` view shows them.
+    """
+    rows = read_label_file(path, fmt, topic=topic)
+    with warehouse(loaded):  # migrated, taxonomy synced: topics can be checked
+        pass
+    with write_session(loaded) as con:
+        stored = store_labels(
+            con, rows, source=str(path), labelled_by=labelled_by or _user(), now=utcnow()
+        )
+        refresh_digest_facts(con)
+    publish_analytics(loaded)
+    return stored
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -10,6 +10,7 @@ flight, and the next run's stale selection skips everything already stored.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -153,6 +154,30 @@ def next_stale(
     return [], replace(cursor, after=after)
 
 
+def _unchanged(con: duckdb.DuckDBPyConnection, annotations: Sequence[Annotation]) -> set[str]:
+    """The posts whose stored annotation says exactly what the incoming one says."""
+    if not annotations:
+        return set()
+    incoming = {
+        a.post_id: (
+            a.lang,
+            a.lang_score,
+            a.sentiment,
+            a.sentiment_label,
+            a.is_question,
+            list(a.key_terms),
+        )
+        for a in annotations
+    }
+    stored = con.execute(
+        "SELECT post_id, lang, lang_score, sentiment, sentiment_label, is_question, "
+        "coalesce(key_terms, []) FROM _annotations "
+        "WHERE post_id IN (SELECT unnest(?::VARCHAR[]))",
+        [list(incoming)],
+    ).fetchall()
+    return {row[0] for row in stored if tuple(row[1:]) == incoming[row[0]]}
+
+
 def next_stale_batch(
     con: duckdb.DuckDBPyConnection, pipeline_version: str, limit: int
 ) -> list[tuple[str, str, str | None]]:
@@ -265,17 +290,34 @@ def store_enriched(
     ann_columns = ", ".join(ANNOTATION_SCHEMA.names)
     tag_columns = ", ".join(TOPIC_SCHEMA.names)
     run_columns = ", ".join(_RUN_SCHEMA.names)
-    con.register("_incoming_annotations", ann)
     con.register("_incoming_tags", tags)
     con.register("_incoming_runs", runs)
     try:
         with transaction(con):
+            # An annotation the new version left as it was keeps its row and `annotated_at`:
+            # only its version (and load) move on, and its week's facts are not recomputed. So a new
+            # model (or lexicon) rewrites exactly the posts whose figures it changes.
+            unchanged = _unchanged(con, annotations)
+            changed = ann.filter(
+                pa.array([a.post_id not in unchanged for a in annotations], pa.bool_())
+            )
+            con.register("_incoming_annotations", changed)
+            con.register(
+                "_unchanged_annotations",
+                pa.table({"post_id": pa.array(sorted(unchanged), pa.string())}),
+            )
             mark_posts_dirty(
                 con,
                 "SELECT post_id FROM _incoming_annotations "
                 "UNION ALL SELECT post_id FROM _incoming_runs",
             )
-            if ann.num_rows:
+            if unchanged:
+                con.execute(
+                    "UPDATE _annotations SET pipeline_version = $version, load_id = $load "
+                    "WHERE post_id IN (SELECT post_id FROM _unchanged_annotations)",
+                    {"version": pipeline_version, "load": load_id},
+                )
+            if changed.num_rows:
                 con.execute(
                     "DELETE FROM _annotations "
                     "WHERE post_id IN (SELECT post_id FROM _incoming_annotations)"
@@ -284,6 +326,7 @@ def store_enriched(
                     f"INSERT INTO _annotations ({ann_columns}) "
                     f"SELECT {ann_columns} FROM _incoming_annotations"
                 )
+            if ann.num_rows:
                 write_entities(con, annotations, pipeline_version=pipeline_version, load_id=load_id)
             if runs.num_rows:
                 con.execute(
@@ -302,7 +345,9 @@ def store_enriched(
                 )
             add_rows(con, load_id, touched)
     finally:
-        con.unregister("_incoming_annotations")
+        for name in ("_incoming_annotations", "_unchanged_annotations"):
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(name)
         con.unregister("_incoming_tags")
         con.unregister("_incoming_runs")
     return touched

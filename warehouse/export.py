@@ -37,6 +37,7 @@ WHOLE_VIEWS = (
     "bucket_balance_4w",
     "week_coverage",
     "week_languages",
+    "labels",
 )
 EXPORTED_VIEWS = POST_VIEWS + WHOLE_VIEWS
 

@@ -247,3 +247,35 @@ def test_a_pass_reads_window_by_window_and_ends_where_it_began(
     again, _ = next_stale(con, StaleCursor(before.analysis_version, before.topics_version), 100)
     assert len(again) == len(TEXTS) * 3 + 1
     assert again[-1].text == "Spät\nKundenservice"
+
+
+def test_a_new_analysis_version_rewrites_only_the_posts_it_changes(
+    con: duckdb.DuckDBPyConnection, before: Enricher, tmp_path: Path
+) -> None:
+    """As a new sentiment model does: every post is looked at again (resumably), but a post
+    whose annotation comes out the same keeps its row; only its version moves on."""
+    from earshot.nlp.lexicon import packaged_lexicon_path
+    from earshot.warehouse.facts import refresh_facts
+
+    enrich_all(con, before)
+    refresh_facts(con)
+    old = {r[0]: r for r in rows(con, "SELECT post_id, sentiment, annotated_at FROM _annotations")}
+    packaged = packaged_lexicon_path("de")
+    assert packaged is not None
+    lexicon = tmp_path / "de.tsv"  # the packaged lexicon, "furchtbar" now mild and positive
+    lexicon.write_text(packaged.read_text(encoding="utf-8") + "furchtbar\t0.5\n", "utf-8")
+    after = Enricher(TAXONOMY, lexicons={"de": lexicon}, batch_size=4)
+    assert after.analysis_version != before.analysis_version
+    load_id, looked_at = enrich_all(con, after)
+    assert looked_at == len(old)
+    new = rows(
+        con, "SELECT post_id, sentiment, annotated_at, load_id, pipeline_version FROM _annotations"
+    )
+    assert {r[4] for r in new} == {after.analysis_version}
+    moved = {r[0] for r in new if r[1] != old[r[0]][1]}
+    assert moved and len(moved) < len(old)  # the "Furchtbar." posts only
+    for post_id, _, annotated_at, load, _ in new:
+        assert (annotated_at != old[post_id][2]) == (post_id in moved)
+        assert load == load_id  # the load that found it current
+    assert {p for (p,) in con.execute("SELECT post_id FROM _dirty_posts").fetchall()} == moved
+    assert count_stale(con, after.analysis_version, after.topics_version) == 0

@@ -1,6 +1,13 @@
 -- Analyst views: stable names and columns. Re-applied on every migrate.
 -- Weeks are ISO weeks ('2026-W47') in the organisation's time zone (_settings.timezone).
 
+-- _post_sentiment_labels (internal): the newest sentiment label of each labelled stored post.
+CREATE OR REPLACE VIEW _post_sentiment_labels AS
+SELECT post_id, arg_max(sentiment, label_id) AS sentiment
+FROM _labels
+WHERE post_id IS NOT NULL AND sentiment IS NOT NULL
+GROUP BY post_id;
+
 -- _post_facts (internal): every post with its enrichment, plus the post's ISO week and the
 -- Monday it starts on (local time), from one pass over _posts. `posts` and the digest's views
 -- and metrics read it, so a week's filter reaches _posts before the join with _annotations.
@@ -19,8 +26,10 @@ SELECT
     p.likes,
     p.reposts,
     p.replies,
-    a.sentiment,
-    a.sentiment_label,
+    -- a stored post's own sentiment label wins over the rules and any model (-1 / 0 / 1)
+    CASE l.sentiment WHEN 'negative' THEN -1.0 WHEN 'neutral' THEN 0.0
+                     WHEN 'positive' THEN 1.0 ELSE a.sentiment END AS sentiment,
+    coalesce(l.sentiment, a.sentiment_label) AS sentiment_label,
     a.is_question,
     coalesce(s.owned, false) AS is_own,
     a.key_terms,
@@ -35,6 +44,7 @@ SELECT
         coalesce(p.published_at, p.fetched_at)), '%G-W%V') AS week
 FROM _posts p
 LEFT JOIN _annotations a USING (post_id)
+LEFT JOIN _post_sentiment_labels l USING (post_id)
 LEFT JOIN _sources s USING (source_id);
 
 -- posts: one row per collected post, with its enrichment when there is one, and its week.
@@ -136,3 +146,24 @@ SELECT
     -- API requests left today, for sources whose platform counts them (Stack Exchange)
     TRY_CAST(json_extract_string(s.state, '$.quota_remaining') AS BIGINT) AS quota_remaining
 FROM _sources s;
+
+-- labels: the organisation's labels (imported or corrections), who gave them, when, from where.
+-- text is the label's own text, else the stored post's (title and text).
+CREATE OR REPLACE VIEW labels AS
+SELECT
+    l.label_id,
+    l.post_id,
+    coalesce(l.text, CASE WHEN p.title IS NULL OR p.title = '' THEN p.text
+                          WHEN p.text = '' THEN p.title
+                          ELSE p.title || E'\n' || p.text END) AS text,
+    coalesce(l.url, p.url) AS url,
+    l.lang,
+    l.sentiment,
+    l.topic_id,
+    l.relevant,
+    l.labelled_by,
+    l.labelled_at,
+    l.origin,
+    l.origin_ref
+FROM _labels l
+LEFT JOIN _posts p USING (post_id);

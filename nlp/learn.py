@@ -1,0 +1,583 @@
+"""Learned sentiment: a model per language trained on the organisation's labels.
+
+scikit-learn trains it (word and character n-gram TF-IDF plus the lexicon score, into a
+multinomial logistic regression) and cross-validates it against the rules on the same labels.
+A model is kept only where it beats the rules. What is stored is data: the coefficients,
+intercepts, IDF weights as a numpy `.npz` (read with `allow_pickle=False`) and the vocabulary
+and settings as JSON. Prediction (`SentimentModel.predict`) reproduces the transform from
+them with numpy alone, so loading a model file can never run code, and no scikit-learn
+object is ever pickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from earshot.nlp.errors import NlpError
+
+VERSION = "1"  # bump when the features or the prediction change: it is part of a model's identity
+FORMAT = "earshot-sentiment-model/1"
+LABELS = ("negative", "neutral", "positive")
+MIN_PER_CLASS = 20  # labels of each class below which no model is trained
+FOLDS = 5
+_WORD = re.compile(r"\w+|[!?]", re.UNICODE)
+
+
+class ModelError(NlpError):
+    """A model file that cannot be used: `str(exc)` is "<file>: <what is wrong>"."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSettings:
+    """How texts become features and how hard the regression is regularised."""
+
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)  # within words padded by a space (char_wb)
+    min_df: int = 2  # features in fewer training texts are left out
+    lexicon_weight: float = 1.0  # scale of the rules' score as an extra feature (0: none)
+    c: float = 10.0  # inverse regularisation strength
+    class_weight: str | None = "balanced"
+    tol: float = 1e-3  # the solver's stopping tolerance
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FeatureSettings:
+        return cls(
+            word_ngrams=(int(data["word_ngrams"][0]), int(data["word_ngrams"][1])),
+            char_ngrams=(int(data["char_ngrams"][0]), int(data["char_ngrams"][1])),
+            min_df=int(data["min_df"]),
+            lexicon_weight=float(data["lexicon_weight"]),
+            c=float(data["c"]),
+            class_weight=data.get("class_weight"),
+            tol=float(data.get("tol", 1e-3)),
+        )
+
+
+def words_of(text: str) -> list[str]:
+    """The lowercased words (and "!", "?") a text's features are made of."""
+    return _WORD.findall(text.lower())
+
+
+def char_grams(word: str, lo: int, hi: int) -> list[str]:
+    """Character n-grams of a word padded with a space on each side (as sklearn's char_wb)."""
+    padded = f" {word} "
+    return [
+        "c:" + padded[i : i + n]
+        for n in range(lo, hi + 1)
+        for i in range(max(len(padded) - n + 1, 1) if n <= len(padded) else 0)
+    ]
+
+
+def analyse(text: str, settings: FeatureSettings) -> list[str]:
+    """A text's feature names: word n-grams ("w:..."), character n-grams of words ("c:...")."""
+    words = words_of(text)
+    lo, hi = settings.word_ngrams
+    features = [
+        "w:" + " ".join(words[i : i + n])
+        for n in range(lo, hi + 1)
+        for i in range(len(words) - n + 1)
+    ]
+    clo, chi = settings.char_ngrams
+    for word in words:
+        features.extend(char_grams(word, clo, chi))
+    return features
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Macro-F1, micro-F1 and F1 per class of predictions against the labels."""
+
+    macro_f1: float
+    micro_f1: float
+    per_class: dict[str, float]
+
+    @classmethod
+    def of(cls, gold: Sequence[str], predicted: Sequence[str]) -> Figures:
+        per_class: dict[str, float] = {}
+        for label in LABELS:
+            tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p == label)
+            fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p == label != g)
+            fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label != p)
+            per_class[label] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        micro = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p) / max(len(gold), 1)
+        return cls(sum(per_class.values()) / len(LABELS), micro, per_class)
+
+    def beats(self, other: Figures) -> bool:
+        """Better macro-F1 and no worse micro-F1: never silently worse on either."""
+        return self.macro_f1 > other.macro_f1 and self.micro_f1 >= other.micro_f1
+
+
+@dataclass(frozen=True, slots=True)
+class SentimentModel:
+    """A trained sentiment model as plain data, and the numpy prediction over it."""
+
+    lang: str
+    classes: tuple[str, ...]
+    vocabulary: tuple[str, ...]  # feature name per column of the TF-IDF part
+    idf: np.ndarray  # (n_vocabulary,)
+    coef: np.ndarray  # (n_classes, n_vocabulary + 1): the last column weighs the lexicon score
+    intercept: np.ndarray  # (n_classes,)
+    settings: FeatureSettings
+    identity: str
+    info: dict[str, Any] = field(default_factory=dict)  # labels, figures, when: for people
+    _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    _word_memo: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _coef_t: np.ndarray = field(init=False, compare=False, repr=False)  # vocabulary x classes
+
+    def __post_init__(self) -> None:
+        self._index.update((name, i) for i, name in enumerate(self.vocabulary))
+        object.__setattr__(self, "_coef_t", np.ascontiguousarray(self.coef[:, :-1].T))
+
+    def _columns(self, text: str) -> list[int]:
+        """The vocabulary columns of a text's features, one per occurrence."""
+        index, memo = self._index, self._word_memo
+        words = words_of(text)
+        lo, hi = self.settings.word_ngrams
+        clo, chi = self.settings.char_ngrams
+        columns: list[int] = []
+        for n in range(lo, hi + 1):
+            if n == 1:
+                continue  # unigrams come with the word's memo below
+            for i in range(len(words) - n + 1):
+                found = index.get("w:" + " ".join(words[i : i + n]))
+                if found is not None:
+                    columns.append(found)
+        for word in words:
+            known = memo.get(word)
+            if known is None:
+                grams = ["w:" + word] if lo <= 1 <= hi else []
+                grams.extend(char_grams(word, clo, chi))
+                known = tuple(index[g] for g in grams if g in index)
+                if len(memo) > 200_000:
+                    memo.clear()
+                memo[word] = known
+            columns.extend(known)
+        return columns
+
+    def probabilities(self, texts: Sequence[str], lexicon_scores: Sequence[float]) -> np.ndarray:
+        """(n_texts, n_classes) class probabilities, as the trained regression gives them.
+
+        The batch at once: each text's feature columns are gathered in Python (memoised per
+        word), everything after is a handful of numpy calls over the whole batch.
+        """
+        n = len(texts)
+        occurrences: list[int] = []
+        ends: list[int] = []
+        for text in texts:
+            occurrences.extend(self._columns(text))
+            ends.append(len(occurrences))
+        width = len(self.vocabulary)
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(np.asarray([0, *ends])))
+        keys, tf = np.unique(
+            rows * width + np.asarray(occurrences, dtype=np.int64), return_counts=True
+        )
+        row, col = keys // width, keys % width
+        weights = (1.0 + np.log(tf)) * self.idf[col]
+        norms = np.sqrt(np.bincount(row, weights=weights * weights, minlength=n))
+        norms[norms == 0.0] = 1.0
+        weights /= norms[row]
+        scores = np.asarray(lexicon_scores, dtype=np.float64) * self.settings.lexicon_weight
+        out = np.outer(scores, self.coef[:, -1]) + self.intercept
+        coef_t = self._coef_t
+        for k in range(len(self.classes)):
+            out[:, k] += np.bincount(row, weights=weights * coef_t[col, k], minlength=n)
+        out -= out.max(axis=1, keepdims=True)
+        np.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        return out
+
+    def predict(
+        self, texts: Sequence[str], lexicon_scores: Sequence[float]
+    ) -> list[tuple[float, str]]:
+        """(score in [-1, 1] = P(positive) - P(negative), label) per text."""
+        probs = self.probabilities(texts, lexicon_scores)
+        pos = self.classes.index("positive")
+        neg = self.classes.index("negative")
+        return [(round(float(p[pos] - p[neg]), 4), self.classes[int(p.argmax())]) for p in probs]
+
+    # -- files ---------------------------------------------------------------------------
+    def save(self, npz_path: Path) -> None:
+        """Write `<name>.npz` (arrays) and `<name>.json` (vocabulary, settings) beside it.
+
+        Written to temporary names and renamed, the JSON last: a reader sees the old model
+        or the new one.
+        """
+        npz_path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format": FORMAT,
+            "lang": self.lang,
+            "classes": list(self.classes),
+            "settings": self.settings.to_json(),
+            "identity": self.identity,
+            "info": self.info,
+            "vocabulary": list(self.vocabulary),
+        }
+        tmp_npz = npz_path.with_name(npz_path.name + ".tmp.npz")
+        with tmp_npz.open("wb") as handle:
+            np.savez(handle, idf=self.idf, coef=self.coef, intercept=self.intercept)
+        json_path = npz_path.with_suffix(".json")
+        tmp_json = json_path.with_name(json_path.name + ".tmp")
+        tmp_json.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        tmp_npz.replace(npz_path)
+        tmp_json.replace(json_path)
+
+
+def model_path(folder: Path, lang: str) -> Path:
+    """Where the sentiment model of `lang` lives in a models folder."""
+    return folder / f"sentiment-{lang}.npz"
+
+
+def load_model(npz_path: Path) -> SentimentModel:
+    """Read a model saved by `SentimentModel.save`; `ModelError` for anything else.
+
+    The arrays are read with `allow_pickle=False`: a file holding pickled objects is refused
+    before any of it is unpickled.
+    """
+    json_path = npz_path.with_suffix(".json")
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{json_path}: not a readable model description: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelError(f"{json_path}: not an Earshot sentiment model ({FORMAT})")
+    try:
+        with np.load(npz_path, allow_pickle=False) as arrays:
+            idf, coef, intercept = (np.array(arrays[k]) for k in ("idf", "coef", "intercept"))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise ModelError(
+            f"{npz_path}: not a model's arrays (plain .npz, no pickles): {exc}"
+        ) from None
+    classes = tuple(str(c) for c in meta["classes"])
+    vocabulary = tuple(str(v) for v in meta["vocabulary"])
+    n = len(vocabulary)
+    if (
+        any(a.dtype != np.float64 for a in (idf, coef, intercept))
+        or idf.shape != (n,)
+        or coef.shape != (len(classes), n + 1)
+        or intercept.shape != (len(classes),)
+        or set(classes) != set(LABELS)
+    ):
+        raise ModelError(f"{npz_path}: arrays do not fit the model's description")
+    return SentimentModel(
+        lang=str(meta["lang"]),
+        classes=classes,
+        vocabulary=vocabulary,
+        idf=idf,
+        coef=coef,
+        intercept=intercept,
+        settings=FeatureSettings.from_json(meta["settings"]),
+        identity=str(meta["identity"]),
+        info=dict(meta.get("info") or {}),
+    )
+
+
+# -- training (scikit-learn) ---------------------------------------------------------------
+
+
+def model_identity(
+    lang: str, texts: Sequence[str], labels: Sequence[str], settings: FeatureSettings, code: str
+) -> str:
+    """A hash of the labels, the settings and the code version: the model's identity."""
+    digest = hashlib.sha256()
+    header = {"lang": lang, "settings": settings.to_json(), "code": code, "version": VERSION}
+    digest.update(json.dumps(header, sort_keys=True).encode())
+    for text, label in sorted(zip(texts, labels, strict=True)):
+        digest.update(f"{len(text)}:{text}{label}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+class Features:
+    """The training side of the transform: texts to a TF-IDF matrix, built with sparse
+    products (the counts of a text's character n-grams are its word counts times each
+    distinct word's n-gram counts), so 10,000 texts take seconds, not minutes.
+
+    The same figures as `SentimentModel.probabilities` computes text by text: sublinear term
+    frequency (1 + ln tf), smoothed IDF (ln((1 + n) / (1 + df)) + 1), rows scaled to unit
+    length, then the lexicon score as one more column.
+    """
+
+    def __init__(self, settings: FeatureSettings) -> None:
+        self.settings = settings
+        self.vocabulary: list[str] = []
+        self.idf = np.zeros(0)
+        self.kept = np.zeros(0, dtype=np.intp)
+
+    def _counts(self, texts: Sequence[str], index: dict[str, int], grow: bool) -> Any:
+        """Feature counts (texts x len(index)); new features enter `index` when `grow`."""
+        from scipy import sparse
+
+        settings = self.settings
+        lo, hi = settings.word_ngrams
+        clo, chi = settings.char_ngrams
+        word_ids: dict[str, int] = {}
+        doc_rows: list[int] = []
+        doc_words: list[int] = []
+        gram_rows: list[int] = []
+        gram_cols: list[int] = []
+
+        def feature(name: str) -> int | None:
+            found = index.get(name)
+            if found is None and grow:
+                found = index[name] = len(index)
+            return found
+
+        for row, text in enumerate(texts):
+            words = words_of(text)
+            for word in words:
+                wid = word_ids.get(word)
+                if wid is None:
+                    wid = word_ids[word] = len(word_ids)
+                doc_rows.append(row)
+                doc_words.append(wid)
+            for n in range(max(lo, 2), hi + 1):
+                for i in range(len(words) - n + 1):
+                    found = feature("w:" + " ".join(words[i : i + n]))
+                    if found is not None:
+                        gram_rows.append(row)
+                        gram_cols.append(found)
+        word_rows: list[int] = []
+        word_cols: list[int] = []
+        for word, wid in word_ids.items():
+            names = ["w:" + word] if lo <= 1 <= hi else []
+            names.extend(char_grams(word, clo, chi))
+            for name in names:
+                found = feature(name)
+                if found is not None:
+                    word_rows.append(wid)
+                    word_cols.append(found)
+        shape = len(index)
+        ones = np.ones
+        per_doc = sparse.csr_matrix(
+            (ones(len(doc_rows)), (doc_rows, doc_words)), shape=(len(texts), len(word_ids))
+        )
+        per_word = sparse.csr_matrix(
+            (ones(len(word_rows)), (word_rows, word_cols)), shape=(len(word_ids), shape)
+        )
+        grams = sparse.csr_matrix(
+            (ones(len(gram_rows)), (gram_rows, gram_cols)), shape=(len(texts), shape)
+        )
+        return (per_doc @ per_word + grams).tocsr()
+
+    def weigh(self, counts: Any, lexicon_scores: Sequence[float]) -> Any:
+        from scipy import sparse
+
+        counts = counts.tocsr(copy=True)
+        counts.data = 1.0 + np.log(counts.data)
+        weighted = counts @ sparse.diags(self.idf)
+        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        weighted = sparse.diags(1.0 / norms) @ weighted
+        lexicon = np.asarray(lexicon_scores, dtype=np.float64).reshape(-1, 1)
+        column = sparse.csr_matrix(lexicon * self.settings.lexicon_weight)
+        return sparse.hstack([weighted, column]).tocsr()
+
+    def count(self, texts: Sequence[str]) -> tuple[Any, list[str]]:
+        """(feature counts of every text, the feature names): what `fit_counts` takes."""
+        index: dict[str, int] = {}
+        counts = self._counts(texts, index, grow=True)
+        names = [""] * len(index)
+        for name, i in index.items():
+            names[i] = name
+        return counts, names
+
+    def fit_counts(self, counts: Any, names: Sequence[str], lexicon_scores: Sequence[float]) -> Any:
+        """Keep the features of at least `min_df` texts, weigh them: the training matrix.
+
+        Counting once and fitting on rows of it is the same as fitting on those texts alone
+        (cross-validation counts the texts once for all its folds).
+        """
+        df = np.asarray((counts > 0).sum(axis=0)).ravel()
+        keep = np.flatnonzero(df >= self.settings.min_df)
+        self.kept = keep  # the columns of `counts` that are features
+        self.vocabulary = [names[int(i)] for i in keep]
+        self.idf = np.log((1.0 + counts.shape[0]) / (1.0 + df[keep])) + 1.0
+        return self.weigh(counts[:, keep], lexicon_scores)
+
+    def fit_transform(self, texts: Sequence[str], lexicon_scores: Sequence[float]) -> Any:
+        counts, names = self.count(texts)
+        return self.fit_counts(counts, names, lexicon_scores)
+
+    def transform(self, texts: Sequence[str], lexicon_scores: Sequence[float]) -> Any:
+        index = {name: i for i, name in enumerate(self.vocabulary)}
+        return self.weigh(self._counts(texts, index, grow=False), lexicon_scores)
+
+
+def fit(
+    lang: str,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    lexicon_scores: Sequence[float],
+    settings: FeatureSettings,
+    *,
+    identity: str = "",
+    counted: tuple[Any, Sequence[str]] | None = None,
+) -> tuple[SentimentModel, Any]:
+    """Train on all of the texts; (the stored model, the in-memory (features, regression)).
+
+    `counted`: the texts' `Features.count`, when already made. The second part of the result
+    is only for tests; it is never saved.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    features = Features(settings)
+    counts, names = counted if counted is not None else features.count(texts)
+    x = features.fit_counts(counts, names, lexicon_scores)
+    regression = LogisticRegression(
+        C=settings.c,
+        max_iter=500,
+        class_weight=settings.class_weight,
+        solver="newton-cg",
+        tol=settings.tol,
+    )
+    regression.fit(x, list(labels))
+    model = SentimentModel(
+        lang=lang,
+        classes=tuple(str(c) for c in regression.classes_),
+        vocabulary=tuple(features.vocabulary),
+        idf=np.asarray(features.idf, dtype=np.float64),
+        coef=np.asarray(regression.coef_, dtype=np.float64),
+        intercept=np.asarray(regression.intercept_, dtype=np.float64),
+        settings=settings,
+        identity=identity,
+    )
+    return model, (features, regression)
+
+
+def sklearn_probabilities(
+    fitted: Any, texts: Sequence[str], lexicon_scores: Sequence[float]
+) -> np.ndarray:
+    """The in-memory scikit-learn regression's probabilities (what a stored model must equal)."""
+    features, regression = fitted
+    return np.asarray(regression.predict_proba(features.transform(texts, lexicon_scores)))
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What learning one language's sentiment gave: the figures, and the model if it is used."""
+
+    lang: str
+    counts: dict[str, int]  # labels per class
+    rules: Figures | None
+    model_cv: Figures | None  # None: too few labels
+    model: SentimentModel | None  # set only when it beat the rules
+    seconds: float
+    needs: dict[str, int]  # class -> labels still missing (too few labels)
+
+    @property
+    def used(self) -> bool:
+        return self.model is not None
+
+
+def learn_sentiment(
+    lang: str,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    lexicon_scores: Sequence[float],
+    *,
+    settings: FeatureSettings | None = None,
+    code: str = "",
+    folds: int = FOLDS,
+    seed: int = 0,
+) -> Learned:
+    """Cross-validate a model against the rules on these labels; train it on all of them.
+
+    `lexicon_scores` are the rules' scores of the texts (the same the Enricher computes);
+    the rules' labels follow from them. `code` is the version of everything else the model
+    relies on (the rules' scoring): it goes into the identity.
+    """
+    from earshot.nlp.sentiment import label_for
+
+    settings = settings or FeatureSettings()
+    start = time.perf_counter()
+    counts = {label: sum(1 for g in labels if g == label) for label in LABELS}
+    rules = Figures.of(labels, [label_for(s) for s in lexicon_scores]) if labels else None
+    needs = {label: MIN_PER_CLASS - n for label, n in counts.items() if n < MIN_PER_CLASS}
+    if needs:
+        return Learned(lang, counts, rules, None, None, time.perf_counter() - start, needs)
+    from sklearn.model_selection import StratifiedKFold
+
+    matrix, names = Features(settings).count(texts)
+    gold = np.asarray(labels)
+    predicted = np.empty(len(labels), dtype=object)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(np.zeros(len(labels)), gold):
+        _, (features, regression) = fit(
+            lang,
+            [texts[i] for i in train],
+            gold[train].tolist(),
+            [lexicon_scores[i] for i in train],
+            settings,
+            counted=(matrix[train], names),
+        )
+        # the held-out texts' rows of the counts, weighed as the model would (the same
+        # figures as `SentimentModel.predict`, tests/nlp check it), without counting again
+        held_out = features.weigh(matrix[test][:, features.kept], [lexicon_scores[i] for i in test])
+        predicted[test] = regression.classes_[regression.predict_proba(held_out).argmax(axis=1)]
+    cv = Figures.of(list(labels), predicted.tolist())
+    chosen: SentimentModel | None = None
+    if cv.beats(rules or cv):
+        identity = model_identity(lang, texts, labels, settings, code)
+        chosen, _ = fit(
+            lang,
+            texts,
+            labels,
+            lexicon_scores,
+            settings,
+            identity=identity,
+            counted=(matrix, names),
+        )
+        chosen.info.update(
+            {
+                "labels": counts,
+                "cv": asdict(cv),
+                "rules": asdict(rules) if rules else None,
+                "folds": folds,
+            }
+        )
+    return Learned(lang, counts, rules, cv, chosen, time.perf_counter() - start, {})
+
+
+class RuleScores:
+    """The rules' sentiment scores of texts, exactly as the Enricher computes them for a
+    language (its lexicon, its trained pipeline if any), rounded as annotations store them."""
+
+    def __init__(
+        self, lang: str, lexicon_path: Path | None = None, trained_pipeline: str | None = None
+    ) -> None:
+        from earshot.nlp import sentiment
+        from earshot.nlp.lexicon import packaged_lexicon_path
+        from earshot.nlp.pipeline import build_pipeline
+
+        self.nlp = build_pipeline(
+            lang, (), lexicon_path=lexicon_path, trained_pipeline=trained_pipeline
+        )
+        self.rated = self.nlp.has_pipe("earshot_sentiment_v2")
+        lexicon = lexicon_path or packaged_lexicon_path(lang)
+        digest = hashlib.sha256(lexicon.read_bytes() if lexicon else b"").hexdigest()[:16]
+        # what else a model relies on: the rules' scoring and its lexicon, the tokens
+        self.code = f"sentiment={sentiment.VERSION};lexicon={digest};pipeline={trained_pipeline}"
+
+    def scores(self, texts: Sequence[str]) -> list[float]:
+        if not self.rated:
+            return [0.0] * len(texts)
+        return [
+            round(float(doc._.earshot_sentiment), 4) for doc in self.nlp.pipe(texts, batch_size=256)
+        ]
+
+
+def remove_model(npz_path: Path) -> None:
+    """Take a model out of use: remove its files (no error when there are none)."""
+    npz_path.with_suffix(".json").unlink(missing_ok=True)
+    npz_path.unlink(missing_ok=True)
