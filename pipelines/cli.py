@@ -230,8 +230,9 @@ def serve(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Run the schedules of prefect.yaml on this machine (collect every 30 min, digest Mondays)."""
     from earshot.pipelines.serve import serve_schedules
 
-    _load(config)
-    serve_schedules(str(config))
+    # The resolved file, as for the other commands: served runs then read the config this
+    # command checked, whatever EARSHOT_HOME (which resolves relative paths) says.
+    serve_schedules(str(_load(config).path.resolve()))
 
 
 sources_app = typer.Typer(
