@@ -104,14 +104,17 @@ def revalidate_unchanged(
 ) -> dict[int, FetchResult]:
     """Revalidate the feeds among `work` together; return {index: result} for each 304.
 
-    Only feeds (and YouTube feeds) whose saved state has an ETag or Last-Modified take part.
+    Only feeds (and YouTube feeds without comments, which come whether or not the feed
+    changed) whose saved state has an ETag or Last-Modified take part.
     The conditional GETs run on pooled keep-alive connections within the policy's per-host
     limits; any answer but 304 leaves that source to a normal `fetch_source`.
     """
     conditional = [
         n
         for n, (spec, state) in enumerate(work)
-        if spec.kind in REVALIDATING_KINDS and feed_client.has_validators(state)
+        if spec.kind in REVALIDATING_KINDS
+        and feed_client.has_validators(state)
+        and not (spec.kind == "youtube" and youtube.reads_comments(spec))
     ]
     if not conditional:
         return {}

@@ -13,6 +13,7 @@ import email.utils
 import errno
 import json
 import random
+import re
 import socket
 import ssl
 import threading
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -312,11 +314,25 @@ def _error_detail(response: httpx.Response) -> str | None:
         return None
     for key in _ERROR_KEYS:
         value = document.get(key)
+        if isinstance(value, dict):  # Google APIs: {"error": {"message", "errors": [{reason}]}}
+            value = _google_error(value)
         if isinstance(value, list):
             value = "; ".join(v for v in value if isinstance(v, str))
         if isinstance(value, str) and value.strip():
             return " ".join(value.split())[:200]
     return None
+
+
+def _google_error(error: dict[str, Any]) -> str | None:
+    """'<message> (<reason>)' of a Google API error object; its message may hold markup."""
+    message = error.get("message")
+    if not isinstance(message, str):
+        return None
+    message = re.sub(r"<[^>]*>", "", message)
+    details = error.get("errors")
+    first = details[0] if isinstance(details, list) and details else None
+    reason = first.get("reason") if isinstance(first, dict) else None
+    return f"{message} ({reason})" if isinstance(reason, str) and reason else message
 
 
 def _status_error(

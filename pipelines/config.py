@@ -212,15 +212,25 @@ class YouTubeSource(_SourceBase):
     kind: Literal["youtube"]
     channel_id: Annotated[str, Field(pattern=r"^UC[A-Za-z0-9_-]{22}$")] | None = None
     playlist_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{10,64}$")] | None = None
+    video_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{11}$")] | None = None  # comments
     feed_base: HttpUrl | None = None  # default: https://www.youtube.com/feeds/videos.xml
+    # Comments (YouTube Data API v3): the variable holding the API key, the API's base URL,
+    # and the units one run may spend (each list call costs one; the key's day has 10,000).
+    api_key_env: EnvName | None = None
+    api_url: HttpUrl | None = None  # default: https://www.googleapis.com/youtube/v3
+    quota_units: Annotated[int, Field(ge=1, le=1_000_000)] | None = None  # default: 1,000
 
     @model_validator(mode="after")
     def _what(self) -> YouTubeSource:
-        _one_of(self, "channel_id", "playlist_id")
+        _one_of(self, "channel_id", "playlist_id", "video_id")
+        if self.video_id is not None and self.api_key_env is None:
+            raise ValueError("a `video_id` source reads its comments: it needs `api_key_env`")
         return self
 
     @property
     def url(self) -> str:
+        if self.video_id:
+            return f"https://www.youtube.com/watch?v={self.video_id}"
         base = str(self.feed_base or "https://www.youtube.com/feeds/videos.xml")
         if self.channel_id:
             return f"{base}?channel_id={self.channel_id}"
