@@ -40,7 +40,7 @@ SELECT
     TIMESTAMPTZ '2026-09-01 00:00:00+00' + to_seconds((i * 7919) % (84 * 86400)),
     TIMESTAMPTZ '2026-09-01 00:00:00+00' + to_seconds((i * 7919) % (84 * 86400)) + INTERVAL 1 HOUR,
     i % 97, i % 13, i % 7, NULL, md5('c' || i),
-    json_object('id', i, 'html', '<p>' || repeat('x', 50 + i % 200) || '</p>'), 'synth'
+    json_object('id', i, 'html', '<p>' || repeat('x', 50 + i % 200) || '</p>'), 'synth', NULL
 FROM range(?) r(i)
 """
 

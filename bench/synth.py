@@ -629,6 +629,7 @@ class Synth:
                 hashed.column("content_key").combine_chunks(),
                 pc.binary_join_element_wise('{"id": "', ext, '", "synthetic": true}', ""),
                 pa.repeat(pa.scalar(load_id, pa.string()), n),
+                pa.nulls(n, pa.int16()),  # rating: no synthetic platform rates
             ],
             schema=POST_SCHEMA,
         )

@@ -47,6 +47,8 @@ class Post:
     # The web page the post is about: a feed item's or video's own link, the page a link
     # post, link card or embed shares; None for a post that shares no page.
     shared_url: str | None = None
+    # A review's star rating, 1 to 5 (App Store); None for every other post.
+    rating: int | None = None
 
     @property
     def post_id(self) -> str:

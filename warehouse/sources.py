@@ -40,8 +40,11 @@ POST_SCHEMA = pa.schema(
         ("content_key", pa.string()),
         ("raw", pa.string()),
         ("load_id", pa.string()),
+        ("rating", pa.int16()),  # a review's stars (1 to 5); last, as migration 0014 added it
     ]
 )
+# Columns a loader may leave out: `load_id` is the load's, a missing `rating` is NULL.
+_OPTIONAL = ("load_id", "rating")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,7 @@ def posts_table(posts: Iterable[Post], load_id: str) -> pa.Table:
             pa.array([p.content_key for p in ps], pa.string()),
             pa.array([p.raw_json() for p in ps], pa.string()),
             pa.repeat(pa.scalar(load_id, pa.string()), len(ps)),
+            pa.array([p.rating for p in ps], pa.int16()),
         ],
         schema=POST_SCHEMA,
     )
@@ -199,16 +203,18 @@ def insert_post_batches(
     The bulk entry point every loader uses (`insert_posts` converts `Post` records to it).
     Rows whose `post_id` is stored already are skipped (anti-join), so loading the same
     rows again adds nothing; a repeated `post_id` within `posts` keeps its first row. Each
-    row's `load_id` becomes `load_id`. The posts' weeks are marked for the digest facts
-    (`warehouse.facts`) before they are inserted; both commit with the caller's transaction
-    (see `store_fetch`) or each on its own.
+    row's `load_id` becomes `load_id`; a table without `rating` loads it as NULL. The posts'
+    weeks are marked for the digest facts (`warehouse.facts`) before they are inserted; both
+    commit with the caller's transaction (see `store_fetch`) or each on its own.
     """
     table = posts if isinstance(posts, pa.Table) else pa.Table.from_batches(list(posts))
     missing = [name for name in POST_SCHEMA.names if name not in table.column_names]
-    if missing and missing != ["load_id"]:
+    if any(name not in _OPTIONAL for name in missing):
         raise ValueError(f"posts for load {load_id}: missing column(s) {missing}")
     if table.num_rows == 0:
         return 0
+    if "rating" in missing:
+        table = table.append_column("rating", pa.nulls(table.num_rows, pa.int16()))
     columns = [n for n in POST_SCHEMA.names if n != "load_id"]
     table = _first_of_each_id(table.select(columns))
     # zero-copy slices: DuckDB reads an Arrow table with one thread per record batch
@@ -219,7 +225,7 @@ def insert_post_batches(
         mark_weeks_of(con, "SELECT published_at, fetched_at FROM _incoming_posts")
         added = con.execute(
             f"""
-            INSERT INTO _posts ({", ".join(POST_SCHEMA.names)})
+            INSERT INTO _posts ({", ".join(columns)}, load_id)
             SELECT i.* REPLACE (CAST(i.raw AS JSON) AS raw), ?::VARCHAR
             FROM _incoming_posts i
             ANTI JOIN _posts p USING (post_id)

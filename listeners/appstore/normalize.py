@@ -1,7 +1,8 @@
 """App Store reviews (the customer-reviews feed as JSON) as `Post`s. Pure.
 
 Every value of the feed is wrapped: `{"label": "..."}`, links in `{"attributes": {...}}`.
-`score` is the review's star rating (1 to 5), `likes` its helpful votes (`im:voteSum`).
+`rating` is the review's star rating (1 to 5; also in `score`, as before the column existed),
+`likes` its helpful votes (`im:voteSum`).
 Feeds recorded in 2021 carry no date per review; newer ones have `updated`.
 """
 
@@ -79,6 +80,7 @@ def post_from_review(
         return None
     author = _map(entry.get("author"))
     name = _label(author.get("name"))
+    stars = count(_label(entry.get("im:rating")))
     return Post(
         platform=PLATFORM,
         source_id=source_id,
@@ -92,6 +94,7 @@ def post_from_review(
         published_at=parse_iso(_label(entry.get("updated"))),
         fetched_at=fetched_at,
         likes=count(_label(entry.get("im:voteSum"))),
-        score=count(_label(entry.get("im:rating"))),
+        score=stars,
+        rating=stars if stars is not None and 1 <= stars <= 5 else None,
         raw={"country": country, **entry},
     )

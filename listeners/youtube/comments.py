@@ -3,9 +3,11 @@
 Each list call (`commentThreads`, `comments`) costs one unit of the budget. Per video the
 state keeps `mark`, the newest top-level comment time of a completed walk (and `mark_ids`,
 the threads at that time); a walk reads the threads newest first (`order=time`) and stops at
-the first one older than the mark. When the budget runs out mid-walk, `resume` keeps the
-page to read again next run (a page whose replies were not all read is read again; the
-warehouse stores a post once), and the run's queue of videos keeps the ones not read yet.
+the first one older than the mark. A thread with more replies than its page includes has them
+read with `comments?parentId=`. When the budget runs out mid-walk, `resume` keeps the next
+page, the threads whose replies are still to read (with their next page), and the newest
+comment seen; the source's queue of videos keeps the ones not read yet. So every call makes
+progress, whatever the budget: the next run goes on where this one stopped.
 New replies to a thread older than the mark are not looked for: that costs a call per thread.
 """
 
@@ -24,7 +26,7 @@ from earshot.listeners.http import HttpPolicy
 from earshot.listeners.records import Post
 from earshot.listeners.social.common import get_json
 from earshot.listeners.youtube import urls
-from earshot.listeners.youtube.normalize import Thread, comment_page_of, comments_of, thread_of
+from earshot.listeners.youtube.normalize import comment_page_of, comments_of, thread_of
 
 # The API key's daily quota is reset at midnight Pacific time.
 _QUOTA_ZONE = ZoneInfo("America/Los_Angeles")
@@ -117,46 +119,66 @@ class VideoRead:
 MakePost = Callable[[Mapping[str, Any], int | None], Post | None]
 
 
-def _replies(api: Api, thread: Thread, video_id: str) -> list[Mapping[str, Any]] | None:
-    """Every reply of `thread`; None when the budget ran out before the last page."""
-    got: list[Mapping[str, Any]] = []
-    token: str | None = None
+def _read_replies(
+    api: Api, pending: dict[str, Any], video_id: str, make_post: MakePost, posts: list[Post]
+) -> bool:
+    """Read the replies of the pending thread `{"thread", "page_token"}` into `posts`, page by
+    page (the token moves on with each); False when the budget ran out first."""
     while True:
         if not api.quota.left:
-            return None
-        url = urls.replies(api.base, thread.thread_id, token)
+            return False
+        url = urls.replies(api.base, pending["thread"], pending.get("page_token"))
         items, token = api.page(url, "comment", video_id)
-        got.extend(comments_of(items))
+        posts.extend(p for p in (make_post(c, None) for c in comments_of(items)) if p)
+        pending["page_token"] = token
         if not token or not items:
-            return got
+            return True
 
 
 def read_video(api: Api, video_id: str, saved: Mapping[str, Any], make_post: MakePost) -> VideoRead:
     """The comments of `video_id` newer than its saved mark, as far as the budget goes."""
     mark = saved.get("mark") if isinstance(saved.get("mark"), str) else None
     mark_ids = set(saved.get("mark_ids") or ())
-    resume = saved.get("resume") if isinstance(saved.get("resume"), dict) else None
-    token: str | None = resume.get("page_token") if resume else None
-    newest: str | None = resume.get("newest") if resume else None
-    newest_ids = set(resume.get("newest_ids") or ()) if resume else set()
+    resume = saved.get("resume") if isinstance(saved.get("resume"), dict) else {}
+    token: str | None = resume.get("page_token")
+    paged = bool(resume.get("paged"))  # the walk reached the mark or the last page
+    newest: str | None = resume.get("newest")
+    newest_ids = set(resume.get("newest_ids") or ())
+    # threads with more replies than their page included, and the replies page to read next
+    pending: list[dict[str, Any]] = [dict(t) for t in resume.get("threads") or ()]
     read = VideoRead()
 
-    def unfinished(page_token: str | None) -> VideoRead:
-        resumed = {"page_token": page_token, "newest": newest, "newest_ids": sorted(newest_ids)}
-        read.state = {"mark": mark, "mark_ids": sorted(mark_ids), "resume": resumed}
+    def unfinished() -> VideoRead:
+        read.state = {
+            "mark": mark,
+            "mark_ids": sorted(mark_ids),
+            "resume": {
+                "page_token": token,
+                "paged": paged,
+                "newest": newest,
+                "newest_ids": sorted(newest_ids),
+                "threads": pending,
+            },
+        }
         read.done = False
         return read
 
     while True:
+        while pending:
+            if not _read_replies(api, pending[0], video_id, make_post, read.posts):
+                return unfinished()
+            pending.pop(0)
+        if paged:
+            break
         if not api.quota.left:
-            return unfinished(token)
-        url = urls.comment_threads(api.base, video_id, token)
-        items, next_token = api.page(url, "commentThread", video_id)
-        reached = False
+            return unfinished()
+        items, next_token = api.page(
+            urls.comment_threads(api.base, video_id, token), "commentThread", video_id
+        )
         for thread in filter(None, map(thread_of, items)):
             key = thread.published
             if mark is not None and key < mark:
-                reached = True
+                paged = True
                 break
             if key == mark and thread.thread_id in mark_ids:
                 continue
@@ -164,15 +186,11 @@ def read_video(api: Api, video_id: str, saved: Mapping[str, Any], make_post: Mak
                 newest, newest_ids = key, {thread.thread_id}
             elif key == newest:
                 newest_ids.add(thread.thread_id)
-            replies: list[Mapping[str, Any]] | None = thread.replies
+            comments = [(thread.top, thread.total_replies)] + [(r, None) for r in thread.replies]
+            read.posts.extend(p for p in (make_post(c, n) for c, n in comments) if p)
             if thread.replies_missing:
-                replies = _replies(api, thread, video_id)
-            read.posts.extend(p for p in [make_post(thread.top, thread.total_replies)] if p)
-            read.posts.extend(p for p in (make_post(r, None) for r in replies or ()) if p)
-            if replies is None:  # the budget ran out among this page's replies
-                return unfinished(token)
-        if reached or not next_token or not items:
-            break
+                pending.append({"thread": thread.thread_id, "page_token": None})
+        paged = paged or not next_token or not items
         token = next_token
     if newest is None or (mark is not None and newest < mark):
         read.state = {"mark": mark, "mark_ids": sorted(mark_ids)}

@@ -26,6 +26,7 @@ SELECT
     p.likes,
     p.reposts,
     p.replies,
+    p.rating,  -- a review's stars (1 to 5; App Store), NULL for other posts
     -- a stored post's own sentiment label wins over the rules and any model (-1 / 0 / 1)
     CASE l.sentiment WHEN 'negative' THEN -1.0 WHEN 'neutral' THEN 0.0
                      WHEN 'positive' THEN 1.0 ELSE a.sentiment END AS sentiment,
@@ -143,8 +144,10 @@ SELECT
       WHERE p.source_id = s.source_id
         AND coalesce(p.published_at, p.fetched_at) >= now() - INTERVAL 7 DAY) AS posts_last_7_days,
     (SELECT count(*) FROM _posts p WHERE p.source_id = s.source_id) AS posts_total,
-    -- API requests left today, for sources whose platform counts them (Stack Exchange)
-    TRY_CAST(json_extract_string(s.state, '$.quota_remaining') AS BIGINT) AS quota_remaining
+    -- API requests left (Stack Exchange: today; YouTube comments: of the last run's budget)
+    TRY_CAST(json_extract_string(s.state, '$.quota_remaining') AS BIGINT) AS quota_remaining,
+    -- API units the last run spent of its own budget (YouTube comments)
+    TRY_CAST(json_extract_string(s.state, '$.quota_used') AS BIGINT) AS quota_used
 FROM _sources s;
 
 -- labels: the organisation's labels (imported or corrections), who gave them, when, from where.
