@@ -21,7 +21,7 @@ import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -443,6 +443,17 @@ def _discourse_post(n: int) -> dict[str, Any]:
             "post_number": n}  # fmt: skip
 
 
+def _youtube_threads(*numbers: int) -> bytes:
+    def thread(n: int) -> dict[str, Any]:
+        comment = {"id": f"c{n}", "snippet": {"textOriginal": f"Comment {n} on service",
+                   "authorDisplayName": "ana", "likeCount": 1,
+                   "publishedAt": f"2026-11-17T0{n}:00:00Z"}}  # fmt: skip
+        return {"id": f"c{n}", "snippet": {"topLevelComment": comment, "totalReplyCount": 0}}
+
+    return _json({"kind": "youtube#commentThreadListResponse",
+                  "items": [thread(n) for n in numbers]})  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Platform:
     """A source of one kind: its options (given the victim server's URL), the routes it reads
@@ -454,6 +465,7 @@ class Platform:
     routes: dict[str, tuple[bytes, bytes]]
     fault_path: str
     not_json: str = "expected JSON, got"
+    env: dict[str, str] = field(default_factory=dict)  # the environment its secrets are in
 
 
 APP_PAGE = "/gb/rss/customerreviews/page={n}/id=123456/sortby=mostrecent/json"
@@ -518,6 +530,17 @@ PLATFORMS: dict[str, Platform] = {
         "/api/v2/doc/doc",
         not_json="GDELT did not answer with articles",
     ),
+    "youtube": Platform(  # the comments of one video (Data API v3)
+        "youtube",
+        lambda base: {
+            "video_id": "dQw4w9WgXcQ",
+            "api_key_env": "EARSHOT_TEST_YT_KEY",
+            "api_url": base + "/youtube/v3",
+        },
+        {"/youtube/v3/commentThreads": (_youtube_threads(1), _youtube_threads(2, 1))},
+        "/youtube/v3/commentThreads",
+        env={"EARSHOT_TEST_YT_KEY": "key"},
+    ),
 }
 
 # The faults of the matrix that a JSON API can throw (the XML ones have no JSON twin; a
@@ -564,9 +587,15 @@ def _platform_fault(name: str, platform: Platform, next_body: bytes) -> Fault:
 @pytest.mark.parametrize("kind", list(PLATFORMS))
 @pytest.mark.usefixtures("prefect_harness")
 def test_platform_fault(
-    kind: str, name: str, tmp_path: Path, servers: tuple[FeedServer, FeedServer, FeedServer]
+    kind: str,
+    name: str,
+    tmp_path: Path,
+    servers: tuple[FeedServer, FeedServer, FeedServer],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     platform = PLATFORMS[kind]
+    for variable, value in platform.env.items():
+        monkeypatch.setenv(variable, value)
     victim, healthy, _ = servers
     fault = _platform_fault(name, platform, platform.routes[platform.fault_path][1])
     for path, (seed, following) in platform.routes.items():
@@ -609,6 +638,16 @@ def test_platform_fault(
             finally:
                 con.close()
             assert quota == (8,)
+        if kind == "youtube":  # the run's budget: one list call of the default 1,000 units
+            con = duckdb.connect(str(tmp_path / "data" / "earshot.duckdb"), read_only=True)
+            try:
+                quota = con.execute(
+                    "SELECT quota_used, quota_remaining FROM source_health"
+                    " WHERE source_id = 'victim'"
+                ).fetchone()
+            finally:
+                con.close()
+            assert quota == (1, 999)
         return
     # A clear error naming the request that failed, on this source alone; its state kept.
     error = summary.errors["victim"]

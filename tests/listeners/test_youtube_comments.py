@@ -251,7 +251,8 @@ def test_a_missing_key_variable_fails_the_source_before_any_request(
     result = fetch_source(client, source, {"kept": 1}, policy=policy, now=NOW)
     assert result.status is FetchStatus.FAILED
     assert result.error == (
-        "https://www.youtube.com/watch?v=JE8xdDp5B8Q: environment variable YT_KEY (api_key) is not set"
+        "https://www.youtube.com/watch?v=JE8xdDp5B8Q: "
+        "environment variable YT_KEY (api_key) is not set"
     )
     assert result.state == {"kept": 1} and feed_server.api_requests == []
 
