@@ -4,7 +4,8 @@ through the feed listener over a local HTTP server.
     python bench/replay.py --api ../shared/eval/api-responses --feeds ../shared/eval/feeds
 
 Prints per file the posts recovered and any error. Exits non-zero when a normaliser or the
-listener crashes, a post has neither text nor title, or a timestamp is not timezone-aware.
+listener crashes, a post has neither text nor title, a timestamp is not timezone-aware, or an
+App Store review has no rating of 1 to 5.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ from earshot.listeners.lemmy.normalize import (
 from earshot.listeners.mastodon.normalize import post_from_status, statuses_of
 from earshot.listeners.reddit.normalize import listing_things, post_from_thing
 from earshot.listeners.stackexchange.normalize import post_from_item, wrapper_of
+from earshot.listeners.youtube.normalize import (
+    comment_page_of,
+    comments_of,
+    post_from_comment,
+    thread_of,
+)
 from tests.listeners.feedserver import FeedServer, Reply
 
 NOW = datetime.now(UTC)
@@ -109,6 +116,23 @@ def _appstore(document: Any, name: str) -> list[Post | None]:
     ]
 
 
+def _youtube_comments(document: Any) -> list[Post | None]:
+    """A `commentThreads` list (top-level comments and included replies) or a `comments` list."""
+    kw: dict[str, Any] = {"source_id": "replay", "fetched_at": NOW, "lang_hint": None}
+    threads = comment_page_of(document, "commentThread")
+    if threads is not None:
+        posts: list[Post | None] = []
+        for thread in filter(None, map(thread_of, threads[0])):
+            video = thread.top.get("snippet", {}).get("videoId")
+            posts.append(post_from_comment(thread.top, video_id=video,
+                                           total_replies=thread.total_replies, **kw))  # fmt: skip
+            posts += [post_from_comment(r, video_id=video, **kw) for r in thread.replies]
+        return posts
+    comments = comment_page_of(document, "comment")
+    items = comments_of(comments[0]) if comments is not None else []
+    return [post_from_comment(c, video_id=None, **kw) for c in items]
+
+
 NORMALISERS: dict[str, Normaliser] = {
     "mastodon": _mastodon,
     "bluesky": _bluesky,
@@ -117,6 +141,7 @@ NORMALISERS: dict[str, Normaliser] = {
     "discourse": _discourse,
     "lemmy": _lemmy,
     "stackexchange": _stackexchange,
+    "youtube-comments": _youtube_comments,
 }
 # Normalisers that need the file's name (App Store files are named APPID_COUNTRY_PAGE).
 NAMED_NORMALISERS: dict[str, Callable[[Any, str], list[Post | None]]] = {
@@ -125,7 +150,6 @@ NAMED_NORMALISERS: dict[str, Callable[[Any, str], list[Post | None]]] = {
 # Recorded folders of source kinds not built yet: listed, not replayed.
 NOT_YET = {
     "bluesky-jetstream": "the Bluesky Jetstream stream (issue 16, later)",
-    "youtube-comments": "YouTube comments (issue 16, later)",
 }
 RESPONSE_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -173,6 +197,8 @@ def problems_of(post: Post) -> list[str]:
         value = getattr(post, name)
         if value is not None and value.tzinfo is None:
             found.append(f"{post.external_id}: {name} is naive")
+    if post.platform == "appstore" and not 1 <= (post.rating or 0) <= 5:
+        found.append(f"{post.external_id}: a review without a rating of 1 to 5")
     # The cross-posting key is computed for every real shape (a crash here is reported).
     post.content_key  # noqa: B018
     SHARED.append(post.story_url)

@@ -106,14 +106,15 @@ def comment_time(comment: Mapping[str, Any]) -> str:
 def post_from_comment(
     comment: Mapping[str, Any],
     *,
-    video_id: str,
+    video_id: str | None,
     source_id: str,
     fetched_at: datetime,
     lang_hint: str | None,
     total_replies: int | None = None,
 ) -> Post | None:
     """A top-level comment (with its thread's `total_replies`) or a reply as a post; None for
-    one without id or text. `raw` keeps the comment with its video and parent."""
+    one without id or text. `raw` keeps the comment with its video and parent. The comment's
+    own `videoId` wins over `video_id`; with neither (a channel's discussion) it has no URL."""
     ident = text_field(comment.get("id"))
     snippet = _map(comment.get("snippet"))
     body = text_field(snippet.get("textOriginal")) or text_field(snippet.get("textDisplay"))
@@ -127,7 +128,7 @@ def post_from_comment(
         platform=PLATFORM,
         source_id=source_id,
         external_id=f"yt:comment:{ident}",
-        url=comment_page(video, ident),
+        url=comment_page(video, ident) if video else None,
         author=text_field(snippet.get("authorDisplayName")),
         author_handle=channel,
         title=None,

@@ -60,10 +60,10 @@ def test_reviews_of_two_countries(
     assert review.external_id == "497799835/6918761820"
     assert review.title == "Superbe application..." and review.author == "Fouinneur@"
     assert review.text.startswith("Mais un vraie galère pour l'installation")
-    assert (review.score, review.likes) == (4, 0)  # stars, helpful votes
+    assert (review.rating, review.score, review.likes) == (4, 4, 0)  # stars, helpful votes
     assert review.url == "https://apps.apple.com/fr/app/id497799835?see-all=reviews"
     assert review.raw["country"] == "fr" and review.raw["im:version"]["label"] == "12.4"
-    assert all(p.text.strip() and p.author and 1 <= (p.score or 0) <= 5 for p in first.posts)
+    assert all(p.text.strip() and p.author and 1 <= (p.rating or 0) <= 5 for p in first.posts)
     assert sum(p.raw["country"] == "cn" for p in first.posts) == 50
     assert set(first.state["countries"]) == {"fr", "cn"}
     again = fetch_source(client, spec, first.state, policy=policy, now=NOW)
