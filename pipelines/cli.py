@@ -245,7 +245,7 @@ app.add_typer(sources_app, name="sources")
 @sources_app.callback(invoke_without_command=True)
 def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Each source with its last status, last success, posts in the last 7 days, next attempt."""
-    from earshot.pipelines.inspect import source_rows
+    from earshot.pipelines.inspect import quota_of, source_rows
 
     if ctx.invoked_subcommand is not None:
         return
@@ -268,8 +268,7 @@ def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
     for r in rows:
         status = r["last_status"] or "never fetched"
         colour = {"ok": "green", "not_modified": "green", "failed": "red"}.get(status, "yellow")
-        quota = r.get("quota_remaining")
-        quota_note = f" (quota left: {quota})" if quota is not None else ""
+        quota_note = quota_of(r)
         table.add_row(
             r["source_id"],
             r["kind"],

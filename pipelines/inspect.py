@@ -49,6 +49,16 @@ def source_rows(loaded: LoadedConfig) -> list[dict[str, Any]]:
     return rows
 
 
+def quota_of(row: dict[str, Any]) -> str:
+    """The API quota of a source's health row, as `earshot sources` shows it after the status:
+    ' (quota used 7, left 993)' for a run's own budget (YouTube comments), ' (quota left: 290)'
+    for a platform's daily quota (Stack Exchange), '' for a source without one."""
+    left, used = row.get("quota_remaining"), row.get("quota_used")
+    if left is None:
+        return ""
+    return f" (quota used {used}, left {left})" if used is not None else f" (quota left: {left})"
+
+
 @dataclass(frozen=True, slots=True)
 class QueryPage:
     """The first rows of a query's answer, and how many rows it has in all."""

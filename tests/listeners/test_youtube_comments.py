@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 import pytest
 
@@ -272,3 +273,44 @@ def test_the_config_of_comments(tmp_path: Path) -> None:
         load({"video_id": REPLIED})
     with pytest.raises(ConfigError, match=r"sources\[0\]\.quota_units"):
         load({"channel_id": CHANNEL, "api_key_env": "YT_KEY", "quota_units": 0})
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_collect_stores_comments_and_sources_shows_the_quota(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from earshot.pipelines import flows
+    from earshot.pipelines.cli import app
+
+    Api(feed_server)
+    monkeypatch.setenv("EARSHOT_TEST_YT_KEY", KEY)
+    config = tmp_path / "listening.yaml"
+    api_url = feed_server.url("/youtube/v3")
+    source = {"id": "yt", "kind": "youtube", "video_id": REPLIED, "quota_units": 10,
+              "api_key_env": "EARSHOT_TEST_YT_KEY", "api_url": api_url}  # fmt: skip
+    config.write_text(
+        json.dumps({"organisation": "Test", "http": {"retries": 0}, "sources": [source]}),
+        encoding="utf-8",
+    )
+    first = flows.collect(str(config), force=True, publish_copy=False)
+    assert (first.failed, first.posts_added) == (0, 7), first.errors
+    again = flows.collect(str(config), force=True, publish_copy=False)
+    assert (again.failed, again.posts_added) == (0, 0), again.errors
+    con = duckdb.connect(str(tmp_path / "data" / "earshot.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT count(*), count(url), count(author), count(published_at), sum(replies)"
+            " FROM posts WHERE platform = 'youtube'"
+        ).fetchone()
+        quota = con.execute(
+            "SELECT quota_used, quota_remaining FROM source_health WHERE source_id = 'yt'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert rows == (7, 7, 7, 7, 3 + 1)  # the two threads' reply counts
+    assert quota == (1, 9)  # the second run read the newest page only
+    shown = CliRunner(env={"COLUMNS": "220"}).invoke(app, ["sources", "--config", str(config)])
+    assert shown.exit_code == 0, shown.output
+    assert "(quota used 1, left 9)" in shown.output
