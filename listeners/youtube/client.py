@@ -22,6 +22,7 @@ from earshot.listeners.youtube.comments import (
     Api,
     CommentsDisabled,
     Quota,
+    as_dict,
     read_video,
 )
 from earshot.listeners.youtube.normalize import post_from_comment, video_id_of, video_post
@@ -61,7 +62,7 @@ def fetch(
         videos = [v for v in map(video_id_of, fetched.posts) if v]
     if key is None:
         return fetched
-    comments = previous.get("comments") if isinstance(previous.get("comments"), dict) else {}
+    comments = as_dict(previous.get("comments"))
     if not videos:  # the feed did not change: its videos are the ones saved last time
         videos = [v for v in comments.get("recent") or () if isinstance(v, str)]
     posts, state = _read_comments(client, spec, policy, now, key, videos, comments)
@@ -94,7 +95,7 @@ def _read_comments(
     quota = Quota(_quota_units(spec))
     base = str(spec.options.get("api_url") or urls.API)
     api = Api(client, policy, base, key, quota, now)
-    known = saved.get("videos") if isinstance(saved.get("videos"), dict) else {}
+    known = as_dict(saved.get("videos"))
     states: dict[str, Any] = {v: known.get(v) or {} for v in videos}
     queue = [v for v in saved.get("queue") or () if v in states] or list(videos)
     posts: list[Post] = []

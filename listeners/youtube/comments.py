@@ -34,6 +34,11 @@ _QUOTA_ZONE = ZoneInfo("America/Los_Angeles")
 DISABLED_RECHECK = timedelta(days=7)
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """A saved state's part that should be an object (anything else reads as empty)."""
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass
 class Quota:
     """The run's budget of API units and how many are used."""
@@ -139,7 +144,7 @@ def read_video(api: Api, video_id: str, saved: Mapping[str, Any], make_post: Mak
     """The comments of `video_id` newer than its saved mark, as far as the budget goes."""
     mark = saved.get("mark") if isinstance(saved.get("mark"), str) else None
     mark_ids = set(saved.get("mark_ids") or ())
-    resume = saved.get("resume") if isinstance(saved.get("resume"), dict) else {}
+    resume = as_dict(saved.get("resume"))
     token: str | None = resume.get("page_token")
     paged = bool(resume.get("paged"))  # the walk reached the mark or the last page
     newest: str | None = resume.get("newest")
