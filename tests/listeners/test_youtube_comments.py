@@ -233,6 +233,14 @@ def test_comments_turned_off_skip_the_video_and_refusals_are_clear(
         bad.error or ""
     )
     assert "The request is bad. (badRequest)" in (bad.error or "")
+    api.errors[PAGED] = google_error(
+        403, "forbidden", 'The <code><a href="#videoId">videoId</a></code> is private.'
+    )
+    forbidden = fetch_source(client, spec(feed_server), {}, policy=policy, now=NOW)
+    assert f"video {PAGED}: the API key may not read it (HTTP 403 Forbidden: The videoId " in (
+        forbidden.error or ""
+    )
+    assert "is private. (forbidden)" in (forbidden.error or "")
     api.errors[PAGED] = google_error(404, "videoNotFound", "The video could not be found.")
     gone = fetch_source(client, spec(feed_server), {}, policy=policy, now=NOW)
     assert f"video {PAGED}: not found" in (gone.error or "") and gone.http_status == 404
