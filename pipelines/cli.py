@@ -235,6 +235,25 @@ def serve(config: ConfigOption = DEFAULT_CONFIG) -> None:
     serve_schedules(str(_load(config).path.resolve()))
 
 
+@app.command()
+def stream(
+    config: ConfigOption = DEFAULT_CONFIG,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Stream only this source (by id).")
+    ] = None,
+) -> None:
+    """Read the stream sources (Bluesky Jetstream) until SIGTERM or Ctrl-C."""
+    from earshot.pipelines.stream import StreamError, run_streams_logged
+
+    loaded = _load(config)
+    only = _source(loaded, source)
+    try:
+        summary = run_streams_logged(loaded, only)
+    except StreamError as exc:
+        _refuse(str(exc))
+    _console(stderr=True).print(summary, highlight=False, soft_wrap=True)
+
+
 sources_app = typer.Typer(
     help="Each source's health (the default), or add sources from a feed reader's OPML.",
     pretty_exceptions_show_locals=False,
