@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
@@ -57,6 +58,7 @@ class JetstreamServer:
         self.faults: list[Fault] = []
         self.paths: list[str] = []
         self.sent = 0  # events sent over all connections
+        self.sent_per_connection: list[int] = []
         self._lock = threading.Lock()
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -110,6 +112,9 @@ class JetstreamServer:
         for line in fault.garbage if fault else ():
             ws.send(line)
         sent = 0
+        with self._lock:
+            self.sent_per_connection.append(0)
+            number = len(self.sent_per_connection) - 1
         for line, (when, collection) in zip(self.events, self._shapes, strict=True):
             if when < cursor or (wanted and collection is not None and collection not in wanted):
                 continue
@@ -118,10 +123,14 @@ class JetstreamServer:
                 return
             if self._stopping.is_set():
                 return
-            ws.send(line)
+            try:
+                ws.send(line)
+            except ConnectionClosed:
+                return  # the client went away (killed, stopped)
             sent += 1
             with self._lock:
                 self.sent += 1
+                self.sent_per_connection[number] += 1
             if self.pace_seconds:
                 time.sleep(self.pace_seconds)
         if fault and fault.close_after is not None:
@@ -138,14 +147,19 @@ _DID = "did:plc:{:024d}"
 
 
 def synthetic_events(
-    n: int, *, share: float, start_us: int = 1_732_206_349_000_000, topic_text: str
+    n: int,
+    *,
+    share: float,
+    topic_text: str,
+    start_us: int = 1_732_206_349_000_000,
+    step_us: int = 1000,
 ) -> list[str]:
     """`n` Jetstream v1 events, one in `1/share` of them a post with `topic_text`; the others
-    posts on other things, likes and follows (about half posts). `time_us` rises by 1 ms."""
+    posts on other things, likes and follows (about half posts). `time_us` rises by `step_us`."""
     every = max(round(1 / share), 1) if share > 0 else 0
     events = []
     for i in range(n):
-        when = start_us + i * 1000
+        when = start_us + i * step_us
         rkey = f"3lb{i:010d}"
         if every and i % every == 0:
             kind, text = "app.bsky.feed.post", f"{topic_text} (number {i})"
