@@ -49,8 +49,14 @@ def _shape(line: str) -> tuple[int, str | None]:
 
 class JetstreamServer:
     def __init__(
-        self, events: Sequence[str], *, pace_seconds: float = 0.0, linger: bool = True
+        self,
+        events: Sequence[str],
+        *,
+        pace_seconds: float = 0.0,
+        linger: bool = True,
+        port: int = 0,
     ) -> None:
+        self.port = port
         self.events = list(events)
         self._shapes = [_shape(e) for e in self.events]
         self.pace_seconds = pace_seconds
@@ -72,7 +78,7 @@ class JetstreamServer:
 
     def __enter__(self) -> JetstreamServer:
         self._server = serve(
-            self._handle, "127.0.0.1", 0, process_request=self._check, compression=None
+            self._handle, "127.0.0.1", self.port, process_request=self._check, compression=None
         )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
