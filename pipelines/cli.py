@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from earshot.pipelines.config import ConfigError, LoadedConfig, load_config
+from earshot.pipelines.config import ConfigError, LoadedConfig, is_stream, load_config
 
 app = typer.Typer(
     help="Earshot: listen before you send. Collect public posts, tag them, write a weekly digest.",
@@ -263,7 +263,8 @@ app.add_typer(sources_app, name="sources")
 
 @sources_app.callback(invoke_without_command=True)
 def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Each source with its last status, last success, posts in the last 7 days, next attempt."""
+    """Each source with its last status, last success, posts in the last 7 days, next attempt
+    (a stream source: where its cursor stands and how far behind it was at its last batch)."""
     from earshot.pipelines.inspect import source_rows
 
     if ctx.invoked_subcommand is not None:
@@ -284,11 +285,19 @@ def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
         "last error",
     ):
         table.add_column(column, overflow="fold")
+    from earshot.pipelines.stream import stream_holder
+
+    streams = {
+        s.id: (f"streaming ({holder})" if (holder := stream_holder(loaded, s.id)) else "stopped")
+        for s in loaded.config.sources
+        if is_stream(s)
+    }
     for r in rows:
         status = r["last_status"] or "never fetched"
         colour = {"ok": "green", "not_modified": "green", "failed": "red"}.get(status, "yellow")
         quota = r.get("quota_remaining")
         quota_note = f" (quota left: {quota})" if quota is not None else ""
+        quota_note += _stream_note(r, zone)
         table.add_row(
             r["source_id"],
             r["kind"],
@@ -296,11 +305,20 @@ def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
             f"[{colour}]{status}[/]{quota_note}",
             _when(r["last_success_at"], zone),
             str(r["posts_last_7_days"]),
-            _when(r["next_attempt_at"], zone) or "now",
+            streams.get(r["source_id"]) or _when(r["next_attempt_at"], zone) or "now",
             str(r["failure_count"]),
             r["last_error"] or "",
         )
     _console().print(table)
+
+
+def _stream_note(row: dict[str, Any], zone: str) -> str:
+    """A stream source's cursor and lag; its last success is its last batch."""
+    if row["kind"] != "bluesky" or row.get("stream_cursor_at") is None:
+        return ""
+    lag = row.get("stream_lag_seconds")
+    lag_note = f", {lag:.0f} s behind" if lag is not None else ""
+    return f" (stream at {_when(row['stream_cursor_at'], zone)}{lag_note})"
 
 
 @sources_app.command("import-opml")

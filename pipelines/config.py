@@ -21,8 +21,8 @@ from pydantic import (
     Field,
     HttpUrl,
     ValidationError,
-    WebsocketUrl,
     ValidationInfo,
+    WebsocketUrl,
     field_validator,
     model_validator,
 )
@@ -181,6 +181,14 @@ class BlueskySource(_SourceBase):
                 "Bluesky search (`query`) needs a session: `handle_env` and `app_password_env`"
             )
         return self
+
+    def options(self) -> dict[str, str]:
+        """The keys of what is read: a stream's keys only for a stream."""
+        options = super().options()
+        if not self.stream:
+            for key in ("stream", "stream_url", "batch_seconds"):
+                options.pop(key, None)
+        return options
 
     @property
     def url(self) -> str:

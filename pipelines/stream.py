@@ -25,7 +25,6 @@ from typing import Any
 from earshot.listeners.bluesky.stream import JetstreamListener, StreamStats
 from earshot.listeners.records import FetchResult, FetchStatus, Post, SourceSpec
 from earshot.nlp.records import TopicRule
-from earshot.nlp.topicfilter import TopicFilter
 from earshot.pipelines import jobs
 from earshot.pipelines.config import BlueskySource, LoadedConfig, is_stream
 from earshot.warehouse.loads import finish_load, start_load
@@ -59,6 +58,8 @@ def stream_sources(loaded: LoadedConfig, only: str | None = None) -> list[Bluesk
 
 def topic_filter(loaded: LoadedConfig) -> Callable[[Post], bool]:
     """Which streamed posts to keep: those the topic tagger finds a topic in."""
+    from earshot.nlp.topicfilter import TopicFilter  # spaCy: only where a stream runs
+
     cfg = loaded.config
     rules = [
         TopicRule(
@@ -104,6 +105,23 @@ def streaming_lock(loaded: LoadedConfig, source_id: str) -> Iterator[None]:
         os.close(fd)  # releases the flock
 
 
+def stream_holder(loaded: LoadedConfig, source_id: str) -> str | None:
+    """Who streams the source now ("pid=..."), or None when no process does."""
+    path = stream_lock_path(loaded, source_id)
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 def _spec(source: BlueskySource) -> SourceSpec:
     return SourceSpec(
         source.id, source.kind, str(source.url), source.owned, source.lang, source.options()
@@ -119,9 +137,7 @@ def _listener(
 ) -> JetstreamListener:
     def store(posts: Sequence[Post], new_state: dict[str, Any]) -> None:
         with jobs.write_session(loaded) as con:
-            store_stream_batch(
-                con, source.id, posts, new_state, load_id=load_id, at=jobs.utcnow()
-            )
+            store_stream_batch(con, source.id, posts, new_state, load_id=load_id, at=jobs.utcnow())
 
     def report_failure(message: str) -> None:
         now = jobs.utcnow()
@@ -166,7 +182,9 @@ def run_streams(
             states = source_states(con)
             load_id = start_load(con, "stream")
         listeners = [
-            _listener(loaded, s, dict(states[s.id].state) if s.id in states else {}, accept, load_id)
+            _listener(
+                loaded, s, dict(states[s.id].state) if s.id in states else {}, accept, load_id
+            )
             for s in sources
         ]
         if handle_signals:
@@ -189,12 +207,12 @@ def run_streams(
                 load_id,
                 status="done",
                 rows_added=sum(s.matched for s in stats.values()),
-                details={sid: _figures(s) for sid, s in stats.items()},
+                details={sid: figures(s) for sid, s in stats.items()},
             )
     return [StreamOutcome(sid, s) for sid, s in stats.items()]
 
 
-def _figures(stats: StreamStats) -> dict[str, Any]:
+def figures(stats: StreamStats) -> dict[str, Any]:
     return {
         "events": stats.events,
         "posts": stats.posts,

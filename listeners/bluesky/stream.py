@@ -31,7 +31,8 @@ from websockets.exceptions import (
     InvalidStatus,
     InvalidURI,
 )
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
+from websockets.sync.connection import Connection
 
 from earshot.listeners.bluesky import urls
 from earshot.listeners.bluesky.normalize import MalformedEvent, event_time, post_from_event
@@ -131,7 +132,7 @@ class JetstreamListener:
                 problem = "the server ended the stream"
             except ConnectionClosed as exc:
                 problem = f"the stream broke off ({_closed(exc)})"
-            except Exception as exc:  # noqa: BLE001 - every failure is retried, none is fatal
+            except Exception as exc:
                 problem = _describe(exc, self._open_timeout)
             if self.stopping:
                 break
@@ -143,7 +144,7 @@ class JetstreamListener:
             LOG.warning("%s: %s", self.spec.source_id, message)
             try:
                 self._report(message)
-            except Exception as exc:  # noqa: BLE001 - the warehouse may be busy; keep streaming
+            except Exception as exc:
                 LOG.warning("%s: could not record the failure: %s", self.spec.source_id, exc)
             self._wait(delay)
         self._flush(final=True)
@@ -168,7 +169,7 @@ class JetstreamListener:
     def _until_flush(self) -> float:
         return max(self._last_flush + self.batch_seconds - time.monotonic(), 0.01)
 
-    def _read(self, ws: ClientConnection) -> None:
+    def _read(self, ws: Connection) -> None:
         while not self.stopping:
             try:
                 message = ws.recv(timeout=min(self._until_flush(), 0.5))
@@ -228,7 +229,7 @@ class JetstreamListener:
         posts = list(self._pending.values())
         try:
             self._store(posts, state)
-        except Exception as exc:  # noqa: BLE001 - keep the batch and try again next time
+        except Exception as exc:
             LOG.warning(
                 "%s: storing %d post(s) failed, kept for the next batch: %s",
                 self.spec.source_id,

@@ -146,7 +146,6 @@ class JetstreamServer:
             pass
 
 
-
 # The shapes of the recorded events (../shared/eval/api-responses/bluesky-jetstream): a reply
 # post with langs, a like, a follow. Words and ids are made up.
 _DID = "did:plc:{:024d}"
@@ -180,23 +179,37 @@ def synthetic_events(
                 "$type": kind,
                 "createdAt": "2024-11-21T16:09:27.095Z",
                 "langs": ["en"],
-                "reply": {"parent": {"cid": "bafyparent", "uri": parent},
-                          "root": {"cid": "bafyroot", "uri": parent}},  # fmt: skip
+                "reply": {
+                    "parent": {"cid": "bafyparent", "uri": parent},
+                    "root": {"cid": "bafyroot", "uri": parent},
+                },
                 "text": text,
             }
         elif kind == "app.bsky.feed.like":
             subject = f"at://{_DID.format(i + 2)}/app.bsky.feed.post/3lbliked{i:06d}"
-            record = {"$type": kind, "createdAt": "2024-11-21T16:25:46.221Z",
-                      "subject": {"cid": "bafyliked", "uri": subject}}  # fmt: skip
+            record = {
+                "$type": kind,
+                "createdAt": "2024-11-21T16:25:46.221Z",
+                "subject": {"cid": "bafyliked", "uri": subject},
+            }
         else:
-            record = {"$type": kind, "createdAt": "2024-11-21T16:27:40.923Z",
-                      "subject": _DID.format(i + 3)}  # fmt: skip
+            record = {
+                "$type": kind,
+                "createdAt": "2024-11-21T16:27:40.923Z",
+                "subject": _DID.format(i + 3),
+            }
         event = {
             "did": _DID.format(i),
             "time_us": when,
             "kind": "commit",
-            "commit": {"rev": f"3lbrev{i:08d}", "operation": "create", "collection": kind,
-                       "rkey": rkey, "record": record, "cid": f"bafyevent{i:08d}"},  # fmt: skip
+            "commit": {
+                "rev": f"3lbrev{i:08d}",
+                "operation": "create",
+                "collection": kind,
+                "rkey": rkey,
+                "record": record,
+                "cid": f"bafyevent{i:08d}",
+            },
         }
         events.append(json.dumps(event, separators=(",", ":")))
     return events

@@ -10,6 +10,7 @@ runs through the warehouse: the source's row shows the failure, then its recover
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -20,11 +21,13 @@ from typing import Any
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from earshot.listeners.bluesky.stream import JetstreamListener
 from earshot.listeners.records import Post, SourceSpec
+from earshot.pipelines.cli import app
 from earshot.pipelines.config import load_config
-from earshot.pipelines.stream import run_streams
+from earshot.pipelines.stream import run_streams, stream_holder
 from earshot.warehouse.connection import writing
 from tests.listeners.jetstream_server import Fault, JetstreamServer, synthetic_events
 
@@ -83,7 +86,9 @@ def _run(listener: JetstreamListener, until: Callable[[], bool], timeout: float 
     assert not thread.is_alive()
 
 
-def _listener(url: str, recorder: Recorder, state: dict[str, Any] | None = None) -> JetstreamListener:
+def _listener(
+    url: str, recorder: Recorder, state: dict[str, Any] | None = None
+) -> JetstreamListener:
     spec = SourceSpec("firehose", "bluesky", url, options={"stream_url": url})
     return JetstreamListener(
         spec,
@@ -144,12 +149,16 @@ def test_refused_connection_backs_off_then_reconnects() -> None:
         while len(recorder.failures) < 4:
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        delays = [float(f.rsplit("reconnecting in ", 1)[1].removesuffix(" s")) for f in recorder.failures]
+        delays = [
+            float(f.rsplit("reconnecting in ", 1)[1].removesuffix(" s")) for f in recorder.failures
+        ]
         for n, delay in enumerate(delays[:4]):  # equal jitter: between half and all of 0.05·2ⁿ
             ceiling = min(0.4, 0.05 * 2**n)
             assert ceiling / 2 <= delay <= ceiling, delays
-        assert all(f == f"{url}: connection refused; reconnecting in {d:.2f} s"
-                   for f, d in zip(recorder.failures, delays, strict=False))  # fmt: skip
+        assert all(
+            f == f"{url}: connection refused; reconnecting in {d:.2f} s"
+            for f, d in zip(recorder.failures, delays, strict=False)
+        )
         with JetstreamServer(EVENTS, port=port):
             while len(set(recorder.stored_ids())) < MATCHING:
                 assert time.monotonic() < deadline + 20, listener.stats
@@ -169,8 +178,15 @@ def test_the_source_row_shows_the_failure_and_the_recovery(tmp_path: Path) -> No
             {
                 "organisation": "Test",
                 "warehouse": {"path": str(tmp_path / "wh.duckdb")},
-                "sources": [{"id": "firehose", "kind": "bluesky", "stream": True,
-                             "stream_url": url, "batch_seconds": 0.2}],  # fmt: skip
+                "sources": [
+                    {
+                        "id": "firehose",
+                        "kind": "bluesky",
+                        "stream": True,
+                        "stream_url": url,
+                        "batch_seconds": 0.2,
+                    }
+                ],
                 "topics": [{"id": "desk", "label": "Desk", "terms": {"en": ["service desk"]}}],
             }
         ),
@@ -197,6 +213,7 @@ def test_the_source_row_shows_the_failure_and_the_recovery(tmp_path: Path) -> No
             time.sleep(0.05)
         time.sleep(0.3)  # the failure's own short write
         seen["failed"] = row()
+        seen["holder"] = stream_holder(loaded, "firehose")
         with JetstreamServer(EVENTS, port=port):
             while started[0].stats.batches < 1 or started[0].stats.matched < MATCHING:
                 assert time.monotonic() < deadline
@@ -209,3 +226,8 @@ def test_the_source_row_shows_the_failure_and_the_recovery(tmp_path: Path) -> No
     assert error.startswith(f"{url}: connection refused; reconnecting in ")
     assert row() == ("ok", None, 0, MATCHING)
     assert outcomes[0].stats.matched == MATCHING
+    assert seen["holder"] == f"pid={os.getpid()}" and stream_holder(loaded, "firehose") is None
+    shown = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["sources", "--config", str(config)])
+    assert shown.exit_code == 0, shown.output
+    line = next(x for x in shown.output.splitlines() if "firehose" in x)
+    assert "ok (stream at 2024-11-21 " in line and "s behind)" in line and "stopped" in line

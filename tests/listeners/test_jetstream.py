@@ -43,9 +43,12 @@ def test_recorded_events_give_their_two_posts() -> None:
     assert first.lang_hint == "en"  # type: ignore[attr-defined]
     assert first.published_at == datetime(2024, 11, 21, 16, 9, 27, 95000, tzinfo=UTC)  # type: ignore[attr-defined]
     reply = first.raw["earshot"]  # type: ignore[attr-defined]
-    assert reply["reply_to"] == "at://did:plc:6tr6tuzlx2db3rduzr2d6r24/app.bsky.feed.post/3lbhqo2rtys2z"
+    assert (
+        reply["reply_to"]
+        == "at://did:plc:6tr6tuzlx2db3rduzr2d6r24/app.bsky.feed.post/3lbhqo2rtys2z"
+    )
     assert reply["thread_root"] == reply["reply_to"]
-    assert [event_time(e) for e in events][0] == 1732206349000167
+    assert event_time(events[0]) == 1732206349000167
 
 
 def _event(**record: object) -> dict[str, object]:
@@ -53,16 +56,22 @@ def _event(**record: object) -> dict[str, object]:
         "did": "did:plc:abc",
         "time_us": 1_700_000_000_000_000,
         "kind": "commit",
-        "commit": {"operation": "create", "collection": "app.bsky.feed.post", "rkey": "3k",
-                   "record": record, "cid": "bafy"},  # fmt: skip
+        "commit": {
+            "operation": "create",
+            "collection": "app.bsky.feed.post",
+            "rkey": "3k",
+            "record": record,
+            "cid": "bafy",
+        },
     }
 
 
 def test_a_post_without_words_takes_its_alt_texts_and_an_empty_one_is_skipped() -> None:
     with_image = _event(
-        text="", createdAt="2024-01-01T00:00:00Z",
+        text="",
+        createdAt="2024-01-01T00:00:00Z",
         embed={"$type": "app.bsky.embed.images", "images": [{"alt": "a queue at the desk"}]},
-    )  # fmt: skip
+    )
     assert _post(with_image).text == "a queue at the desk"  # type: ignore[union-attr]
     assert _post(_event(text="  ", createdAt="2024-01-01T00:00:00Z")) is None
 
@@ -80,10 +89,25 @@ def test_a_post_without_created_at_takes_the_event_time() -> None:
         ({"did": "did:plc:x", "kind": "commit"}, "no `time_us`"),
         ({"did": "did:plc:x", "time_us": "soon"}, "no `time_us`"),
         ({"did": "did:plc:x", "time_us": 5, "kind": "commit"}, "a commit event without `commit`"),
-        ({**_event(text="x"), "commit": {"operation": "create",
-          "collection": "app.bsky.feed.post", "record": {}}}, "usable `commit.rkey`"),  # fmt: skip
-        ({**_event(text="x"), "commit": {"operation": "create", "rkey": "a",
-          "collection": "app.bsky.feed.post", "record": "x"}}, "without `commit.record`"),  # fmt: skip
+        (
+            {
+                **_event(text="x"),
+                "commit": {"operation": "create", "collection": "app.bsky.feed.post", "record": {}},
+            },
+            "usable `commit.rkey`",
+        ),
+        (
+            {
+                **_event(text="x"),
+                "commit": {
+                    "operation": "create",
+                    "rkey": "a",
+                    "collection": "app.bsky.feed.post",
+                    "record": "x",
+                },
+            },
+            "without `commit.record`",
+        ),
     ],
 )
 def test_malformed_events_say_what_is_wrong(event: object, problem: str) -> None:
@@ -127,7 +151,9 @@ RULES = [
         ("", "en", False),
     ],
 )
-def test_the_topic_filter_keeps_what_the_tagger_tags(text: str, lang: str | None, kept: bool) -> None:
+def test_the_topic_filter_keeps_what_the_tagger_tags(
+    text: str, lang: str | None, kept: bool
+) -> None:
     assert TopicFilter(RULES, languages=["de", "en"]).matches(text, lang) is kept
 
 

@@ -30,8 +30,13 @@ def _config(tmp_path: Path, url: str, *, batch_seconds: float) -> Path:
         "organisation": "Test",
         "warehouse": {"path": str(tmp_path / "wh.duckdb"), "lock_timeout_seconds": 20},
         "sources": [
-            {"id": "firehose", "kind": "bluesky", "stream": True, "stream_url": url,
-             "batch_seconds": batch_seconds},  # fmt: skip
+            {
+                "id": "firehose",
+                "kind": "bluesky",
+                "stream": True,
+                "stream_url": url,
+                "batch_seconds": batch_seconds,
+            },
             {"id": "blog", "kind": "feed", "url": "http://127.0.0.1:9/feed.xml"},
         ],
         "topics": [{"id": "service", "label": "Service", "terms": {"en": ["customer service"]}}],
@@ -59,7 +64,7 @@ def _stored(db: Path) -> list[tuple[str, str]]:
     with writing(db, lock_timeout_seconds=20) as con:
         try:
             rows = con.execute("SELECT post_id, external_id FROM _posts").fetchall()
-        except Exception:  # noqa: BLE001 - not migrated yet
+        except Exception:
             return []
     return [(r[0], r[1]) for r in rows]
 
@@ -147,8 +152,16 @@ def test_collect_leaves_stream_sources_to_earshot_stream(tmp_path: Path) -> None
 def test_stream_command_refuses_a_source_that_is_not_a_stream(tmp_path: Path) -> None:
     config = _config(tmp_path, "ws://127.0.0.1:9/subscribe", batch_seconds=10)
     done = subprocess.run(
-        [sys.executable, "-m", "earshot.pipelines.cli", "stream", "-c", str(config),
-         "--source", "blog"],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "earshot.pipelines.cli",
+            "stream",
+            "-c",
+            str(config),
+            "--source",
+            "blog",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -144,7 +144,12 @@ SELECT
         AND coalesce(p.published_at, p.fetched_at) >= now() - INTERVAL 7 DAY) AS posts_last_7_days,
     (SELECT count(*) FROM _posts p WHERE p.source_id = s.source_id) AS posts_total,
     -- API requests left today, for sources whose platform counts them (Stack Exchange)
-    TRY_CAST(json_extract_string(s.state, '$.quota_remaining') AS BIGINT) AS quota_remaining
+    TRY_CAST(json_extract_string(s.state, '$.quota_remaining') AS BIGINT) AS quota_remaining,
+    -- stream sources (`earshot stream`): the stream time the saved cursor stands at, and how
+    -- far behind the live stream it was at its last batch (last_success_at)
+    to_timestamp(TRY_CAST(json_extract_string(s.state, '$.cursor') AS BIGINT) / 1e6)
+        AS stream_cursor_at,
+    TRY_CAST(json_extract_string(s.state, '$.lag_seconds') AS DOUBLE) AS stream_lag_seconds
 FROM _sources s;
 
 -- labels: the organisation's labels (imported or corrections), who gave them, when, from where.
