@@ -23,12 +23,16 @@ def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def facets(record: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Hashtags and full link URLs from a post record's facets (the text shortens links)."""
     tags: list[str] = []
     links: list[str] = []
-    for facet in record.get("facets") or ():
-        for feature in _map(facet).get("features") or ():
+    for facet in _list(record.get("facets")):
+        for feature in _list(_map(facet).get("features")):
             feature = _map(feature)
             if feature.get("$type") == _TAG and text_field(feature.get("tag")):
                 tags.append(str(feature["tag"]))

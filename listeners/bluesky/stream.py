@@ -193,6 +193,9 @@ class JetstreamListener:
         except MalformedEvent as exc:
             self._malformed(message, str(exc))
             return
+        except Exception as exc:  # noqa: BLE001 - one odd event never stops the stream
+            self._malformed(message, f"cannot be read: {type(exc).__name__}: {exc}")
+            return
         when = event_time(event)
         if post is not None:
             self.stats.posts += 1

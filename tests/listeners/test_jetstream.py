@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from earshot.listeners.bluesky import urls
 from earshot.listeners.bluesky.normalize import MalformedEvent, event_time, post_from_event
@@ -170,3 +172,77 @@ def test_a_query_that_holds_without_terms_checks_every_text() -> None:
     matcher = TopicFilter([TopicRule("all", None, {}, {}, query="NOT spam")], languages=["en"])
     assert matcher.matches("anything at all", "en")
     assert not matcher.matches("spam spam", "en")
+
+
+def test_the_config_default_is_the_public_jetstream() -> None:
+    from earshot.pipelines.config import STREAM_URL
+
+    assert STREAM_URL == urls.PUBLIC_JETSTREAM
+
+
+_KEYS = st.sampled_from(
+    [
+        "text",
+        "langs",
+        "facets",
+        "features",
+        "$type",
+        "tag",
+        "uri",
+        "embed",
+        "images",
+        "alt",
+        "external",
+        "media",
+        "title",
+        "description",
+        "reply",
+        "parent",
+        "root",
+        "createdAt",
+    ]
+)
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.text(max_size=20),
+    st.sampled_from(
+        [
+            "app.bsky.richtext.facet#tag",
+            "app.bsky.richtext.facet#link",
+            "en",
+            "2024-11-21T16:09:27.095Z",
+            "https://x.example/a",
+        ]
+    ),
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=6),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=_JSON, rkey=_SCALARS, when=_SCALARS)
+def test_any_event_is_a_post_none_or_malformed(record: object, rkey: object, when: object) -> None:
+    event = {
+        "did": "did:plc:abc",
+        "time_us": when,
+        "kind": "commit",
+        "commit": {
+            "operation": "create",
+            "collection": "app.bsky.feed.post",
+            "rkey": rkey,
+            "record": record,
+        },
+    }
+    try:
+        post = post_from_event(event, source_id="s", fetched_at=NOW)
+    except MalformedEvent:
+        return
+    if post is not None:
+        assert post.text.strip()
+        assert post.published_at is not None and post.published_at.tzinfo is not None
+        assert post.content_key

@@ -184,3 +184,21 @@ def test_stream_config_errors_name_the_key(tmp_path: Path, kind: str) -> None:
     )
     with pytest.raises(ConfigError, match=r"bad\.yaml: sources\[0\]: a stream .* drop `actor`"):
         load_config(path)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_stream_flow_ends_at_once_without_a_stream_source(tmp_path: Path) -> None:
+    from earshot.pipelines import flows
+
+    config = tmp_path / "listening.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "organisation": "Test",
+                "warehouse": {"path": str(tmp_path / "wh.duckdb")},
+                "sources": [{"id": "blog", "kind": "feed", "url": "http://127.0.0.1:9/f.xml"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert flows.stream(str(config)) == {}
