@@ -132,7 +132,7 @@ class JetstreamListener:
                 problem = "the server ended the stream"
             except ConnectionClosed as exc:
                 problem = f"the stream broke off ({_closed(exc)})"
-            except Exception as exc:
+            except Exception as exc:  # every failure is retried, none is fatal
                 problem = _describe(exc, self._open_timeout)
             if self.stopping:
                 break
@@ -144,7 +144,7 @@ class JetstreamListener:
             LOG.warning("%s: %s", self.spec.source_id, message)
             try:
                 self._report(message)
-            except Exception as exc:
+            except Exception as exc:  # the warehouse may be busy: keep streaming
                 LOG.warning("%s: could not record the failure: %s", self.spec.source_id, exc)
             self._wait(delay)
         self._flush(final=True)
@@ -193,7 +193,7 @@ class JetstreamListener:
         except MalformedEvent as exc:
             self._malformed(message, str(exc))
             return
-        except Exception as exc:  # noqa: BLE001 - one odd event never stops the stream
+        except Exception as exc:  # one odd event never stops the stream
             self._malformed(message, f"cannot be read: {type(exc).__name__}: {exc}")
             return
         when = event_time(event)
@@ -232,7 +232,7 @@ class JetstreamListener:
         posts = list(self._pending.values())
         try:
             self._store(posts, state)
-        except Exception as exc:
+        except Exception as exc:  # keep the batch and try again next time
             LOG.warning(
                 "%s: storing %d post(s) failed, kept for the next batch: %s",
                 self.spec.source_id,

@@ -64,7 +64,7 @@ def _stored(db: Path) -> list[tuple[str, str]]:
     with writing(db, lock_timeout_seconds=20) as con:
         try:
             rows = con.execute("SELECT post_id, external_id FROM _posts").fetchall()
-        except Exception:
+        except Exception:  # not migrated yet
             return []
     return [(r[0], r[1]) for r in rows]
 
