@@ -161,6 +161,8 @@ def collect(
     """Fetch every due source (or the one `--source`) and store new posts."""
     loaded = _load(config)
     only = _source(loaded, source)
+    if only is not None and any(s.id == only and is_stream(s) for s in loaded.config.sources):
+        _refuse(f"--source {only!r} is a stream source: `earshot stream --source {only}` reads it")
     path = str(loaded.path.resolve())
     from earshot.pipelines import flows
 
@@ -243,10 +245,15 @@ def stream(
     ] = None,
 ) -> None:
     """Read the stream sources (Bluesky Jetstream) until SIGTERM or Ctrl-C."""
-    from earshot.pipelines.stream import StreamError, run_streams_logged
-
     loaded = _load(config)
     only = _source(loaded, source)
+    streams = [s.id for s in loaded.config.sources if is_stream(s)]
+    if only is not None and only not in streams:
+        _refuse(f"--source {only!r} is not a stream source (`kind: bluesky` with `stream: true`)")
+    if not streams:
+        _refuse(f"{loaded.path}: no stream source (`kind: bluesky` with `stream: true`)")
+    from earshot.pipelines.stream import StreamError, run_streams_logged
+
     try:
         summary = run_streams_logged(loaded, only)
     except StreamError as exc:
@@ -285,10 +292,14 @@ def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
         "last error",
     ):
         table.add_column(column, overflow="fold")
-    from earshot.pipelines.stream import stream_holder
+    from earshot.pipelines.streamlock import stream_holder
 
     streams = {
-        s.id: (f"streaming ({holder})" if (holder := stream_holder(loaded, s.id)) else "stopped")
+        s.id: (
+            f"streaming ({holder})"
+            if (holder := stream_holder(loaded.warehouse_path, s.id))
+            else "stopped"
+        )
         for s in loaded.config.sources
         if is_stream(s)
     }

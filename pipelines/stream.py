@@ -11,14 +11,11 @@ deployment run started while one is running) says who holds it and leaves.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -27,6 +24,7 @@ from earshot.listeners.records import FetchResult, FetchStatus, Post, SourceSpec
 from earshot.nlp.records import TopicRule
 from earshot.pipelines import jobs
 from earshot.pipelines.config import BlueskySource, LoadedConfig, is_stream
+from earshot.pipelines.streamlock import StreamBusy, streaming_lock
 from earshot.warehouse.loads import finish_load, start_load
 from earshot.warehouse.sources import FetchRecord, source_states, store_fetches, store_stream_batch
 
@@ -77,49 +75,6 @@ def topic_filter(loaded: LoadedConfig) -> Callable[[Post], bool]:
         return matcher.matches(post.text, post.lang_hint)
 
     return accept
-
-
-def stream_lock_path(loaded: LoadedConfig, source_id: str) -> Path:
-    path = loaded.warehouse_path
-    return path.with_name(f"{path.name}.stream-{source_id}.lock")
-
-
-@contextlib.contextmanager
-def streaming_lock(loaded: LoadedConfig, source_id: str) -> Iterator[None]:
-    """Hold the source's stream lock, or raise `StreamError` naming its holder."""
-    path = stream_lock_path(loaded, source_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
-            raise StreamError(
-                f"{path}: source {source_id!r} is streaming already ({holder})"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid={os.getpid()}\n".encode(), 0)
-        yield
-    finally:
-        os.close(fd)  # releases the flock
-
-
-def stream_holder(loaded: LoadedConfig, source_id: str) -> str | None:
-    """Who streams the source now ("pid=..."), or None when no process does."""
-    path = stream_lock_path(loaded, source_id)
-    if not path.exists():
-        return None
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
 
 
 def _spec(source: BlueskySource) -> SourceSpec:
@@ -177,7 +132,10 @@ def run_streams(
     accept = topic_filter(loaded)
     with contextlib.ExitStack() as stack:
         for source in sources:
-            stack.enter_context(streaming_lock(loaded, source.id))
+            try:
+                stack.enter_context(streaming_lock(loaded.warehouse_path, source.id))
+            except StreamBusy as exc:
+                raise StreamError(str(exc)) from None
         with jobs.warehouse(loaded) as con:
             states = source_states(con)
             load_id = start_load(con, "stream")

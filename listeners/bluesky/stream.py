@@ -61,7 +61,7 @@ class StreamStats:
     batches: int = 0
     cursor: int | None = None
     last_error: str | None = None
-    urls: list[str] = field(default_factory=list)  # each connection's URL, cursor included
+    urls: list[str] = field(default_factory=list)  # the last connections' URLs, with cursors
 
 
 class JetstreamListener:
@@ -121,7 +121,7 @@ class JetstreamListener:
                     compression=None,
                 ) as ws:
                     self.stats.connections += 1
-                    self.stats.urls.append(url)
+                    self.stats.urls = [*self.stats.urls[-9:], url]
                     LOG.info("%s: connected to %s", self.spec.source_id, url)
                     failures = 0
                     self._read(ws)

@@ -27,7 +27,8 @@ from earshot.listeners.bluesky.stream import JetstreamListener
 from earshot.listeners.records import Post, SourceSpec
 from earshot.pipelines.cli import app
 from earshot.pipelines.config import load_config
-from earshot.pipelines.stream import run_streams, stream_holder
+from earshot.pipelines.stream import run_streams
+from earshot.pipelines.streamlock import stream_holder
 from earshot.warehouse.connection import writing
 from tests.listeners.jetstream_server import Fault, JetstreamServer, synthetic_events
 
@@ -213,7 +214,7 @@ def test_the_source_row_shows_the_failure_and_the_recovery(tmp_path: Path) -> No
             time.sleep(0.05)
         time.sleep(0.3)  # the failure's own short write
         seen["failed"] = row()
-        seen["holder"] = stream_holder(loaded, "firehose")
+        seen["holder"] = stream_holder(loaded.warehouse_path, "firehose")
         with JetstreamServer(EVENTS, port=port):
             while started[0].stats.batches < 1 or started[0].stats.matched < MATCHING:
                 assert time.monotonic() < deadline
@@ -226,7 +227,10 @@ def test_the_source_row_shows_the_failure_and_the_recovery(tmp_path: Path) -> No
     assert error.startswith(f"{url}: connection refused; reconnecting in ")
     assert row() == ("ok", None, 0, MATCHING)
     assert outcomes[0].stats.matched == MATCHING
-    assert seen["holder"] == f"pid={os.getpid()}" and stream_holder(loaded, "firehose") is None
+    assert (
+        seen["holder"] == f"pid={os.getpid()}"
+        and stream_holder(loaded.warehouse_path, "firehose") is None
+    )
     shown = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["sources", "--config", str(config)])
     assert shown.exit_code == 0, shown.output
     line = next(x for x in shown.output.splitlines() if "firehose" in x)

@@ -169,7 +169,7 @@ def test_stream_command_refuses_a_source_that_is_not_a_stream(tmp_path: Path) ->
         env={**os.environ, "COLUMNS": "300"},
     )
     assert done.returncode == 2
-    assert "source 'blog' is not a stream source" in done.stderr
+    assert "--source 'blog' is not a stream source" in done.stderr
     assert "prefect" not in done.stderr.lower()
 
 
@@ -202,3 +202,16 @@ def test_the_stream_flow_ends_at_once_without_a_stream_source(tmp_path: Path) ->
         encoding="utf-8",
     )
     assert flows.stream(str(config)) == {}
+
+
+def test_collect_refuses_a_stream_source(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from earshot.pipelines.cli import app
+
+    config = _config(tmp_path, "ws://127.0.0.1:9/subscribe", batch_seconds=10)
+    result = CliRunner(env={"COLUMNS": "300"}).invoke(
+        app, ["collect", "--config", str(config), "--source", "firehose"]
+    )
+    assert result.exit_code == 2
+    assert "'firehose' is a stream source: `earshot stream --source firehose`" in result.output
