@@ -62,6 +62,9 @@ class JetstreamServer:
         self.pace_seconds = pace_seconds
         self.linger = linger  # after the last event: keep the connection open (idle)
         self.faults: list[Fault] = []
+        # with `hold_after`, a connection stops after that many events until `release` is set
+        self.hold_after: int | None = None
+        self.release = threading.Event()
         self.paths: list[str] = []
         self.sent = 0  # events sent over all connections
         self.sent_per_connection: list[int] = []
@@ -127,6 +130,9 @@ class JetstreamServer:
             if fault and fault.close_after is not None and sent >= fault.close_after:
                 ws.close(1011, "going away (test)")
                 return
+            while sent == self.hold_after and not self.release.wait(0.1):
+                if self._stopping.is_set():
+                    return
             if self._stopping.is_set():
                 return
             try:
