@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from earshot.pipelines.config import ConfigError, LoadedConfig, load_config
+from earshot.pipelines.config import ConfigError, LoadedConfig, is_stream, load_config
 
 app = typer.Typer(
     help="Earshot: listen before you send. Collect public posts, tag them, write a weekly digest.",
@@ -161,6 +161,8 @@ def collect(
     """Fetch every due source (or the one `--source`) and store new posts."""
     loaded = _load(config)
     only = _source(loaded, source)
+    if only is not None and any(s.id == only and is_stream(s) for s in loaded.config.sources):
+        _refuse(f"--source {only!r} is a stream source: `earshot stream --source {only}` reads it")
     path = str(loaded.path.resolve())
     from earshot.pipelines import flows
 
@@ -235,6 +237,30 @@ def serve(config: ConfigOption = DEFAULT_CONFIG) -> None:
     serve_schedules(str(_load(config).path.resolve()))
 
 
+@app.command()
+def stream(
+    config: ConfigOption = DEFAULT_CONFIG,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Stream only this source (by id).")
+    ] = None,
+) -> None:
+    """Read the stream sources (Bluesky Jetstream) until SIGTERM or Ctrl-C."""
+    loaded = _load(config)
+    only = _source(loaded, source)
+    streams = [s.id for s in loaded.config.sources if is_stream(s)]
+    if only is not None and only not in streams:
+        _refuse(f"--source {only!r} is not a stream source (`kind: bluesky` with `stream: true`)")
+    if not streams:
+        _refuse(f"{loaded.path}: no stream source (`kind: bluesky` with `stream: true`)")
+    from earshot.pipelines.stream import StreamError, run_streams_logged
+
+    try:
+        summary = run_streams_logged(loaded, only)
+    except StreamError as exc:
+        _refuse(str(exc))
+    _console(stderr=True).print(summary, highlight=False, soft_wrap=True)
+
+
 sources_app = typer.Typer(
     help="Each source's health (the default), or add sources from a feed reader's OPML.",
     pretty_exceptions_show_locals=False,
@@ -244,7 +270,8 @@ app.add_typer(sources_app, name="sources")
 
 @sources_app.callback(invoke_without_command=True)
 def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Each source with its last status, last success, posts in the last 7 days, next attempt."""
+    """Each source with its last status, last success, posts in the last 7 days, next attempt
+    (a stream source: where its cursor stands and how far behind it was at its last batch)."""
     from earshot.pipelines.inspect import quota_of, source_rows
 
     if ctx.invoked_subcommand is not None:
@@ -265,10 +292,21 @@ def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
         "last error",
     ):
         table.add_column(column, overflow="fold")
+    from earshot.pipelines.streamlock import stream_holder
+
+    streams = {
+        s.id: (
+            f"streaming ({holder})"
+            if (holder := stream_holder(loaded.warehouse_path, s.id))
+            else "stopped"
+        )
+        for s in loaded.config.sources
+        if is_stream(s)
+    }
     for r in rows:
         status = r["last_status"] or "never fetched"
         colour = {"ok": "green", "not_modified": "green", "failed": "red"}.get(status, "yellow")
-        quota_note = quota_of(r)
+        quota_note = quota_of(r) + _stream_note(r, zone)
         table.add_row(
             r["source_id"],
             r["kind"],
@@ -276,11 +314,20 @@ def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
             f"[{colour}]{status}[/]{quota_note}",
             _when(r["last_success_at"], zone),
             str(r["posts_last_7_days"]),
-            _when(r["next_attempt_at"], zone) or "now",
+            streams.get(r["source_id"]) or _when(r["next_attempt_at"], zone) or "now",
             str(r["failure_count"]),
             r["last_error"] or "",
         )
     _console().print(table)
+
+
+def _stream_note(row: dict[str, Any], zone: str) -> str:
+    """A stream source's cursor and lag; its last success is its last batch."""
+    if row["kind"] != "bluesky" or row.get("stream_cursor_at") is None:
+        return ""
+    lag = row.get("stream_lag_seconds")
+    lag_note = f", {lag:.0f} s behind" if lag is not None else ""
+    return f" (stream at {_when(row['stream_cursor_at'], zone)}{lag_note})"
 
 
 @sources_app.command("import-opml")

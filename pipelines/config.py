@@ -22,6 +22,7 @@ from pydantic import (
     HttpUrl,
     ValidationError,
     ValidationInfo,
+    WebsocketUrl,
     field_validator,
     model_validator,
 )
@@ -145,6 +146,10 @@ class MastodonSource(_SourceBase):
         return f"{base}/search?q={quote_plus(self.query or '')}"
 
 
+# The public Jetstream (listeners.bluesky.urls.PUBLIC_JETSTREAM; config imports no listener).
+STREAM_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
+
+
 class BlueskySource(_SourceBase):
     kind: Literal["bluesky"]
     actor: Annotated[str, Field(pattern=r"^@?[A-Za-z0-9.:-]+$")] | None = None  # handle or DID
@@ -153,9 +158,23 @@ class BlueskySource(_SourceBase):
     app_password_env: EnvName | None = None
     appview: HttpUrl | None = None  # default: the public AppView
     service: HttpUrl | None = None  # default: https://bsky.social (login and search)
+    # A Jetstream subscription instead (`earshot stream`): every new post, kept when it
+    # names a topic (the topics' terms and queries, matched on our side).
+    stream: bool = False
+    stream_url: WebsocketUrl | None = None  # default: the public Jetstream (see STREAM_URL)
+    batch_seconds: float = Field(10.0, ge=0.1, le=3600)  # least time between two writes
 
     @model_validator(mode="after")
     def _what(self) -> BlueskySource:
+        if self.stream:
+            if self.actor is not None or self.query is not None:
+                raise ValueError(
+                    "a stream (`stream: true`) reads every post and keeps those naming a "
+                    "topic: drop `actor` and `query`"
+                )
+            return self
+        if self.stream_url is not None:
+            raise ValueError("`stream_url` needs `stream: true`")
         _one_of(self, "actor", "query")
         if self.query is not None and (self.handle_env is None or self.app_password_env is None):
             raise ValueError(
@@ -163,11 +182,26 @@ class BlueskySource(_SourceBase):
             )
         return self
 
+    def options(self) -> dict[str, str]:
+        """The keys of what is read: a stream's keys only for a stream."""
+        options = super().options()
+        if not self.stream:
+            for key in ("stream", "stream_url", "batch_seconds"):
+                options.pop(key, None)
+        return options
+
     @property
     def url(self) -> str:
+        if self.stream:
+            return str(self.stream_url or STREAM_URL)
         if self.actor:
             return f"https://bsky.app/profile/{self.actor.lstrip('@')}"
         return f"https://bsky.app/search?q={quote_plus(self.query or '')}"
+
+
+def is_stream(source: _SourceBase) -> bool:
+    """A long-running stream source (`earshot stream`), which `collect` leaves alone."""
+    return getattr(source, "stream", False) is True
 
 
 class RedditSource(_SourceBase):

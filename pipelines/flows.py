@@ -6,6 +6,7 @@ digest:  build the weekly digest, write it to the outbox, send it when SMTP is c
          (and retry earlier weeks whose send failed).
 alert:   announce volume/negativity spikes per topic by webhook and mail, with a cooldown.
 listen:  collect -> enrich.      run: collect -> enrich -> digest.
+stream:  read the stream sources (Bluesky Jetstream) until cancelled; a long-running run.
 
 Writers take turns on the warehouse's writer lock one batch at a time (fetching and NLP hold
 no lock), and every write cycle ends by publishing the analysts' read-only copy.
@@ -39,6 +40,7 @@ from earshot.nlp.enricher import EnricherSettings
 from earshot.nlp.records import EnrichResult, PendingPost
 from earshot.nlp.workers import close_shared_pools, enrich_batch
 from earshot.pipelines import jobs
+from earshot.pipelines import stream as streams
 from earshot.pipelines.config import LoadedConfig
 from earshot.reports.alerts import AlertOutcome, AlertRules, run_alerts
 from earshot.reports.delivery import (
@@ -377,6 +379,20 @@ def alert(config: str = "listening.yaml") -> AlertOutcome:
     for channel, error in outcome.errors.items():  # the CLI prints them; this is for the UI
         logger.warning("alert channel %s failed: %s", channel, error)
     return outcome
+
+
+@flow(name="stream")
+def stream(config: str = "listening.yaml", source: str | None = None) -> dict[str, Any]:
+    """Read the stream sources (or the one `source`) until the run is cancelled or the
+    process gets SIGTERM; each stores its last batch first. Without a stream source in the
+    config it ends at once (the deployment is harmless where none is configured)."""
+    logger = get_run_logger()
+    loaded = jobs.load_job_config(config)
+    if not streams.stream_sources(loaded, source):
+        logger.info("no stream source in %s: nothing to stream", loaded.path)
+        return {}
+    outcomes = streams.run_streams(loaded, source)
+    return {o.source_id: streams.figures(o.stats) for o in outcomes}
 
 
 @flow(name="listen")

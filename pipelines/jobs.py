@@ -27,7 +27,7 @@ from earshot.nlp.language import LanguageIdentifier
 from earshot.nlp.learn import Learned, RuleScores, learn_sentiment, model_path, remove_model
 from earshot.nlp.records import EnrichResult, PendingPost
 from earshot.nlp.tokenizer import split
-from earshot.pipelines.config import ConfigError, LoadedConfig, load_config
+from earshot.pipelines.config import ConfigError, LoadedConfig, is_stream, load_config
 from earshot.reports.delivery import SmtpSettings
 from earshot.warehouse.annotations import StaleCursor, next_stale, store_enriched
 from earshot.warehouse.connection import writing
@@ -191,11 +191,12 @@ def due_sources(
     only: str | None = None,
 ) -> list[DueSource]:
     """Configured sources whose next attempt has come (all of them with `force`); with
-    `only`, that one source, due or not."""
+    `only`, that one source, due or not. Stream sources are never due: `earshot stream`
+    reads them."""
     states = source_states(con)
     due: list[DueSource] = []
     for s in loaded.config.sources:
-        if only is not None and s.id != only:
+        if (only is not None and s.id != only) or is_stream(s):
             continue
         saved = states.get(s.id)
         next_at = saved.next_attempt_at if saved else None

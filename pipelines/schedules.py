@@ -18,10 +18,16 @@ class Schedule:
     flow: str  # name of the flow function in earshot.pipelines.flows
     cron: str
     timezone: str = TIMEZONE
+    # what a run due while the last is still running does: wait (ENQUEUE), or, for the
+    # long-running stream, not start (CANCEL_NEW): the schedule only restarts a stopped stream
+    collision_strategy: str = "ENQUEUE"
 
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("listen-every-30-min", "listen", "*/30 * * * *"),
     Schedule("weekly-digest", "digest", "0 7 * * 1"),
     Schedule("alert-every-15-min", "alert", "*/15 * * * *"),
+    # `earshot stream` as a deployment kept running: a run every 5 minutes that is cancelled
+    # while the last one still streams (and ends at once when no source is a stream)
+    Schedule("bluesky-stream", "stream", "*/5 * * * *", collision_strategy="CANCEL_NEW"),
 )

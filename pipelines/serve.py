@@ -78,6 +78,7 @@ def serve_schedules(config: str) -> None:
             base = api_url.removesuffix("/api")
             print(f"started a local Prefect server at {base}", flush=True)
         from prefect import serve
+        from prefect.client.schemas.objects import ConcurrencyLimitConfig
         from prefect.schedules import Cron
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -89,6 +90,12 @@ def serve_schedules(config: str) -> None:
                     name=s.deployment,
                     schedules=[Cron(s.cron, timezone=s.timezone)],
                     parameters={"config": os.path.abspath(config)},
+                    # the stream is kept running: a run due while it streams is not started
+                    concurrency_limit=ConcurrencyLimitConfig(
+                        limit=1, collision_strategy=s.collision_strategy
+                    )
+                    if s.collision_strategy != "ENQUEUE"
+                    else None,
                 )
                 for s in SCHEDULES
             ]

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from earshot.listeners.records import FetchResult, FetchStatus, Post
 from earshot.warehouse.connection import transaction
 from earshot.warehouse.facts import mark_all_dirty, mark_weeks_of
+from earshot.warehouse.loads import add_rows
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 # The rows of `_posts` in Arrow: what `insert_post_batches` loads.
@@ -278,6 +279,25 @@ def store_fetches(
         added = insert_posts(con, (p for r in records for p in r.result.posts), load_id)
         for record in records:
             _update_source(con, record, load_id)
+    return added
+
+
+def store_stream_batch(
+    con: duckdb.DuckDBPyConnection,
+    source_id: str,
+    posts: Sequence[Post],
+    state: dict[str, Any],
+    *,
+    load_id: str,
+    at: datetime,
+) -> int:
+    """A stream's batch: its posts, the state (cursor) they reach and the load's row count, in
+    ONE transaction, so a restart resumes where the stored posts end. Returns posts added."""
+    record = FetchRecord(FetchResult(source_id, FetchStatus.OK, tuple(posts), state), at, at)
+    with transaction(con):
+        added = insert_posts(con, posts, load_id)
+        _update_source(con, record, load_id)
+        add_rows(con, load_id, added)
     return added
 
 

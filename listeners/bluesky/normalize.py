@@ -1,12 +1,13 @@
-"""Bluesky post views (API JSON) as `Post`s. Pure: reposts become their original post."""
+"""Bluesky post views (API JSON) and Jetstream post events as `Post`s. Pure: reposts become
+their original post."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from earshot.listeners.bluesky.urls import web_url
+from earshot.listeners.bluesky.urls import POST_COLLECTION, post_url, web_url
 from earshot.listeners.feeds.normalize import language_code
 from earshot.listeners.records import Post
 from earshot.listeners.social.common import count, parse_iso, text_field
@@ -22,12 +23,16 @@ def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def facets(record: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Hashtags and full link URLs from a post record's facets (the text shortens links)."""
     tags: list[str] = []
     links: list[str] = []
-    for facet in record.get("facets") or ():
-        for feature in _map(facet).get("features") or ():
+    for facet in _list(record.get("facets")):
+        for feature in _list(_map(facet).get("features")):
             feature = _map(feature)
             if feature.get("$type") == _TAG and text_field(feature.get("tag")):
                 tags.append(str(feature["tag"]))
@@ -129,4 +134,69 @@ def post_from_view(
         replies=count(view.get("replyCount")),
         raw=raw,
         shared_url=shared,
+    )
+
+
+class MalformedEvent(ValueError):
+    """A Jetstream event that does not have the shape of its kind; `str()` says what is wrong."""
+
+
+def event_time(event: Any) -> int | None:
+    """An event's `time_us` (its place in the stream: the cursor), None when it has none."""
+    value = event.get("time_us") if isinstance(event, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def post_from_event(event: Any, *, source_id: str, fetched_at: datetime) -> Post | None:
+    """A Jetstream v1 event as a `Post`: the creation of an `app.bsky.feed.post`; None for any
+    other event (likes, follows, updates, deletes, identity and account events) and for a post
+    with neither words nor alt texts. Raises `MalformedEvent` for an event of the wrong shape.
+    """
+    if not isinstance(event, Mapping):
+        raise MalformedEvent(f"expected a JSON object, got {type(event).__name__}")
+    did, when = event.get("did"), event_time(event)
+    if not isinstance(did, str) or not did.startswith("did:"):
+        raise MalformedEvent("no `did`")
+    if when is None:
+        raise MalformedEvent("no `time_us`")
+    if event.get("kind") != "commit":
+        return None
+    commit = event.get("commit")
+    if not isinstance(commit, Mapping):
+        raise MalformedEvent("a commit event without `commit`")
+    if commit.get("collection") != POST_COLLECTION or commit.get("operation") != "create":
+        return None
+    rkey, record = commit.get("rkey"), commit.get("record")
+    if not isinstance(rkey, str) or not rkey or "/" in rkey:
+        raise MalformedEvent("a post without a usable `commit.rkey`")
+    if not isinstance(record, Mapping):
+        raise MalformedEvent("a post without `commit.record`")
+    text = collapse_whitespace(text_field(record.get("text")) or "") or _embed_text(record)
+    if not text:
+        return None
+    tags, links = facets(record)
+    langs = record.get("langs")
+    lang = language_code(langs[0]) if isinstance(langs, list) and langs else None
+    reply = _map(record.get("reply"))
+    raw = dict(event)
+    raw["earshot"] = {
+        "hashtags": tags,
+        "links": links,
+        "reply_to": text_field(_map(reply.get("parent")).get("uri")),
+        "thread_root": text_field(_map(reply.get("root")).get("uri")),
+    }
+    return Post(
+        platform=PLATFORM,
+        source_id=source_id,
+        external_id=f"at://{did}/{POST_COLLECTION}/{rkey}",  # the AppView's URI: one post id
+        url=post_url(did, rkey),
+        author=did,
+        author_handle=did,
+        title=None,
+        text=text,
+        lang_hint=lang,
+        published_at=parse_iso(record.get("createdAt")) or datetime.fromtimestamp(when / 1e6, UTC),
+        fetched_at=fetched_at,
+        raw=raw,
+        shared_url=_embed_link(record) or first_link(links),
     )

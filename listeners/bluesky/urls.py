@@ -38,3 +38,21 @@ def web_url(handle: str | None, at_uri: str) -> str | None:
     if len(parts) != 3 or parts[1] != "app.bsky.feed.post":
         return None
     return f"https://bsky.app/profile/{handle or parts[0]}/post/{parts[2]}"
+
+
+# The public Jetstream (JSON over WebSocket, from the firehose); any Jetstream instance works.
+PUBLIC_JETSTREAM = "wss://jetstream2.us-east.bsky.network/subscribe"
+POST_COLLECTION = "app.bsky.feed.post"
+
+
+def jetstream(base: str, cursor: int | None = None) -> str:
+    """The subscription to post events, from `cursor` (microseconds since 1970) when given."""
+    params = {"wantedCollections": POST_COLLECTION}
+    if cursor is not None:
+        params["cursor"] = str(cursor)
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}{urlencode(params)}"
+
+
+def post_url(did: str, rkey: str) -> str:
+    return f"https://bsky.app/profile/{did}/post/{rkey}"

@@ -155,6 +155,6 @@ def test_prefect_yaml_matches_the_served_schedules() -> None:
         assert d["schedules"] == [{"cron": s.cron, "timezone": s.timezone}]
         assert d["parameters"] == {"config": "listening.yaml"}
         assert d["work_pool"] == {"name": WORK_POOL, "work_queue_name": WAREHOUSE_QUEUE}
-        assert d["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
+        assert d["concurrency_limit"] == {"limit": 1, "collision_strategy": s.collision_strategy}
     # one set: `prefect deploy --all` cannot schedule a job twice
     assert {s.deployment for s in SCHEDULES} == set(by_name)

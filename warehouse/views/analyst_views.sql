@@ -147,7 +147,12 @@ SELECT
     -- API requests left (Stack Exchange: today; YouTube comments: of the last run's budget)
     TRY_CAST(json_extract_string(s.state, '$.quota_remaining') AS BIGINT) AS quota_remaining,
     -- API units the last run spent of its own budget (YouTube comments)
-    TRY_CAST(json_extract_string(s.state, '$.quota_used') AS BIGINT) AS quota_used
+    TRY_CAST(json_extract_string(s.state, '$.quota_used') AS BIGINT) AS quota_used,
+    -- stream sources (`earshot stream`): the stream time the saved cursor stands at, and how
+    -- far behind the live stream it was at its last batch (last_success_at)
+    to_timestamp(TRY_CAST(json_extract_string(s.state, '$.cursor') AS BIGINT) / 1e6)
+        AS stream_cursor_at,
+    TRY_CAST(json_extract_string(s.state, '$.lag_seconds') AS DOUBLE) AS stream_lag_seconds
 FROM _sources s;
 
 -- labels: the organisation's labels (imported or corrections), who gave them, when, from where.
