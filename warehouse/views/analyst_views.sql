@@ -144,7 +144,15 @@ SELECT
         AND coalesce(p.published_at, p.fetched_at) >= now() - INTERVAL 7 DAY) AS posts_last_7_days,
     (SELECT count(*) FROM _posts p WHERE p.source_id = s.source_id) AS posts_total,
     -- API requests left today, for sources whose platform counts them (Stack Exchange)
-    TRY_CAST(json_extract_string(s.state, '$.quota_remaining') AS BIGINT) AS quota_remaining
+    TRY_CAST(json_extract_string(s.state, '$.quota_remaining') AS BIGINT) AS quota_remaining,
+    -- how far back the source's history reaches, and what `earshot backfill` did for it
+    (SELECT min(p.published_at) FROM _posts p WHERE p.source_id = s.source_id) AS oldest_post_at,
+    (SELECT min(b.since) FROM _backfills b
+      WHERE b.source_id = s.source_id AND b.status = 'done') AS backfilled_to,
+    (SELECT arg_max(b.reached, b.started_at) FROM _backfills b
+      WHERE b.source_id = s.source_id AND b.status = 'running') AS backfill_stopped_at,
+    (SELECT arg_max(b.since, b.started_at) FROM _backfills b
+      WHERE b.source_id = s.source_id AND b.status = 'running') AS backfill_pending_since
 FROM _sources s;
 
 -- labels: the organisation's labels (imported or corrections), who gave them, when, from where.
