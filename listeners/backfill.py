@@ -4,15 +4,19 @@ reason the platform cannot go back (see `listeners.social.backfill` for the walk
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from earshot.listeners.bluesky.backfill import backfill as bluesky
 from earshot.listeners.discourse.backfill import backfill as discourse
 from earshot.listeners.hackernews.backfill import backfill as hackernews
 from earshot.listeners.lemmy.backfill import backfill as lemmy
 from earshot.listeners.mastodon.backfill import backfill as mastodon
+from earshot.listeners.news.backfill import backfill as news
+from earshot.listeners.news.backfill import earliest as news_earliest
 from earshot.listeners.records import SourceSpec
 from earshot.listeners.reddit.backfill import backfill as reddit
 from earshot.listeners.social.backfill import Backfiller
+from earshot.listeners.stackexchange.backfill import backfill as stackexchange
 
 BACKFILLERS: Mapping[str, Backfiller] = {
     "hackernews": hackernews,
@@ -21,6 +25,8 @@ BACKFILLERS: Mapping[str, Backfiller] = {
     "lemmy": lemmy,
     "reddit": reddit,
     "bluesky": bluesky,
+    "stackexchange": stackexchange,
+    "news": news,
 }
 
 # Why a kind cannot go back: its platform serves only its newest items.
@@ -40,3 +46,8 @@ def cannot_go_back(spec: SourceSpec) -> str | None:
     if spec.kind not in BACKFILLERS:
         return f"kind {spec.kind!r} cannot go back (no history walker for it)"
     return None
+
+
+def earliest(spec: SourceSpec, now: datetime) -> datetime | None:
+    """The oldest time the platform still serves for this source (None: no such limit)."""
+    return news_earliest(now) if spec.kind == "news" else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from earshot.listeners.backfill import BACKFILLERS, cannot_go_back
+from earshot.listeners.backfill import BACKFILLERS, cannot_go_back, earliest
 from earshot.listeners.errors import ListenerError
 from earshot.listeners.records import SourceSpec
 from earshot.listeners.social.backfill import Window
@@ -135,7 +135,14 @@ def plan(loaded: LoadedConfig, source_id: str, since: str, until: str | None) ->
     zone = loaded.config.timezone
     start = parse_day(since, zone=zone, option="--since")
     end = parse_day(until, zone=zone, option="--until", end=True) if until else None
-    check_range(start, end, jobs.utcnow())
+    now = jobs.utcnow()
+    check_range(start, end, now)
+    oldest = earliest(spec, now)
+    if oldest is not None and start < oldest:
+        raise BackfillRefused(
+            f"--since {start:%Y-%m-%d}: {source_id} ({spec.kind}) reaches back only to "
+            f"{oldest:%Y-%m-%d} (the platform keeps 3 months)"
+        )
     return BackfillRequest(spec, start, end)
 
 
