@@ -79,15 +79,17 @@ def _hn_hits() -> list[dict[str, Any]]:
     return hits
 
 
-def _algolia(hits: list[dict[str, Any]]) -> Callable[[Request], Reply]:
-    """`search_by_date` over `hits`: numericFilters on created_at_i, hitsPerPage, page."""
+def _algolia(hits: list[dict[str, Any]], per_page: int | None = None) -> Callable[[Request], Reply]:
+    """`search_by_date` over `hits`: numericFilters on created_at_i, hitsPerPage (or
+    `per_page`), page."""
 
     def answer(request: Request) -> Reply:
         bounds = re.findall(r"created_at_i(>=|<)(\d+)", request.query.get("numericFilters", ""))
         low = max((int(v) for op, v in bounds if op == ">="), default=0)
         high = min((int(v) for op, v in bounds if op == "<"), default=2**40)
         chosen = [h for h in hits if low <= h["created_at_i"] < high]
-        per, page = int(request.query["hitsPerPage"]), int(request.query.get("page", 0))
+        per = per_page or int(request.query["hitsPerPage"])
+        page = int(request.query.get("page", 0))
         return _reply({"hits": chosen[page * per : (page + 1) * per], "page": page,
                        "nbPages": math.ceil(len(chosen) / per), "hitsPerPage": per,
                        "nbHits": len(chosen)})  # fmt: skip
@@ -290,3 +292,81 @@ def test_the_digest_baseline_uses_the_backfilled_weeks(
     # W45 (Nov 2-8) against the backfilled weeks before it (from W40, which has Oct 1)
     assert newsletter.posts > 0
     assert newsletter.baseline_weeks == 5 and (newsletter.baseline_mean or 0) > 0
+
+
+# The fault matrix's faults a JSON API can throw, one after another on one Hacker News
+# backfill (20 hits a page): each run stops at a new page with the failed request and the fault
+# in one message, keeping every page stored before it; the next run asks for that page again
+# and meets the next fault a page further on; the last fault (a 429 with a short Retry-After)
+# is waited out and the run finishes with exactly the range's posts. None: the real answer.
+FAULT_CHAIN: list[tuple[str, list[Reply | None], str | None]] = [
+    ("connection reset", [Reply(reset=True)], "connection broken"),
+    ("HTTP 503 retried", [Reply(b"", status=503, content_type="text/plain")],
+     "HTTP 503 Service Unavailable (still after 1 retry)"),
+    ("429 Retry-After too long", [Reply(status=429, retry_after="7200", content_type=None)],
+     "the server asks us to wait 2.0 h"),
+    ("truncated JSON", [Reply(b'{"hits": [{"objectID": "1"', content_type=JSON)],
+     "expected JSON"),
+    ("wrong content type (HTML)", [Reply(b"<html><p>Down</p></html>", content_type="text/html")],
+     "expected JSON, got text/html"),
+    ("timeout (no answer)", [Reply(b"{}", delay_seconds=2)], "no answer within 1 s (timeout)"),
+    ("body over the size limit",
+     [Reply(b"[" + b" " * (2 * 1024 * 1024) + b"]", content_type=JSON)], "body exceeds"),
+    ("429 Retry-After honoured",
+     [Reply(status=429, retry_after="1", content_type=None), None], None),
+]  # fmt: skip
+
+
+def test_backfill_faults_one_per_run_each_resumed(tmp_path: Path) -> None:
+    from earshot.pipelines.backfill import plan, run_backfill
+
+    algolia = _algolia(_hn_hits(), per_page=20)
+    asked: list[str] = []  # every distinct request, in order
+    run: dict[str, Any] = {}  # this run's fault: its replies, the request it hit, answers so far
+
+    def answer(request: Request) -> Reply:
+        key = json.dumps(request.query, sort_keys=True)
+        new = key not in asked
+        if new:
+            asked.append(key)
+        if run.get("hit") is None and new and run["requests"] > 0:
+            run["hit"] = key  # the first page this run had not asked for before
+        run["requests"] += 1
+        if key != run.get("hit"):
+            return algolia(request)
+        replies = run["replies"]
+        reply = replies[min(run["served"], len(replies) - 1)]
+        run["served"] += 1
+        return algolia(request) if reply is None else reply
+
+    expected = {h["objectID"] for h in _hn_hits()
+                if START.timestamp() <= h["created_at_i"] < END.timestamp()}  # fmt: skip
+    with FeedServer() as server:
+        server.handle("/hn/search_by_date", answer)
+        config = _config(tmp_path, server.base_url)
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+        data["http"] = {"timeout_seconds": 1, "max_seconds_per_attempt": 2, "retries": 1,
+                        "backoff_seconds": 0.01, "max_body_mb": 1,
+                        "min_host_interval_seconds": 0}  # fmt: skip
+        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        loaded = load_config(config)
+        request = plan(loaded, "hn", SINCE, UNTIL)
+        stored_before = 0
+        for name, replies, error in FAULT_CHAIN:
+            run.update(replies=replies, hit=None, requests=0, served=0)
+            summary = run_backfill(loaded, request.spec, request.since, request.until)
+            stored = _rows(config, "SELECT count(*), count(DISTINCT external_id) FROM _posts")[0]
+            assert stored[0] == stored[1]  # nothing twice
+            if error is None:
+                assert summary.done and summary.error is None, name
+                break
+            assert not summary.done and summary.error is not None, name
+            assert error in summary.error, (name, summary.error)
+            assert summary.error.startswith(f"{server.base_url}/hn/search_by_date?"), name
+            assert stored[0] > stored_before, name  # this run stored its pages before the fault
+            stored_before = stored[0]
+    rows = _rows(config, "SELECT external_id FROM _posts")
+    assert sorted(r[0] for r in rows) == sorted(expected)
+    loads = [r[0] for r in _rows(config, "SELECT status FROM _loads ORDER BY started_at")]
+    assert loads == ["failed"] * (len(FAULT_CHAIN) - 1) + ["done"]
+    assert _rows(config, "SELECT status, pages > 8 FROM _backfills") == [("done", True)]
