@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from earshot.listeners.discourse import urls
-from earshot.listeners.discourse.client import _headers, _new_topic_posts
+from earshot.listeners.discourse.client import api_headers, new_topic_posts
 from earshot.listeners.discourse.normalize import (
     latest_posts_of,
     post_from_discourse,
@@ -38,7 +38,7 @@ def backfill(
     """Progress: `cursor` (the post id to read before) for a forum; `page` and the topics
     of that page stored so far (`topics_done`) for a category or tag."""
     forum = spec.url
-    headers = _headers(spec)
+    headers = api_headers(spec)
     category = text_field(spec.options.get("category"))
     tag = text_field(spec.options.get("tag"))
     if category or tag:
@@ -77,7 +77,7 @@ def _topics(
 ) -> Iterator[BackfillPage]:
     if progress.get("done"):
         return
-    forum, headers = spec.url, _headers(spec)
+    forum, headers = spec.url, api_headers(spec)
     number = int(progress.get("page") or 0)
     finished = {int(t) for t in progress.get("topics_done") or ()}
     while True:
@@ -95,7 +95,7 @@ def _topics(
             yield BackfillPage((), after, page_done, last)
         for n, topic in enumerate(todo):
             tid = int(topic["id"])
-            got, _, _ = _new_topic_posts(client, forum, tid, 0, policy, headers, 10_000)
+            got, _, _ = new_topic_posts(client, forum, tid, 0, policy, headers, 10_000)
             title = text_field(topic.get("fancy_title")) or text_field(topic.get("title"))
             posts = (
                 post_from_discourse(

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from earshot.listeners.http import HttpPolicy
-from earshot.listeners.lemmy.client import _listings, _pager
+from earshot.listeners.lemmy.client import listing_pager, listing_urls
 from earshot.listeners.lemmy.normalize import post_from_comment_view, post_from_post_view, view_time
 from earshot.listeners.records import SourceSpec
 from earshot.listeners.social.backfill import DONE, BackfillPage, Window, walk_back
@@ -30,7 +30,7 @@ def backfill(
     """Progress: each listing's own (`posts`, `comments`: a cursor, or done)."""
     instance = require(spec, "instance")
     community = text_field(str(spec.options.get("community") or "").lstrip("!"))
-    posts_url, comments_url = _listings(
+    posts_url, comments_url = listing_urls(
         spec, instance, community, text_field(spec.options.get("query"))
     )
     state: dict[str, Any] = {"posts": dict(progress.get("posts") or {}),
@@ -44,7 +44,7 @@ def backfill(
             normalise, source_id=spec.source_id, fetched_at=now, lang_hint=spec.lang_hint
         )
         for page in walk_back(
-            _pager(client, policy, key, url_of), state[key], window=window,
+            listing_pager(client, policy, key, url_of), state[key], window=window,
             time_of=lambda v: parse_iso(view_time(v)), to_post=to_post,
         ):  # fmt: skip
             state[key] = page.progress

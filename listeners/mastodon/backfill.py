@@ -13,7 +13,7 @@ import httpx
 from earshot.listeners.errors import ParseError
 from earshot.listeners.http import HttpPolicy
 from earshot.listeners.mastodon import urls
-from earshot.listeners.mastodon.client import _id_key
+from earshot.listeners.mastodon.client import id_key
 from earshot.listeners.mastodon.normalize import post_from_status, statuses_of
 from earshot.listeners.records import Post, SourceSpec
 from earshot.listeners.social.backfill import BackfillPage, Window, walk_back
@@ -57,7 +57,7 @@ def backfill(
             raise ParseError(url, "expected a list of statuses")
         statuses = statuses_of(document)
         ids = [str(s["id"]) for s in statuses if isinstance(s.get("id"), str)]
-        return statuses, min(ids, key=_id_key) if ids else None
+        return statuses, min(ids, key=id_key) if ids else None
 
     def to_post(status: Mapping[str, Any]) -> Post | None:
         return post_from_status(

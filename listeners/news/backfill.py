@@ -13,7 +13,7 @@ import httpx
 
 from earshot.listeners.http import HttpPolicy
 from earshot.listeners.news import urls
-from earshot.listeners.news.client import SEARCHABLE, _articles, _split
+from earshot.listeners.news.client import SEARCHABLE, article_page, split_list
 from earshot.listeners.news.normalize import post_from_article, seen_at
 from earshot.listeners.records import SourceSpec
 from earshot.listeners.social.backfill import DONE, BackfillPage, Window
@@ -39,8 +39,8 @@ def backfill(
         return
     query = urls.full_query(
         require(spec, "query"),
-        languages=_split(spec.options.get("languages")),
-        countries=_split(spec.options.get("countries")),
+        languages=split_list(spec.options.get("languages")),
+        countries=split_list(spec.options.get("countries")),
     )
     base = str(spec.options.get("api_url") or urls.API)
     start = max(window.since, earliest(now))
@@ -51,7 +51,7 @@ def backfill(
         else window.until - timedelta(seconds=1)
     )
     while True:
-        articles, _ = _articles(
+        articles, _ = article_page(
             client, urls.article_list(base, query, start=start, end=end), policy
         )
         posts = (

@@ -16,7 +16,7 @@ from earshot.listeners.records import SourceSpec
 from earshot.listeners.social.backfill import DONE, BackfillPage, Window
 from earshot.listeners.social.common import from_epoch, require, secret, text_field
 from earshot.listeners.stackexchange import urls
-from earshot.listeners.stackexchange.client import _Api
+from earshot.listeners.stackexchange.client import Api
 from earshot.listeners.stackexchange.normalize import (
     answers_of,
     created,
@@ -46,7 +46,7 @@ def backfill(
         raise ListenerError(spec.url, "a stackexchange source needs `tagged`, `query` or both")
     key = secret(spec, "key")
     base = str(spec.options.get("api_url") or urls.API)
-    api = _Api(client, policy, spec)
+    api = Api(client, policy, spec)
     # todate is inclusive in the API; the window's end is not
     start, end = int(window.since.timestamp()), int(window.until.timestamp()) - 1
     number = int(progress.get("page") or 1)
