@@ -251,3 +251,60 @@ def test_kinds_that_cannot_go_back(kind: str, options: dict[str, str], said: str
 def test_every_other_kind_has_a_walker() -> None:
     for kind in ("hackernews", "discourse", "mastodon", "lemmy", "reddit", "stackexchange", "news"):
         assert cannot_go_back(SourceSpec("s", kind, "https://example.org")) is None, kind
+
+
+def test_discourse_category_topics_page_by_page_with_all_their_posts(
+    feed_server: FeedServer, client: httpx.Client, policy: HttpPolicy
+) -> None:
+    """16 topics, 4 a list page, 25 posts each (two topic pages of 20); a pinned old topic
+    heads the first page. The list is read until a page ends before the window."""
+    template = recorded_json("discourse", "discuss.criticalfallibilism.com/t_2144_posts.json")[
+        "post_stream"
+    ]["posts"][0]
+
+    def stamp(when: datetime) -> str:
+        return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    topics: dict[int, dict[str, Any]] = {}
+    posts: dict[int, list[dict[str, Any]]] = {}
+    for k in range(-1, 16):  # -1: the pinned topic, from long ago
+        tid = 100 + k
+        created = TOP - timedelta(days=2.5 * k) if k >= 0 else TOP - timedelta(days=400)
+        posts[tid] = []
+        for j in range(25):
+            post = dict(template)
+            post.update(id=tid * 1000 + j, topic_id=tid, post_number=j + 1, post_type=1,
+                        created_at=stamp(created + timedelta(hours=j)),
+                        cooked=f"<p>Topic {tid} post {j}</p>")  # fmt: skip
+            posts[tid].append(post)
+        topics[tid] = {"id": tid, "title": f"Topic {tid}", "pinned": k < 0,
+                       "created_at": stamp(created),
+                       "last_posted_at": stamp(created + timedelta(hours=24))}  # fmt: skip
+    listed = [topics[99]] + [topics[100 + k] for k in range(16)]
+
+    def topic_list(request: Request) -> Reply:
+        page = int(request.query.get("page", 0))
+        chunk = listed[page * 4 + (page > 0) : (page + 1) * 4 + 1]
+        more = (page + 1) * 4 + 1 < len(listed)
+        return _reply({"topic_list": {"topics": chunk, "more_topics_url": "/x" if more else None}})
+
+    def topic(request: Request) -> Reply:
+        tid = int(request.path.rsplit("/", 1)[1].removesuffix(".json"))
+        page = int(request.query.get("page", 1))
+        stream = [p["id"] for p in posts[tid]]
+        chunk = posts[tid][(page - 1) * 20 : page * 20]
+        return _reply({"post_stream": {"posts": chunk, "stream": stream}, "chunk_size": 20})
+
+    feed_server.handle("/forum/c/support/l/latest.json", topic_list)
+    feed_server.handle("/forum/t/*", topic)
+    spec = SourceSpec("d", "discourse", feed_server.url("/forum"), options={"category": "support"})
+    ids, _ = _walk_and_resume(client, spec, policy)
+    expected = set()
+    for topic_posts in posts.values():
+        for p in topic_posts:
+            if WINDOW.holds(datetime.fromisoformat(p["created_at"])):
+                expected.add(f"{feed_server.url('/forum')}/p/{p['id']}")
+    assert ids == expected and len(ids) > 100
+    asked = {r.query.get("page", "0") for r in feed_server.api_requests if "latest" in r.path}
+    assert asked == {"0", "1", "2"}  # page 2 ends before the window: page 3 is never asked
+    assert not any(r.path == "/forum/t/99.json" for r in feed_server.api_requests)
