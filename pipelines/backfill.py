@@ -40,6 +40,8 @@ class BackfillSummary:
     done: bool = False
     error: str | None = None
     load_id: str = ""
+    reached: datetime | None = None  # the oldest time this run's pages showed
+    exhausted: bool = False  # the listing ended before `since` (see `BackfillPage`)
 
 
 def parse_day(value: str, *, zone: str, option: str, end: bool = False) -> datetime:
@@ -105,10 +107,14 @@ def run_backfill(
             for page in pages:
                 with jobs.write_session(loaded) as con:
                     added = store_backfill_page(
-                        con, backfill, page.posts, page.progress, reached=page.reached
-                    )
+                        con, backfill, page.posts, page.progress,
+                        reached=page.reached, exhausted=page.exhausted,
+                    )  # fmt: skip
                 summary.pages += 1
                 summary.posts_added += added
+                summary.exhausted = summary.exhausted or page.exhausted
+                if page.reached and (summary.reached is None or page.reached < summary.reached):
+                    summary.reached = page.reached
                 if on_page is not None:
                     on_page(summary)
             summary.done = True  # the walk ended: it reached `since` or the listing's end
@@ -153,6 +159,9 @@ def describe(summary: BackfillSummary) -> str:
         f"backfill {summary.source_id} {summary.since:%Y-%m-%d}..{summary.until:%Y-%m-%d}: "
         f"{went_on}{summary.pages} page(s), {summary.posts_added} new post(s)"
     )
+    if summary.done and summary.exhausted:
+        end = f" at {summary.reached:%Y-%m-%d}" if summary.reached else ""
+        return f"{head}; the platform's listing ends{end}: it serves nothing older"
     if summary.done:
         return f"{head}; history reaches {summary.since:%Y-%m-%d}"
     return f"{head}; stopped: {summary.error} (run it again to go on)"

@@ -104,6 +104,7 @@ def store_backfill_page(
     progress: dict[str, Any],
     *,
     reached: datetime | None,
+    exhausted: bool = False,
 ) -> int:
     """A page's posts and the backfill's progress after it, in one transaction; posts added.
 
@@ -117,10 +118,11 @@ def store_backfill_page(
             UPDATE _backfills SET progress = ?, pages = pages + 1,
                 posts_added = posts_added + ?,
                 reached = CASE WHEN ?::TIMESTAMPTZ IS NULL THEN reached
-                               ELSE least(coalesce(reached, ?::TIMESTAMPTZ), ?::TIMESTAMPTZ) END
+                               ELSE least(coalesce(reached, ?::TIMESTAMPTZ), ?::TIMESTAMPTZ) END,
+                exhausted = exhausted OR ?
             WHERE backfill_id = ?
             """,
-            [json.dumps(progress, default=str), added, reached, reached, reached,
+            [json.dumps(progress, default=str), added, reached, reached, reached, exhausted,
              backfill.backfill_id],
         )  # fmt: skip
     return added

@@ -88,11 +88,12 @@ def _topics(
         topics, more = topics_of(document)
         unpinned = [t for t in topics if not t.get("pinned")]
         last = parse_iso(unpinned[-1].get("last_posted_at")) if unpinned else None
-        page_done = not more or not topics or (last is not None and last < window.since)
+        passed = last is not None and last < window.since
+        page_done = not more or not topics or passed
         todo = [t for t in topics if int(t["id"]) not in finished and _may_hold(t, window)]
         if not todo:
             after = DONE if page_done else {"page": number + 1, "topics_done": []}
-            yield BackfillPage((), after, page_done, last)
+            yield BackfillPage((), after, page_done, last, exhausted=page_done and not passed)
         for n, topic in enumerate(todo):
             tid = int(topic["id"])
             got, _, _ = new_topic_posts(client, forum, tid, 0, policy, headers, 10_000)
@@ -112,7 +113,10 @@ def _topics(
                 yield BackfillPage(kept, after, False, min(times, default=None))
             else:
                 after = DONE if page_done else {"page": number + 1, "topics_done": []}
-                yield BackfillPage(kept, after, page_done, min(times, default=None))
+                yield BackfillPage(
+                    kept, after, page_done, min(times, default=None),
+                    exhausted=page_done and not passed,
+                )  # fmt: skip
         if page_done:
             return
         number, finished = number + 1, set()

@@ -35,6 +35,8 @@ def backfill(
     )
     state: dict[str, Any] = {"posts": dict(progress.get("posts") or {}),
                              "comments": dict(progress.get("comments") or {})}  # fmt: skip
+    if progress.get("exhausted"):
+        state["exhausted"] = True
     if progress.get("done"):
         return
     listings = (("posts", posts_url, post_from_post_view),
@@ -48,5 +50,9 @@ def backfill(
             time_of=lambda v: parse_iso(view_time(v)), to_post=to_post,
         ):  # fmt: skip
             state[key] = page.progress
+            if page.exhausted:
+                state["exhausted"] = True  # a listing ended before the window's start
             done = page.done and n == len(listings) - 1
-            yield BackfillPage(page.posts, DONE if done else dict(state), done, page.reached)
+            exhausted = done and bool(state.get("exhausted"))
+            after = {**DONE, "exhausted": True} if exhausted else DONE if done else dict(state)
+            yield BackfillPage(page.posts, after, done, page.reached, exhausted=exhausted)

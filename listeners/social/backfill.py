@@ -36,14 +36,16 @@ class Window:
 class BackfillPage:
     """One page of history: its posts in the window, and the progress after it.
 
-    `done`: the walk reached the window's start (or the listing's end); `reached`: the
-    oldest time this page showed (how far back the history goes so far).
+    `done`: the walk reached the window's start, or the listing's end (then `exhausted`: the
+    platform serves nothing older, and the history reaches only back to what was seen);
+    `reached`: the oldest time this page showed (how far back the history goes so far).
     """
 
     posts: tuple[Post, ...]
     progress: dict[str, Any] = field(default_factory=dict)
     done: bool = False
     reached: datetime | None = None
+    exhausted: bool = False
 
 
 class Backfiller(Protocol):
@@ -87,9 +89,11 @@ def walk_back(
         posts = tuple(
             p for item in items if (p := to_post(item)) is not None and window.holds(p.published_at)
         )
-        done = next_cursor is None or not items or (last is not None and last < window.since)
+        passed = last is not None and last < window.since
+        done = next_cursor is None or not items or passed
         reached = min(times, default=None)
-        yield BackfillPage(posts, DONE if done else {"cursor": next_cursor}, done, reached)
+        progress = DONE if done else {"cursor": next_cursor}
+        yield BackfillPage(posts, progress, done, reached, exhausted=done and not passed)
         if done:
             return
         cursor = next_cursor

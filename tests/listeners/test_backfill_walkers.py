@@ -308,3 +308,27 @@ def test_discourse_category_topics_page_by_page_with_all_their_posts(
     asked = {r.query.get("page", "0") for r in feed_server.api_requests if "latest" in r.path}
     assert asked == {"0", "1", "2"}  # page 2 ends before the window: page 3 is never asked
     assert not any(r.path == "/forum/t/99.json" for r in feed_server.api_requests)
+
+
+def test_a_listing_that_ends_before_the_window_says_the_history_is_exhausted(
+    feed_server: FeedServer, client: httpx.Client, policy: HttpPolicy
+) -> None:
+    """Reddit's listing goes back about 1,000 items: here it ends 14.5 days back."""
+    things = []
+    for k in range(30):
+        t = thing(k)
+        t["data"]["created_utc"] = _at(k).timestamp()
+        things.append(t)
+    feed_server.handle("/r/marketing/new.json", Listing(things, page_size=7))
+    options = {"subreddit": "marketing", "api_url": feed_server.base_url}
+    spec = SourceSpec("r", "reddit", feed_server.base_url, options=options)
+    pages = _pages(client, spec, policy, {})
+    assert pages[-1].done and pages[-1].exhausted and not any(p.exhausted for p in pages[:-1])
+    assert pages[-1].reached == _at(29)
+    posts = {p.external_id for page in pages for p in page.posts}
+    assert posts == _in_window([t["data"] for t in things], post_from_thing) and len(posts) == 19
+    full = [thing(k) for k in range(60)]
+    for k, t in enumerate(full):
+        t["data"]["created_utc"] = _at(k).timestamp()
+    feed_server.handle("/r/marketing/new.json", Listing(full, page_size=7))
+    assert not any(p.exhausted for p in _pages(client, spec, policy, {}))

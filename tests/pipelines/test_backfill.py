@@ -370,3 +370,20 @@ def test_backfill_faults_one_per_run_each_resumed(tmp_path: Path) -> None:
     loads = [r[0] for r in _rows(config, "SELECT status FROM _loads ORDER BY started_at")]
     assert loads == ["failed"] * (len(FAULT_CHAIN) - 1) + ["done"]
     assert _rows(config, "SELECT status, pages > 8 FROM _backfills") == [("done", True)]
+
+
+def test_the_run_is_said_in_one_line() -> None:
+    from earshot.pipelines.backfill import BackfillSummary, describe
+
+    done = BackfillSummary("hn", START, END, resumed=True, pages=3, posts_added=40, done=True)
+    assert describe(done) == (
+        "backfill hn 2026-10-01..2026-11-11: resumed, 3 page(s), 40 new post(s); "
+        "history reaches 2026-10-01"
+    )
+    ended = BackfillSummary("r", START, END, False, 9, 800, done=True, exhausted=True,
+                            reached=datetime(2026, 10, 20, tzinfo=UTC))  # fmt: skip
+    assert describe(ended).endswith(
+        "the platform's listing ends at 2026-10-20: it serves nothing older"
+    )
+    stopped = BackfillSummary("hn", START, END, False, 1, 5, error="https://x/y: HTTP 500")
+    assert describe(stopped).endswith("stopped: https://x/y: HTTP 500 (run it again to go on)")

@@ -14,5 +14,7 @@ CREATE TABLE _backfills (
     status       VARCHAR NOT NULL CHECK (status IN ('running', 'done', 'superseded')),
     pages        INTEGER NOT NULL DEFAULT 0,
     posts_added  BIGINT NOT NULL DEFAULT 0,
-    reached      TIMESTAMPTZ                  -- the oldest time its pages reached so far
+    reached      TIMESTAMPTZ,                 -- the oldest time its pages reached so far
+    exhausted    BOOLEAN NOT NULL DEFAULT false  -- the listing ended before `since`: the
+                                                 -- history reaches only back to `reached`
 );

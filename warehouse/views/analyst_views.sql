@@ -147,7 +147,8 @@ SELECT
     TRY_CAST(json_extract_string(s.state, '$.quota_remaining') AS BIGINT) AS quota_remaining,
     -- how far back the source's history reaches, and what `earshot backfill` did for it
     (SELECT min(p.published_at) FROM _posts p WHERE p.source_id = s.source_id) AS oldest_post_at,
-    (SELECT min(b.since) FROM _backfills b
+    (SELECT min(CASE WHEN b.exhausted THEN coalesce(b.reached, b.until) ELSE b.since END)
+       FROM _backfills b
       WHERE b.source_id = s.source_id AND b.status = 'done') AS backfilled_to,
     (SELECT arg_max(b.reached, b.started_at) FROM _backfills b
       WHERE b.source_id = s.source_id AND b.status = 'running') AS backfill_stopped_at,
