@@ -244,7 +244,8 @@ app.add_typer(sources_app, name="sources")
 
 @sources_app.callback(invoke_without_command=True)
 def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Each source with its last status, last success, posts in the last 7 days, next attempt."""
+    """Each source with its last status, last success, posts in the last 7 days, next attempt,
+    and how far back its history reaches."""
     from earshot.pipelines.inspect import history_reach, source_rows
 
     if ctx.invoked_subcommand is not None:

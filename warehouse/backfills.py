@@ -37,8 +37,6 @@ class Backfill:
     progress: dict[str, Any]
     load_id: str
     resumed: bool  # an earlier run of it stopped half-way; this run goes on from there
-    pages: int = 0
-    posts_added: int = 0
 
 
 def open_backfill(
@@ -58,7 +56,7 @@ def open_backfill(
     now = now or datetime.now(UTC)
     with transaction(con):
         open_rows = con.execute(
-            "SELECT backfill_id, since, until, progress, pages, posts_added FROM _backfills "
+            "SELECT backfill_id, since, until, progress FROM _backfills "
             "WHERE source_id = ? AND status = 'running' ORDER BY started_at DESC",
             [source_id],
         ).fetchall()
@@ -72,16 +70,14 @@ def open_backfill(
                 [now, stale],
             )
         if same:
-            backfill_id, since, until, progress, pages, added = same[0]
+            backfill_id, since, until, progress = same[0]
             con.execute(
                 "UPDATE _backfills SET load_id = ? WHERE backfill_id = ?", [load_id, backfill_id]
             )
             details = {"backfill_id": backfill_id, "source_id": source_id, "resumed": True}
             _describe_load(con, load_id, details)
-            return Backfill(
-                backfill_id, source_id, since, until, json.loads(progress or "{}"), load_id,
-                True, pages, added,
-            )  # fmt: skip
+            saved = json.loads(progress or "{}")
+            return Backfill(backfill_id, source_id, since, until, saved, load_id, True)
         backfill_id = f"{source_id}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         end = until or now
         con.execute(
