@@ -8,7 +8,6 @@ analysts' copy. The source's incremental state (what `collect` goes on from) is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -82,8 +81,6 @@ def run_backfill(
     spec: SourceSpec,
     since: datetime,
     until: datetime | None,
-    *,
-    on_page: Callable[[BackfillSummary], None] | None = None,
 ) -> BackfillSummary:
     """Walk the source back to `since` (from `until`, default now), storing page by page.
 
@@ -115,8 +112,6 @@ def run_backfill(
                 summary.exhausted = summary.exhausted or page.exhausted
                 if page.reached and (summary.reached is None or page.reached < summary.reached):
                     summary.reached = page.reached
-                if on_page is not None:
-                    on_page(summary)
             summary.done = True  # the walk ended: it reached `since` or the listing's end
     except ListenerError as exc:
         summary.error = str(exc)
