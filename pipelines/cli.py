@@ -270,9 +270,10 @@ app.add_typer(sources_app, name="sources")
 
 @sources_app.callback(invoke_without_command=True)
 def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Each source with its last status, last success, posts in the last 7 days, next attempt
-    (a stream source: where its cursor stands and how far behind it was at its last batch)."""
-    from earshot.pipelines.inspect import quota_of, source_rows
+    """Each source with its last status, last success, posts in the last 7 days, next attempt,
+    how far back its history reaches (a stream source: where its cursor stands and how far
+    behind it was at its last batch)."""
+    from earshot.pipelines.inspect import history_reach, quota_of, source_rows
 
     if ctx.invoked_subcommand is not None:
         return
@@ -290,6 +291,7 @@ def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
         f"next attempt ({zone})",
         "failures",
         "last error",
+        "history from",
     ):
         table.add_column(column, overflow="fold")
     from earshot.pipelines.streamlock import stream_holder
@@ -317,6 +319,7 @@ def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
             streams.get(r["source_id"]) or _when(r["next_attempt_at"], zone) or "now",
             str(r["failure_count"]),
             r["last_error"] or "",
+            history_reach(r, zone),
         )
     _console().print(table)
 
@@ -352,6 +355,35 @@ def import_opml(
     )
     for source_id in added:
         _console().print(f"  + {source_id}", highlight=False)
+
+
+@app.command()
+def backfill(
+    source_id: Annotated[str, typer.Argument(help="The source to fill, by id.")],
+    since: Annotated[
+        str, typer.Option(help="Fill back to this day (2026-09-01, the organisation's zone).")
+    ],
+    until: Annotated[
+        str | None, typer.Option(help="Up to and including this day (default: now).")
+    ] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Fill a source's history back to a date where its platform allows it; a stopped run
+    goes on where it stopped when called again."""
+    from earshot.pipelines import backfill as job
+
+    loaded = _load(config)
+    try:
+        request = job.plan(loaded, source_id, since, until)
+    except job.BackfillRefused as exc:
+        _refuse(str(exc))
+    summary = _step(
+        "Backfilling",
+        lambda: job.run_backfill(loaded, request.spec, request.since, request.until),
+    )
+    _console(stderr=True).print(job.describe(summary), highlight=False, soft_wrap=True)
+    if summary.error:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -57,6 +59,22 @@ def quota_of(row: dict[str, Any]) -> str:
     if left is None:
         return ""
     return f" (quota used {used}, left {left})" if used is not None else f" (quota left: {left})"
+
+
+def history_reach(row: dict[str, Any], zone: str) -> str:
+    """How far back a source's stored history reaches: its oldest post's day, and what a
+    backfill did ('backfilled to 2026-09-01', or where an unfinished one stopped)."""
+
+    def day(value: datetime | None) -> str:
+        return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d") if value else ""
+
+    parts = [day(row.get("oldest_post_at"))]
+    if row.get("backfilled_to"):
+        parts.append(f"(backfilled to {day(row['backfilled_to'])})")
+    if row.get("backfill_pending_since"):
+        stopped = day(row.get("backfill_stopped_at")) or "the start"
+        parts.append(f"(backfill to {day(row['backfill_pending_since'])} stopped at {stopped})")
+    return " ".join(p for p in parts if p)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,13 @@ from earshot.nlp.language import LanguageIdentifier
 from earshot.nlp.learn import Learned, RuleScores, learn_sentiment, model_path, remove_model
 from earshot.nlp.records import EnrichResult, PendingPost
 from earshot.nlp.tokenizer import split
-from earshot.pipelines.config import ConfigError, LoadedConfig, is_stream, load_config
+from earshot.pipelines.config import (
+    ConfigError,
+    LoadedConfig,
+    SourceConfig,
+    is_stream,
+    load_config,
+)
 from earshot.reports.delivery import SmtpSettings
 from earshot.warehouse.annotations import StaleCursor, next_stale, store_enriched
 from earshot.warehouse.connection import writing
@@ -201,17 +207,22 @@ def due_sources(
         saved = states.get(s.id)
         next_at = saved.next_attempt_at if saved else None
         if force or only is not None or next_at is None or next_at <= now + DUE_SLACK:
-            spec = SourceSpec(
-                s.id,
-                s.kind,
-                str(s.url),
-                s.owned,
-                s.lang,
-                options=s.options(),
-                secrets={name: os.environ.get(env) for name, env in s.secret_envs().items()},
-            )
+            spec = source_spec(s)
             due.append(DueSource(spec, dict(saved.state) if saved else {}, s.interval))
     return due
+
+
+def source_spec(source: SourceConfig) -> SourceSpec:
+    """What a listener is told of a configured source, its secrets read from the environment."""
+    return SourceSpec(
+        source.id,
+        source.kind,
+        str(source.url),
+        source.owned,
+        source.lang,
+        options=source.options(),
+        secrets={name: os.environ.get(env) for name, env in source.secret_envs().items()},
+    )
 
 
 def record_fetches(

@@ -32,7 +32,8 @@ MAX_TOPIC_PAGES = 2  # of the topic list per run
 KEPT_TOPICS = 1000  # per-topic marks kept in the state (most recently active)
 
 
-def _headers(spec: SourceSpec) -> dict[str, str]:
+def api_headers(spec: SourceSpec) -> dict[str, str]:
+    """The API key and user headers when the source names them (`api_key_env`, ...)."""
     key, user = secret(spec, "api_key"), secret(spec, "api_username")
     if key and not user:
         raise ListenerError(spec.url, "a Discourse API key needs `api_username_env` too")
@@ -45,7 +46,7 @@ def fetch(
 ) -> FetchResult:
     """`url` (the forum), optionally `category` (slug, `parent/child` or id) or `tag`."""
     forum = spec.url
-    headers = _headers(spec)
+    headers = api_headers(spec)
     category = text_field(spec.options.get("category"))
     tag = text_field(spec.options.get("tag"))
     if category or tag:
@@ -126,7 +127,7 @@ def _topics(
             break
         tid = int(topic["id"])
         mark = marks.get(str(tid), 0)
-        got, used, complete = _new_topic_posts(
+        got, used, complete = new_topic_posts(
             client, forum, tid, mark, policy, headers, MAX_REQUESTS - requests
         )
         requests += used
@@ -161,7 +162,7 @@ def _activity(topic: Mapping[str, Any]) -> str | None:
     return text_field(topic.get("last_posted_at")) or text_field(topic.get("bumped_at"))
 
 
-def _new_topic_posts(
+def new_topic_posts(
     client: httpx.Client,
     forum: str,
     topic_id: int,

@@ -21,3 +21,17 @@ def search_by_date(
 
 def item_url(object_id: str) -> str:
     return f"https://news.ycombinator.com/item?id={object_id}"
+
+
+def search_window(
+    base: str, query: str, *, tags: str, since: int, before: int, page: int = 0
+) -> str:
+    """Newest first, only items created in [`since`, `before`) (epoch seconds)."""
+    params = {
+        "query": query,
+        "tags": tags,
+        "hitsPerPage": str(PAGE_SIZE),
+        "page": str(page),
+        "numericFilters": f"created_at_i>={since},created_at_i<{before}",
+    }
+    return f"{base.rstrip('/')}/search_by_date?{urlencode(params)}"

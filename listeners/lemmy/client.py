@@ -30,7 +30,7 @@ MAX_PAGES = 5  # per walk (posts, comments) and run; the rest follows next run
 UrlOf = Callable[[int, str | None], str]  # (page number, cursor) -> URL
 
 
-def _pager(
+def listing_pager(
     client: httpx.Client, policy: HttpPolicy, key: str, url_of: UrlOf
 ) -> Callable[[str | None], Page]:
     """A page fetcher over Lemmy's two paging styles: cursors are `c:<next_page>` or `p:<n>`."""
@@ -54,7 +54,7 @@ def _pager(
     return page
 
 
-def _listings(
+def listing_urls(
     spec: SourceSpec, instance: str, community: str | None, query: str | None
 ) -> tuple[UrlOf, UrlOf]:
     """The URL makers of the source's posts and comments listings."""
@@ -82,7 +82,7 @@ def fetch(
     instance = require(spec, "instance")
     community = text_field(str(spec.options.get("community") or "").lstrip("!"))
     query = text_field(spec.options.get("query"))
-    posts_url, comments_url = _listings(spec, instance, community, query)
+    posts_url, comments_url = listing_urls(spec, instance, community, query)
     posts: list[Post] = []
     state: dict[str, Any] = dict(previous)
     pages = 0
@@ -91,7 +91,7 @@ def fetch(
         ("comments", comments_url, post_from_comment_view),
     ):
         walk = walk_newest_first(
-            _pager(client, policy, key, url_of),
+            listing_pager(client, policy, key, url_of),
             previous.get(key) or {},
             key=view_time,
             ident=view_id,

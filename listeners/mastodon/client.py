@@ -21,7 +21,7 @@ from earshot.listeners.social.common import get_json, require, result, secret
 MAX_PAGES = 10  # per run; the rest follows next run from the saved since_id
 
 
-def _id_key(status_id: str) -> tuple[int, str]:
+def id_key(status_id: str) -> tuple[int, str]:
     # Mastodon ids are decimal snowflakes as strings: compare numerically.
     return (len(status_id), status_id)
 
@@ -49,7 +49,7 @@ def pages(
             return
         link = urls.parse_link_header(response.headers.get("link")).get("prev")
         if link is None:  # search has no Link header: page on by the newest id seen
-            newest = max((str(s.get("id")) for s in statuses), key=_id_key)
+            newest = max((str(s.get("id")) for s in statuses), key=id_key)
             link = _with_min_id(url, newest)
         url = link
 
@@ -97,7 +97,7 @@ def fetch(
         http_status = page_status
         for status in statuses:
             sid = status.get("id")
-            if isinstance(sid, str) and (newest is None or _id_key(sid) > _id_key(newest)):
+            if isinstance(sid, str) and (newest is None or id_key(sid) > id_key(newest)):
                 newest = sid
             post = post_from_status(
                 status,

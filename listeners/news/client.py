@@ -24,11 +24,13 @@ FIRST_WINDOW = timedelta(days=1)  # how far back a new source starts
 SEARCHABLE = timedelta(days=89)  # GDELT DOC searches the last 3 months; older is refused
 
 
-def _split(value: object) -> list[str]:
+def split_list(value: object) -> list[str]:
+    """A comma-separated option (`de,at`) as its items."""
     return [v.strip() for v in str(value or "").split(",") if v.strip()]
 
 
-def _articles(client: httpx.Client, url: str, policy: HttpPolicy) -> Page:
+def article_page(client: httpx.Client, url: str, policy: HttpPolicy) -> Page:
+    """One GDELT answer's articles (no cursor: the caller moves the date window)."""
     response = fetch_bytes(client, url, headers=JSON_ACCEPT, policy=policy)
     try:
         document = json.loads(response.content) if response.content.strip() else {}
@@ -59,8 +61,8 @@ def fetch(
     """`query` (GDELT syntax), optional `languages` and `countries` (comma-separated)."""
     query = urls.full_query(
         require(spec, "query"),
-        languages=_split(spec.options.get("languages")),
-        countries=_split(spec.options.get("countries")),
+        languages=split_list(spec.options.get("languages")),
+        countries=split_list(spec.options.get("countries")),
     )
     base = str(spec.options.get("api_url") or urls.API)
     walk_state = previous.get("walk") or {}
@@ -71,7 +73,7 @@ def fetch(
         end = (
             datetime.strptime(cursor, "%Y%m%d%H%M%S").replace(tzinfo=now.tzinfo) if cursor else None
         )
-        articles, _ = _articles(
+        articles, _ = article_page(
             client, urls.article_list(base, query, start=start, end=end), policy
         )
         if len(articles) < urls.MAX_RECORDS:

@@ -17,7 +17,7 @@ from earshot.listeners.records import FetchResult, SourceSpec
 from earshot.listeners.reddit import urls
 from earshot.listeners.reddit.normalize import listing_things, post_from_thing, thing_id, thing_time
 from earshot.listeners.social.common import get_json, result, secret
-from earshot.listeners.social.paging import Page, walk_newest_first
+from earshot.listeners.social.paging import Page, PageFetcher, walk_newest_first
 
 MAX_PAGES = 5
 
@@ -52,11 +52,9 @@ def app_token(
     return token
 
 
-@Listener
-def fetch(
-    client: httpx.Client, spec: SourceSpec, previous: State, policy: HttpPolicy, now: datetime
-) -> FetchResult:
-    """`subreddit` (its new posts), `query` (search; within `subreddit` when both are set)."""
+def listing_pages(client: httpx.Client, spec: SourceSpec, policy: HttpPolicy) -> PageFetcher:
+    """The source's listing (newest first) as a page fetcher by `after`; with OAuth client
+    credentials when configured."""
     subreddit = spec.options.get("subreddit") or None
     query = spec.options.get("query") or None
     if not subreddit and not query:
@@ -77,6 +75,15 @@ def fetch(
         document, _ = get_json(client, url, policy=policy, headers=headers)
         return listing_things(document)
 
+    return page
+
+
+@Listener
+def fetch(
+    client: httpx.Client, spec: SourceSpec, previous: State, policy: HttpPolicy, now: datetime
+) -> FetchResult:
+    """`subreddit` (its new posts), `query` (search; within `subreddit` when both are set)."""
+    page = listing_pages(client, spec, policy)
     walk = walk_newest_first(
         page, previous.get("walk") or {}, key=thing_time, ident=thing_id, max_pages=MAX_PAGES
     )

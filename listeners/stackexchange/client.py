@@ -33,7 +33,7 @@ MAX_QUESTION_PAGES = 3  # of 100 questions each, per run; the rest follows next 
 MAX_ANSWER_PAGES = 3  # per 100 questions
 
 
-class _Api:
+class Api:
     """GETs of one run: each waits out a `backoff` the answer before asked for (up to the
     policy's longest wait, as for `Retry-After`; beyond it the source fails and is retried
     after the backoff), and the quota is noted."""
@@ -112,7 +112,7 @@ def fetch(
     key = secret(spec, "key")
     base = str(spec.options.get("api_url") or urls.API)
     _refuse_when_spent(spec, previous, now)
-    api = _Api(client, policy, spec)
+    api = Api(client, policy, spec)
     walk_state = previous.get("walk") or {}
     mark = walk_state.get("mark")
     since = int(mark) if isinstance(mark, str) and mark.isdigit() else None

@@ -38,6 +38,27 @@ def questions(
     return f"{base.rstrip('/')}/questions?" + urlencode(params)
 
 
+def questions_created(
+    base: str,
+    site: str,
+    *,
+    tagged: str | None,
+    query: str | None,
+    fromdate: int,
+    todate: int,
+    page: int,
+    key: str | None = None,
+) -> str:
+    """Questions created in [`fromdate`, `todate`] (epoch seconds), newest first."""
+    params = _params(
+        site, key, tagged=tagged, sort="creation", order="desc",
+        fromdate=str(fromdate), todate=str(todate), page=str(page),
+    )  # fmt: skip
+    if query:
+        return f"{base.rstrip('/')}/search/advanced?" + urlencode({"q": query, **params})
+    return f"{base.rstrip('/')}/questions?" + urlencode(params)
+
+
 def answers(
     base: str,
     site: str,
@@ -46,11 +67,14 @@ def answers(
     since: int | None,
     page: int,
     key: str | None = None,
+    until: int | None = None,
 ) -> str:
-    """Answers to up to 100 questions, newest first, created at or after `since`."""
+    """Answers to up to 100 questions, newest first, created at or after `since` (and at or
+    before `until`)."""
     ids = ";".join(str(i) for i in question_ids)
     params = _params(
         site, key, sort="creation", order="desc",
-        fromdate=str(since) if since is not None else None, page=str(page),
+        fromdate=str(since) if since is not None else None,
+        todate=str(until) if until is not None else None, page=str(page),
     )  # fmt: skip
     return f"{base.rstrip('/')}/questions/{ids}/answers?" + urlencode(params)

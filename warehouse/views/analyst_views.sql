@@ -152,7 +152,16 @@ SELECT
     -- far behind the live stream it was at its last batch (last_success_at)
     to_timestamp(TRY_CAST(json_extract_string(s.state, '$.cursor') AS BIGINT) / 1e6)
         AS stream_cursor_at,
-    TRY_CAST(json_extract_string(s.state, '$.lag_seconds') AS DOUBLE) AS stream_lag_seconds
+    TRY_CAST(json_extract_string(s.state, '$.lag_seconds') AS DOUBLE) AS stream_lag_seconds,
+    -- how far back the source's history reaches, and what `earshot backfill` did for it
+    (SELECT min(p.published_at) FROM _posts p WHERE p.source_id = s.source_id) AS oldest_post_at,
+    (SELECT min(CASE WHEN b.exhausted THEN coalesce(b.reached, b.until) ELSE b.since END)
+       FROM _backfills b
+      WHERE b.source_id = s.source_id AND b.status = 'done') AS backfilled_to,
+    (SELECT arg_max(b.reached, b.started_at) FROM _backfills b
+      WHERE b.source_id = s.source_id AND b.status = 'running') AS backfill_stopped_at,
+    (SELECT arg_max(b.since, b.started_at) FROM _backfills b
+      WHERE b.source_id = s.source_id AND b.status = 'running') AS backfill_pending_since
 FROM _sources s;
 
 -- labels: the organisation's labels (imported or corrections), who gave them, when, from where.
