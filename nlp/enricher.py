@@ -270,7 +270,9 @@ class Enricher:
         found = [r for r in results if r is not None]
         if not self.relevance:
             return found
-        judged = self.judge_relevance([(t.post_id, b[1] or "", t.topics) for t, b in zip(found, batch, strict=True)])
+        judged = self.judge_relevance(
+            [(t.post_id, b[1] or "", t.topics) for t, b in zip(found, batch, strict=True)]
+        )
         return [
             TopicTags(t.post_id, kept, rejected)
             for t, (kept, rejected) in zip(found, judged, strict=True)

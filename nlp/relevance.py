@@ -277,9 +277,7 @@ def learn_relevance(
     chosen: RelevanceModel | None = None
     if rules is not None and cv.beats(rules):
         identity = model_identity(topic_id, texts, gold, matched_terms, settings, code)
-        core, _ = learn.fit(
-            "", inputs, names, scores, settings, identity=identity, counted=counted
-        )
+        core, _ = learn.fit("", inputs, names, scores, settings, identity=identity, counted=counted)
         chosen = RelevanceModel(topic_id, _two_classes(core), identity)
         chosen.info.update(
             {
