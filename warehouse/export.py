@@ -25,10 +25,10 @@ FORMATS = ("parquet", "csv")
 POST_VIEWS = (
     "posts",
     "post_topics",
-    "post_topics_rejected",
     "post_entities",
     "post_weeks",
     "audience_questions",
+    "post_topics_rejected",
 )
 # The other documented views (README, "For analysts" and "The weekly digest"): one file each.
 WHOLE_VIEWS = (
