@@ -60,15 +60,12 @@ def test_enrich_relearns_when_the_labels_changed_and_only_then(tmp_path: Path) -
     config = write_config(tmp_path)
     loaded = load_config(config)
     with jobs.warehouse(loaded) as con:
-        insert_posts(
-            con,
-            [
-                Post("feed", "blog", name, f"https://blog.example.org/{name}", None, None, None,
-                     text, "de", NOW, NOW)
-                for name, text in POSTS.items()
-            ],  # fmt: skip
-            load_id="collect-1",
-        )
+        posts = [
+            Post("feed", "blog", name, f"https://blog.example.org/{name}", None, None, None,
+                 text, "de", NOW, NOW)
+            for name, text in POSTS.items()
+        ]  # fmt: skip
+        insert_posts(con, posts, load_id="collect-1")
     assert relearn_if_labels_changed(loaded) is None  # no labels, no models: nothing to do
     assert flows.enrich(str(config)).annotated == 2
     assert tags(config) == ({"rail", "lane"}, set())  # the rules: every match is relevant
@@ -78,7 +75,9 @@ def test_enrich_relearns_when_the_labels_changed_and_only_then(tmp_path: Path) -
     with labels.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["text", "lang", "topic", "relevant"])
-        writer.writerows([t, "de", "bahn", str(g).lower()] for t, g in zip(TEXTS, GOLD, strict=True))
+        writer.writerows(
+            [t, "de", "bahn", str(g).lower()] for t, g in zip(TEXTS, GOLD, strict=True)
+        )
     jobs.import_labels(loaded, labels)
 
     assert flows.enrich(str(config)).annotated == 2  # relearned first: the model re-tags
