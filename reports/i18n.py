@@ -179,8 +179,8 @@ _EN: dict[str, str] = {
         "{own} own posts."
     ),
     "coverage_set_aside": (
-        "{matches} topic matches set aside as not about their topic (by the topic's relevance "
-        "model or a correction); they are in no figure above."
+        "Topic matches set aside as not about their topic (by the topic's relevance model or "
+        "a correction): {matches}; they are in no figure above."
     ),
     "coverage_languages": "Languages: {languages}.",
     "coverage_silent": "Silent this week although active before: {sources}.",
@@ -420,8 +420,8 @@ _DE: dict[str, str] = {
         "{own} eigene Beiträge."
     ),
     "coverage_set_aside": (
-        "{matches} Themen-Treffer als nicht zum Thema gehörig beiseitegelegt (vom "
-        "Relevanzmodell des Themas oder durch eine Korrektur); sie zählen in keiner Zahl oben."
+        "Als nicht zum Thema gehörig beiseitegelegte Themen-Treffer (vom Relevanzmodell des "
+        "Themas oder durch eine Korrektur): {matches}; sie zählen in keiner Zahl oben."
     ),
     "coverage_languages": "Sprachen: {languages}.",
     "coverage_silent": "Diese Woche still, obwohl vorher aktiv: {sources}.",
