@@ -189,6 +189,7 @@ class Enricher:
         topic_parts = [
             *base,
             ("topics", topics.VERSION.encode()),
+            ("matching", topics.MATCHING.encode()),
             ("taxonomy", json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()),
         ]
         if self.relevance:  # only then: without models the version stays what it always was

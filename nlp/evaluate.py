@@ -20,6 +20,7 @@ from pathlib import Path
 
 from earshot.nlp.enricher import Enricher
 from earshot.nlp.language import LanguageIdentifier
+from earshot.nlp.learn import Figures
 from earshot.nlp.pipeline import build_pipeline
 from earshot.nlp.records import TopicRule
 from earshot.nlp.sentiment import label_for
@@ -90,31 +91,47 @@ def read_germeval_relevance(path: Path) -> list[tuple[bool, str]]:
 
 def relevance_side_by_side(rows: Sequence[tuple[bool, str]]) -> tuple[str, float]:
     """The rules ("every match is relevant") and a relevance model (CV) on the same labels,
-    as `earshot learn` measures them; (the report, the model's micro-F1)."""
+    as `earshot learn` measures them, then as `post_topics` lists them: a text is in the topic
+    only when a term matches (the rules) and, with the model, when the model also judges it
+    relevant; (the report, the micro-F1 of `post_topics` with the model)."""
     from earshot.nlp.learn import FOLDS
-    from earshot.nlp.relevance import CLASSES, learn_relevance
+    from earshot.nlp.relevance import CLASSES, binary_figures, learn_relevance
 
     texts = [t for _, t in rows]
+    gold = [g for g, _ in rows]
     nlp = build_pipeline("de", (GERMEVAL_TOPIC,))
     terms = [
         tuple(term for m in doc._.earshot_topics or () for term in m.matched_terms)
         for doc in nlp.pipe(texts, batch_size=256)
     ]
-    learned = learn_relevance(GERMEVAL_TOPIC.topic_id, texts, [g for g, _ in rows], terms)
+    learned = learn_relevance(GERMEVAL_TOPIC.topic_id, texts, gold, terms)
     lines = [
         f"de relevance to {GERMEVAL_TOPIC.topic_id}, rules vs learned model ({FOLDS}-fold CV, "
         f"{len(rows)} labels, {sum(1 for t in terms if t)} match a term):"
     ]
-    for name, figures in (("rules", learned.rules), ("model", learned.model_cv)):
+
+    def line(name: str, figures: Figures) -> str:
+        per = ", ".join(f"{c} {figures.per_class[c]:.3f}" for c in CLASSES)
+        return (
+            f"  {name:<22} macro-F1 = {figures.macro_f1:.3f}, micro-F1 = "
+            f"{figures.micro_f1:.3f} ({per})"
+        )
+
+    for name, figures in (("rules, of the labels", learned.rules), ("model", learned.model_cv)):
         if figures is not None:
-            per = ", ".join(f"{c} {figures.per_class[c]:.3f}" for c in CLASSES)
-            lines.append(
-                f"  {name:<6} macro-F1 = {figures.macro_f1:.3f}, micro-F1 = "
-                f"{figures.micro_f1:.3f} ({per})"
-            )
+            lines.append(line(name, figures))
     verdict = "used (beats the rules)" if learned.used else "not used (does not beat the rules)"
     lines.append(f"  model {verdict}; {learned.seconds:.1f} s")
-    return "\n".join(lines), learned.model_cv.micro_f1 if learned.model_cv else 0.0
+    matched = [bool(t) for t in terms]
+    tagged_rules = binary_figures(gold, matched)
+    lines.append("  as post_topics lists them (a term must match):")
+    lines.append(line("rules", tagged_rules))
+    if not learned.cv_predicted:
+        return "\n".join(lines), tagged_rules.micro_f1
+    with_model = [m and p for m, p in zip(matched, learned.cv_predicted, strict=True)]
+    tagged = binary_figures(gold, with_model if learned.used else matched)
+    lines.append(line("rules + model" if learned.used else "rules (model not used)", tagged))
+    return "\n".join(lines), tagged.micro_f1
 
 
 def pearson(xs: Sequence[float], ys: Sequence[float]) -> float:

@@ -101,15 +101,19 @@ class WordInfo:
     is_mention: bool
     is_word: bool  # has a letter and is alphanumeric apart from '-' and "'"
     # what the token adds to the word sequence topic matching reads: its parts; nothing for
-    # spaces, hashtag marks and hyphens (they join); a boundary ("") for URLs, mentions and
-    # punctuation (see `nlp.topics.view_sequence`)
+    # spaces, hashtag marks and hyphens (they join); a boundary ("") for URLs and punctuation;
+    # a mention's handle parts between boundaries, so "@DB_Bahn" and "@DeutscheBahn" match the
+    # terms "Bahn" and "Deutsche Bahn" but never join the words around them into a phrase (see
+    # `nlp.topics.view_sequence`)
     topic_parts: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         if self.is_space or self.text in JOINERS:
             seq: tuple[str, ...] = ()
-        elif self.is_url or self.is_mention or not self.parts:
+        elif self.is_url or not self.parts:
             seq = (BOUNDARY,)
+        elif self.is_mention:
+            seq = (BOUNDARY, *self.parts, BOUNDARY)
         else:
             seq = self.parts
         object.__setattr__(self, "topic_parts", seq)

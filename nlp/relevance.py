@@ -216,6 +216,8 @@ class LearnedRelevance:
     model: RelevanceModel | None  # set only when it beat the rules
     seconds: float
     needs: dict[str, int]  # class -> labels still missing (too few labels)
+    # each labelled text's held-out verdict in the cross-validation (empty: too few labels)
+    cv_predicted: tuple[bool, ...] = ()
 
     @property
     def used(self) -> bool:
@@ -287,4 +289,13 @@ def learn_relevance(
                 "folds": folds,
             }
         )
-    return LearnedRelevance(topic_id, counts, rules, cv, chosen, time.perf_counter() - start, {})
+    return LearnedRelevance(
+        topic_id,
+        counts,
+        rules,
+        cv,
+        chosen,
+        time.perf_counter() - start,
+        {},
+        tuple(bool(p) for p in predicted),
+    )

@@ -14,6 +14,9 @@ from earshot.nlp.query import Node, QueryError, evaluate, parse_query, query_ter
 from earshot.nlp.records import TopicMatch, TopicRule
 
 VERSION = "1"
+# How text is read for matching (only the topics version covers it, so a change re-tags topics
+# only): 2 = a mention's handle parts match terms ("@DB_Bahn" matches "Bahn").
+MATCHING = "2"
 
 # Inflection endings a text word may add to a term word ("Kundenservices", "experiences").
 SUFFIXES: dict[str, tuple[str, ...]] = {

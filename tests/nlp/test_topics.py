@@ -87,3 +87,18 @@ def test_matches_keep_taxonomy_order_and_bucket(de_nlp: Language) -> None:
 def test_rule_config_round_trip() -> None:
     rule = TopicRule("t", "b", {"de": ("A", "B")}, {"en": ("c",)})
     assert rule_from_config(rule_to_config(rule)) == rule
+
+
+def test_a_mention_matches_the_terms_in_its_handle_but_joins_no_phrase() -> None:
+    from earshot.nlp.pipeline import build_pipeline
+
+    rule = TopicRule("db", None, {"de": ("Bahn", "Deutsche Bahn", "Zug kaputt")})
+    nlp = build_pipeline("de", (rule,))
+
+    def terms(text: str) -> set[str]:
+        return {t for m in nlp(text)._.earshot_topics or () for t in m.matched_terms}
+
+    assert terms("@DB_Bahn mein Zug ist weg") == {"Bahn"}
+    assert terms("@DeutscheBahn danke!") == {"Bahn", "Deutsche Bahn"}
+    assert terms("@Zug kaputt heute") == set()  # the handle's words end at the handle
+    assert terms("@Fahrgastverband meldet sich") == set()
