@@ -1,0 +1,165 @@
+"""Corrections: `POST /api/corrections` (JSON) and `POST /corrections` (the post forms).
+
+A correction is stored in the warehouse (`warehouse.corrections`, writer lock, one short
+transaction), then the analytics copy is republished (which refreshes the digest facts under
+the lock), so the app's next read already counts it: "in the app at once". Browsers need the
+CSRF token (form field or `X-CSRF-Token` header); a request with `Authorization: Bearer`
+(a script) does not, since no browser sends that header on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, HTTPException
+from fastapi.encoders import jsonable_encoder
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from earshot.explore.auth import CSRF_FIELD, CSRF_HEADER, by_bearer, csrf_token
+from earshot.explore.deps import bad, not_found, settings_of
+from earshot.explore.reader import AnalyticsReader
+from earshot.explore.settings import ExploreSettings
+from earshot.warehouse.connection import WarehouseError
+from earshot.warehouse.corrections import (
+    Correction,
+    CorrectionError,
+    UnknownRecord,
+    store_correction,
+)
+from earshot.warehouse.publish import publish_analytics_copy
+
+router = APIRouter()
+_FIELDS = {"post_id", "topic_id", "relevant", "sentiment", "answered"}
+
+
+def _check_csrf(request: Request, given: str | None) -> None:
+    settings = settings_of(request)
+    if by_bearer(request, settings.token):
+        return
+    import hmac
+
+    if given is None or not hmac.compare_digest(given, csrf_token(settings.token)):
+        raise HTTPException(status_code=403, detail="csrf: missing or wrong CSRF token")
+
+
+def correct(request: Request, **fields: Any) -> tuple[Correction, float | None]:
+    """Store the correction and republish the analytics copy; (correction, publish seconds or
+    None when the copy could not be republished now: the next write cycle publishes it)."""
+    settings: ExploreSettings = settings_of(request)
+    try:
+        stored = store_correction(
+            settings.warehouse_path,
+            by=settings.user,
+            now=datetime.now(UTC),
+            lock_timeout_seconds=settings.lock_timeout_seconds,
+            **fields,
+        )
+    except UnknownRecord as exc:
+        raise not_found(exc.field, str(exc).split(": ", 1)[1]) from None
+    except CorrectionError as exc:
+        raise bad(exc.field, str(exc).split(": ", 1)[1]) from None
+    try:
+        published = publish_analytics_copy(
+            settings.warehouse_path,
+            settings.analytics_path,
+            lock_timeout_seconds=settings.lock_timeout_seconds,
+        )
+    except WarehouseError as exc:
+        print(f"explore: correction {stored.correction_id} stored; {exc}", flush=True)
+        return stored, None
+    copy: AnalyticsReader = request.app.state.reader
+    copy.refresh()
+    return stored, published.seconds
+
+
+@router.post("/api/corrections")
+async def corrections_api(request: Request) -> dict[str, Any]:
+    _check_csrf(request, request.headers.get(CSRF_HEADER))
+    try:
+        body = json.loads(await request.body() or b"null")
+    except ValueError:
+        raise HTTPException(status_code=422, detail="body: not JSON") from None
+    if not isinstance(body, dict):
+        raise HTTPException(status_code=422, detail="body: expected a JSON object")
+    unknown = sorted(set(body) - _FIELDS)
+    if unknown:
+        raise HTTPException(status_code=422, detail=f"{unknown[0]}: unknown field")
+    post_id = body.get("post_id")
+    if not isinstance(post_id, str) or not post_id:
+        raise HTTPException(status_code=422, detail="post_id: expected the id of a stored post")
+    fields: dict[str, Any] = {"post_id": post_id}
+    for name, kind in (("topic_id", str), ("relevant", bool), ("sentiment", str)):
+        if name in body:
+            if not isinstance(body[name], kind):
+                raise HTTPException(status_code=422, detail=f"{name}: expected a {kind.__name__}")
+            fields[name] = body[name]
+    if "answered" in body:
+        if body["answered"] is not True:
+            raise HTTPException(status_code=422, detail="answered: expected true")
+        fields["answered"] = True
+    from starlette.concurrency import run_in_threadpool
+
+    stored, seconds = await run_in_threadpool(lambda: correct(request, **fields))
+    out: dict[str, Any] = jsonable_encoder({**asdict(stored), "published_seconds": seconds})
+    return out
+
+
+def _back(value: str | None) -> str:
+    """Where the form came from: a path of this app only (no open redirect)."""
+    if not value:
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or value.startswith("//"):
+        return "/"
+    return value
+
+
+@router.post("/corrections")
+async def corrections_form(request: Request) -> Response:
+    form = await request.form()
+
+    def field(name: str) -> str | None:
+        value = form.get(name)
+        return value if isinstance(value, str) and value else None
+
+    _check_csrf(request, field(CSRF_FIELD))
+    post_id = field("post_id")
+    if post_id is None:
+        raise bad("post_id", "missing")
+    action = field("action") or ""
+    what, _, arg = action.partition(":")
+    fields: dict[str, Any] = {"post_id": post_id}
+    if what == "not_about" and arg:
+        fields.update(topic_id=arg, relevant=False)
+    elif what == "about":
+        topic = arg or field("about_topic")
+        if topic is None:
+            raise bad("about_topic", "choose a topic")
+        fields.update(topic_id=topic, relevant=True)
+    elif what == "sentiment" and arg:
+        fields.update(sentiment=arg)
+    elif what == "answered":
+        fields.update(answered=True)
+    else:
+        raise bad(
+            "action", f"{action!r}: expected not_about:<topic>, about, sentiment:<s> or answered"
+        )
+    from starlette.concurrency import run_in_threadpool
+
+    stored, _seconds = await run_in_threadpool(lambda: correct(request, **fields))
+    back = _back(field("back"))
+    split = urlsplit(back)
+    query = [(k, v) for k, v in _pairs(split.query) if k != "saved"]
+    query.append(("saved", stored.kind))
+    return RedirectResponse(f"{split.path}?{urlencode(query)}#post-{post_id}", status_code=303)
+
+
+def _pairs(query: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(query)
