@@ -9,14 +9,16 @@ CSRF token (form field or `X-CSRF-Token` header); a request with `Authorization:
 
 from __future__ import annotations
 
+import hmac
 import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, HTTPException
 from fastapi.encoders import jsonable_encoder
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -41,8 +43,6 @@ def _check_csrf(request: Request, given: str | None) -> None:
     settings = settings_of(request)
     if by_bearer(request, settings.token):
         return
-    import hmac
-
     if given is None or not hmac.compare_digest(given, csrf_token(settings.token)):
         raise HTTPException(status_code=403, detail="csrf: missing or wrong CSRF token")
 
@@ -102,8 +102,6 @@ async def corrections_api(request: Request) -> dict[str, Any]:
         if body["answered"] is not True:
             raise HTTPException(status_code=422, detail="answered: expected true")
         fields["answered"] = True
-    from starlette.concurrency import run_in_threadpool
-
     stored, seconds = await run_in_threadpool(lambda: correct(request, **fields))
     out: dict[str, Any] = jsonable_encoder({**asdict(stored), "published_seconds": seconds})
     return out
@@ -121,11 +119,12 @@ def _back(value: str | None) -> str:
 
 @router.post("/corrections")
 async def corrections_form(request: Request) -> Response:
-    form = await request.form()
+    # the forms post application/x-www-form-urlencoded: read here, no multipart parser needed
+    body = (await request.body()).decode("utf-8", "replace")
+    form = dict(parse_qsl(body, keep_blank_values=False))
 
     def field(name: str) -> str | None:
-        value = form.get(name)
-        return value if isinstance(value, str) and value else None
+        return form.get(name) or None
 
     _check_csrf(request, field(CSRF_FIELD))
     post_id = field("post_id")
@@ -149,17 +148,9 @@ async def corrections_form(request: Request) -> Response:
         raise bad(
             "action", f"{action!r}: expected not_about:<topic>, about, sentiment:<s> or answered"
         )
-    from starlette.concurrency import run_in_threadpool
-
     stored, _seconds = await run_in_threadpool(lambda: correct(request, **fields))
     back = _back(field("back"))
     split = urlsplit(back)
-    query = [(k, v) for k, v in _pairs(split.query) if k != "saved"]
+    query = [(k, v) for k, v in parse_qsl(split.query) if k != "saved"]
     query.append(("saved", stored.kind))
     return RedirectResponse(f"{split.path}?{urlencode(query)}#post-{post_id}", status_code=303)
-
-
-def _pairs(query: str) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
-
-    return parse_qsl(query)

@@ -260,14 +260,15 @@ def topic_weeks(
     con: duckdb.DuckDBPyConnection, topic_id: str, last_week: str, weeks: int = 12
 ) -> list[tuple[str, TopicMovement]]:
     """(week, row) of one topic's `topic_movement` of the `weeks` weeks ending with
-    `last_week`, oldest first, every week of the calendar (a quiet week as zeros): the topic
+    `last_week`, oldest first, every one of them (a week without a row as zeros): the topic
     page's chart, with the same figures as the digest's topic table of each week."""
     end = week_start(last_week)
     rows = con.execute(
         f"""
         WITH w AS (
-            SELECT week, week_start FROM weeks
-            WHERE week_start <= ? AND week_start > ? - INTERVAL (? * 7) DAY
+            SELECT strftime(g.ws, '%G-W%V') AS week, CAST(g.ws AS DATE) AS week_start
+            FROM unnest(generate_series(CAST(? AS TIMESTAMP) - INTERVAL ((? - 1) * 7) DAY,
+                                        CAST(? AS TIMESTAMP), INTERVAL 7 DAY)) AS g(ws)
         ),
         m AS (SELECT * FROM topic_movement WHERE topic_id = ? AND week_start IN
               (SELECT week_start FROM w)),
@@ -276,7 +277,7 @@ def topic_weeks(
         FROM w CROSS JOIN t LEFT JOIN m ON m.week_start = w.week_start
         ORDER BY w.week_start
         """,
-        [end, end, weeks, topic_id, topic_id],
+        [end, weeks, end, topic_id, topic_id],
     ).fetchall()
     return [(r[0], TopicMovement(*r[1:])) for r in rows]
 
