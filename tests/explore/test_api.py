@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from earshot.explore.auth import COOKIE, CSP
+from earshot.explore.render import highlight
 from earshot.explore.settings import ExploreError, check_bind, explore_token
 from earshot.reports.digest import build_digest
 from tests.explore.support import TOKEN, Site
@@ -197,8 +198,18 @@ def test_the_topic_and_sources_pages(site: Site) -> None:
         sources = c.get("/sources", params={"week": WEEK})
     assert topic.status_code == 200
     assert topic.text.count('<rect class="bar') == 12  # 12 weeks in the chart (W36..W47)
-    assert "<mark>price</mark>" in topic.text  # the matched term, highlighted
+    assert topic.text.count('class="post"') == 20  # the week's evidence, first page
     assert "author-q30" in topic.text  # a question of the topic
     assert sources.status_code == 200
     assert "https://forum.example.org/rss" not in sources.text or "forum" in sources.text
     assert 'href="/posts?week=2026-W47&amp;source=forum&amp;rows=1">' in sources.text
+
+
+def test_matched_terms_are_highlighted_in_escaped_text() -> None:
+    assert str(highlight("Der Preis steigt, preise!", ["preis"])) == (
+        "Der <mark>Preis</mark> steigt, <mark>preis</mark>e!"
+    )
+    assert str(highlight("<b>Preis</b> & co", ["preis", "b"])) == (
+        "&lt;<mark>b</mark>&gt;<mark>Preis</mark>&lt;/<mark>b</mark>&gt; &amp; co"
+    )
+    assert str(highlight("<script>", [])) == "&lt;script&gt;"
