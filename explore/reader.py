@@ -25,43 +25,57 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
 class AnalyticsReader:
     """Cursors on the newest analytics copy at `path`.
 
-    A publish replaces the copy atomically (a new file under the old name); the next request
-    sees the new stamp and opens it, while requests in flight finish on the old connection
-    (kept open until the next swap, since closing it would close their cursors).
+    A publish replaces the copy atomically (a new file under the old name). The next request
+    sees the new stamp, waits for the requests still reading the old file, closes it and
+    opens the new one. (The old connection must be closed first: while it is open, DuckDB
+    hands a new `connect` of the same path the same, old, database.)
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._stamp: tuple[int, int, int] | None = None
-        self._retired: list[duckdb.DuckDBPyConnection] = []
+        self._reading = 0  # requests holding a cursor of `_con`
 
-    def _current(self) -> duckdb.DuckDBPyConnection:
+    def _acquire(self) -> duckdb.DuckDBPyConnection:
         stamp = _stamp(self.path)
-        with self._lock:
+        with self._cond:
             if self._con is None or stamp != self._stamp:
-                con = open_analytics_copy(self.path)  # WarehouseError naming the file
-                for old in self._retired:
-                    old.close()
-                self._retired = [self._con] if self._con is not None else []
-                self._con, self._stamp = con, stamp
+                self._cond.wait_for(lambda: self._reading == 0)
+                if self._con is not None:
+                    self._con.close()
+                    self._con = None
+                self._con = open_analytics_copy(self.path)  # WarehouseError naming the file
+                self._stamp = stamp
+            self._reading += 1
             return self._con
+
+    def _release(self) -> None:
+        with self._cond:
+            self._reading -= 1
+            self._cond.notify_all()
 
     @contextlib.contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self._current().cursor()
+        con = self._acquire()
         try:
-            yield cur
+            cur = con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
         finally:
-            cur.close()
+            self._release()
 
     def refresh(self) -> None:
         """Open the copy now if a publish replaced it (after a correction)."""
-        self._current()
+        self._acquire()
+        self._release()
 
     def close(self) -> None:
-        with self._lock:
-            for con in [*self._retired, *([self._con] if self._con else [])]:
-                con.close()
-            self._con, self._retired = None, []
+        with self._cond:
+            self._cond.wait_for(lambda: self._reading == 0)
+            if self._con is not None:
+                self._con.close()
+            self._con, self._stamp = None, None
