@@ -6,12 +6,17 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from earshot.warehouse.publish import open_analytics_copy
+
+T = TypeVar("T")
+MEMO_ENTRIES = 64
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -29,6 +34,9 @@ class AnalyticsReader:
     sees the new stamp, waits for the requests still reading the old file, closes it and
     opens the new one. (The old connection must be closed first: while it is open, DuckDB
     hands a new `connect` of the same path the same, old, database.)
+
+    A copy never changes once published, so what a page computed from it (a week's digest)
+    is kept with it (`memo`) until the next copy replaces it.
     """
 
     def __init__(self, path: Path) -> None:
@@ -37,6 +45,7 @@ class AnalyticsReader:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._stamp: tuple[int, int, int] | None = None
         self._reading = 0  # requests holding a cursor of `_con`
+        self._memo: OrderedDict[Hashable, object] = OrderedDict()
 
     def _acquire(self) -> duckdb.DuckDBPyConnection:
         stamp = _stamp(self.path)
@@ -48,6 +57,7 @@ class AnalyticsReader:
                     self._con = None
                 self._con = open_analytics_copy(self.path)  # WarehouseError naming the file
                 self._stamp = stamp
+                self._memo.clear()
             self._reading += 1
             return self._con
 
@@ -65,6 +75,29 @@ class AnalyticsReader:
                 yield cur
             finally:
                 cur.close()
+        finally:
+            self._release()
+
+    def memo(self, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """`compute(cursor)` of the current copy, computed once per copy and `key`."""
+        con = self._acquire()
+        try:
+            with self._cond:
+                stamp = self._stamp
+                if (stamp, key) in self._memo:
+                    self._memo.move_to_end((stamp, key))
+                    return self._memo[(stamp, key)]  # type: ignore[return-value]
+            cur = con.cursor()
+            try:
+                value = compute(cur)
+            finally:
+                cur.close()
+            with self._cond:
+                if self._stamp == stamp:
+                    self._memo[(stamp, key)] = value
+                    while len(self._memo) > MEMO_ENTRIES:
+                        self._memo.popitem(last=False)
+            return value
         finally:
             self._release()
 
