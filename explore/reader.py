@@ -46,9 +46,12 @@ class AnalyticsReader:
         self._stamp: tuple[int, int, int] | None = None
         self._reading = 0  # requests holding a cursor of `_con`
         self._memo: OrderedDict[Hashable, object] = OrderedDict()
+        # called (in a thread of their own) each time a new copy was opened: warm the memo
+        self.on_open: list[Callable[[], None]] = []
 
     def _acquire(self) -> duckdb.DuckDBPyConnection:
         stamp = _stamp(self.path)
+        opened = False
         with self._cond:
             if self._con is None or stamp != self._stamp:
                 self._cond.wait_for(lambda: self._reading == 0)
@@ -58,8 +61,13 @@ class AnalyticsReader:
                 self._con = open_analytics_copy(self.path)  # WarehouseError naming the file
                 self._stamp = stamp
                 self._memo.clear()
+                opened = True
             self._reading += 1
-            return self._con
+            con = self._con
+        if opened:
+            for warm in self.on_open:
+                threading.Thread(target=warm, daemon=True, name="explore-warm").start()
+        return con
 
     def _release(self) -> None:
         with self._cond:
@@ -102,7 +110,8 @@ class AnalyticsReader:
             self._release()
 
     def refresh(self) -> None:
-        """Open the copy now if a publish replaced it (after a correction)."""
+        """Open the copy now if a publish replaced it (after a correction, or polled by the
+        server so that the first page after a scheduled publish finds the memo warm)."""
         self._acquire()
         self._release()
 

@@ -12,7 +12,15 @@ from fastapi.encoders import jsonable_encoder
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from earshot.explore.deps import chosen_week, memo, settings_of, week_list
+from earshot.explore.deps import (
+    chosen_week,
+    default_week,
+    memo,
+    memo_key,
+    settings_of,
+    week_list,
+)
+from earshot.explore.reader import AnalyticsReader
 from earshot.explore.render import page
 from earshot.explore.settings import ExploreSettings
 from earshot.reports.digest import Digest, build_digest
@@ -40,18 +48,31 @@ def week_digest(con: duckdb.DuckDBPyConnection, settings: ExploreSettings, week:
 def week_page(request: Request, week: str | None = None) -> HTMLResponse:
     settings = settings_of(request)
     chosen = chosen_week(request, week)
-
-    def build(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-        digest = week_digest(con, settings, chosen)
-        return {
-            "d": digest,
-            "weeks": week_list(con, settings.now),
-            "answered": answered_questions(con, [q.post_id for q in digest.questions]),
-            "summary": summary_sentences(digest),
-        }
-
-    context = memo(request, ("week-page", chosen), build)
+    context = memo(request, ("week-page", chosen), lambda con: week_context(con, settings, chosen))
     return page(request, "week.html", week=chosen, previous=previous_week(chosen), **context)
+
+
+def week_context(
+    con: duckdb.DuckDBPyConnection, settings: ExploreSettings, week: str
+) -> dict[str, Any]:
+    digest = week_digest(con, settings, week)
+    return {
+        "d": digest,
+        "weeks": week_list(con, settings.now),
+        "answered": answered_questions(con, [q.post_id for q in digest.questions]),
+        "summary": summary_sentences(digest),
+    }
+
+
+def warm_default_week(settings: ExploreSettings, copy: AnalyticsReader) -> None:
+    """Compute the start page of a newly opened copy before anyone asks for it."""
+    week = default_week(settings)
+    try:
+        copy.memo(
+            memo_key(settings, ("week-page", week)), lambda con: week_context(con, settings, week)
+        )
+    except Exception as exc:  # a warm-up that fails costs nothing: the page will say why
+        print(f"explore: warming {week}: {exc}", flush=True)
 
 
 @router.get("/api/weeks/{week}")
