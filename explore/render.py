@@ -111,6 +111,7 @@ def page(
         "week": None,
         "weeks": [],
         "message": request.query_params.get("saved"),
+        "pending": bool(request.query_params.get("pending")),
     }
     base.update(context)
     html = _ENV.get_template(template).render(**base)

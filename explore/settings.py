@@ -39,6 +39,7 @@ class ExploreSettings:
     # exclude per language): the query preview's starting point
     topics: dict[str, dict[str, Any]] = field(default_factory=dict)
     config_path: Path | None = None  # the listening.yaml the preview saves a topic to
+    publish_wait_seconds: float = 5.0  # how long a correction waits for its republish
     now: datetime | None = None  # "now" for the default week (tests pin it); None: the clock
 
 
