@@ -14,7 +14,7 @@ import uvicorn
 from earshot.explore.app import create_app
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.settings import ExploreSettings, check_bind
-from earshot.explore.week import warm_default_week
+from earshot.explore.warm import warm
 from earshot.warehouse.corrections import prepare_corrections
 
 
@@ -60,8 +60,9 @@ def serve(
             settings.warehouse_path, lock_timeout_seconds=settings.lock_timeout_seconds
         )
     app = create_app(settings, reader)
-    reader.on_open.append(lambda: warm_default_week(settings, reader))
-    warm_default_week(settings, reader)  # the start page, before the browser asks
+    reader.on_open.append(lambda: warm(settings, reader))
+    # the start page and its topics, while the browser opens (its request waits for them)
+    threading.Thread(target=warm, args=(settings, reader), daemon=True).start()
     _watch(reader)
     url = app_url(settings)
     say(f"Earshot Explore: {url}")

@@ -14,13 +14,10 @@ from starlette.responses import HTMLResponse
 
 from earshot.explore.deps import (
     chosen_week,
-    default_week,
     memo,
-    memo_key,
     settings_of,
     week_list,
 )
-from earshot.explore.reader import AnalyticsReader
 from earshot.explore.render import page
 from earshot.explore.settings import ExploreSettings
 from earshot.reports.digest import Digest, build_digest
@@ -62,17 +59,6 @@ def week_context(
         "answered": answered_questions(con, [q.post_id for q in digest.questions]),
         "summary": summary_sentences(digest),
     }
-
-
-def warm_default_week(settings: ExploreSettings, copy: AnalyticsReader) -> None:
-    """Compute the start page of a newly opened copy before anyone asks for it."""
-    week = default_week(settings)
-    try:
-        copy.memo(
-            memo_key(settings, ("week-page", week)), lambda con: week_context(con, settings, week)
-        )
-    except Exception as exc:  # a warm-up that fails costs nothing: the page will say why
-        print(f"explore: warming {week}: {exc}", flush=True)
 
 
 @router.get("/api/weeks/{week}")
