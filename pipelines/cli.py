@@ -632,6 +632,38 @@ def export(
     _console(stderr=True).print(f"[green]exported[/] {counts} to {target}", highlight=False)
 
 
+@app.command()
+def explore(
+    config: ConfigOption = DEFAULT_CONFIG,
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8765,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open a browser.")
+    ] = False,
+) -> None:
+    """Browse, search and correct in a local web app (Earshot Explore) over the analytics
+    copy; prints its URL with the access token (EARSHOT_EXPLORE_TOKEN, else a random one)."""
+    from earshot.pipelines.explore import start_explore
+
+    if not 0 < port < 65536:
+        _refuse(f"--port {port}: expected 1 to 65535")
+    loaded = _load(config)
+    start_explore(
+        loaded,
+        host=host,
+        port=port,
+        open_browser=not no_browser,
+        say=lambda line: _console().print(line, highlight=False, soft_wrap=True),
+        refuse=_refuse,
+        fail=_fail,
+    )
+
+
+def _fail(message: str) -> NoReturn:
+    _console(stderr=True).print(f"[bold red]Explore failed:[/] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
 def _when(value: datetime | None, zone: str) -> str:
     """A time in the organisation's zone (the column header names it)."""
     return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") if value else ""

@@ -27,7 +27,7 @@ class _BareNames(importlib.abc.MetaPathFinder):
     `tests.*`), which would let a bare name (`resources.files("warehouse")`, a string module
     path) pass here and fail in an installed Earshot. Only `earshot.<part>` exists there."""
 
-    PARTS = frozenset({"pipelines", "listeners", "nlp", "warehouse", "reports"})
+    PARTS = frozenset({"pipelines", "listeners", "nlp", "warehouse", "reports", "explore"})
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
         if fullname.partition(".")[0] in self.PARTS:

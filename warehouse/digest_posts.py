@@ -213,3 +213,38 @@ def audience_questions(
             )
         )
     return questions
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """An author or a source of a topic's audience posts in a week, with its post count."""
+
+    name: str
+    posts: int
+
+
+def topic_voices(
+    con: duckdb.DuckDBPyConnection, week: str, topic_id: str, limit: int = 10
+) -> tuple[list[Voice], list[Voice]]:
+    """The topic's top authors and its sources in the week (audience posts, duplicates counted
+    once, as the topic's figures count them), most posts first."""
+    in_week, params = _in_week(con, week)
+    rows = con.execute(
+        f"""
+        WITH tagged AS (
+            SELECT p.content_key, p.author, p.source_id
+            FROM _post_facts p
+            WHERE {in_week} AND NOT p.is_own
+              AND p.post_id IN (SELECT post_id FROM post_topics WHERE topic_id = ?)
+        )
+        SELECT 'author', author, count(DISTINCT content_key) AS n FROM tagged
+        WHERE author IS NOT NULL GROUP BY author
+        UNION ALL
+        SELECT 'source', source_id, count(DISTINCT content_key) FROM tagged GROUP BY source_id
+        ORDER BY 1, 3 DESC, 2
+        """,
+        [*params, topic_id],
+    ).fetchall()
+    authors = [Voice(n, int(k)) for kind, n, k in rows if kind == "author"][:limit]
+    sources = [Voice(n, int(k)) for kind, n, k in rows if kind == "source"]
+    return authors, sources

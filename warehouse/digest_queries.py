@@ -260,3 +260,61 @@ def topic_buckets(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         "SELECT topic_id, bucket_id FROM topics WHERE bucket_id IS NOT NULL"
     ).fetchall()
     return {t: b for t, b in rows}
+
+
+def topic_weeks(
+    con: duckdb.DuckDBPyConnection, topic_id: str, last_week: str, weeks: int = 12
+) -> list[tuple[str, TopicMovement]]:
+    """(week, row) of one topic's `topic_movement` of the `weeks` weeks ending with
+    `last_week`, oldest first, every one of them (a week without a row as zeros): the topic
+    page's chart, with the same figures as the digest's topic table of each week."""
+    end = week_start(last_week)
+    rows = con.execute(
+        f"""
+        WITH w AS (
+            SELECT strftime(g.ws, '%G-W%V') AS week, CAST(g.ws AS DATE) AS week_start
+            FROM unnest(generate_series(CAST(? AS TIMESTAMP) - INTERVAL ((? - 1) * 7) DAY,
+                                        CAST(? AS TIMESTAMP), INTERVAL 7 DAY)) AS g(ws)
+        ),
+        m AS (SELECT * FROM topic_movement WHERE topic_id = ? AND week_start IN
+              (SELECT week_start FROM w)),
+        t AS (SELECT topic_id, label FROM topics WHERE topic_id = ?)
+        SELECT w.week, {_MOVEMENT_COLUMNS}
+        FROM w CROSS JOIN t LEFT JOIN m ON m.week_start = w.week_start
+        ORDER BY w.week_start
+        """,
+        [end, weeks, end, topic_id, topic_id],
+    ).fetchall()
+    return [(r[0], TopicMovement(*r[1:])) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceWeeks:
+    """Each source's posts (rows, own and audience) in each of a run of weeks, oldest first."""
+
+    weeks: tuple[str, ...]
+    posts: dict[str, tuple[int, ...]]  # source_id -> posts per week of `weeks`
+
+
+def source_weeks(con: duckdb.DuckDBPyConnection, last_week: str, weeks: int = 8) -> SourceWeeks:
+    """`_fact_week_sources` of the `weeks` weeks ending with `last_week`: the digest's
+    "posts this week" of each source, week by week."""
+    end = week_start(last_week)
+    calendar = con.execute(
+        "SELECT week, week_start FROM weeks WHERE week_start <= ? "
+        "AND week_start > ? - INTERVAL (? * 7) DAY ORDER BY week_start",
+        [end, end, weeks],
+    ).fetchall()
+    rows = con.execute(
+        "SELECT s.source_id, c.week_start, c.posts FROM _sources s "
+        "JOIN _fact_week_sources c USING (source_id) "
+        "WHERE c.week_start <= ? AND c.week_start > ? - INTERVAL (? * 7) DAY",
+        [end, end, weeks],
+    ).fetchall()
+    index = {ws: i for i, (_w, ws) in enumerate(calendar)}
+    ids = [r[0] for r in con.execute("SELECT source_id FROM _sources ORDER BY 1").fetchall()]
+    counts = {sid: [0] * len(calendar) for sid in ids}
+    for sid, ws, n in rows:
+        if ws in index:
+            counts[sid][index[ws]] = int(n)
+    return SourceWeeks(tuple(w for w, _ws in calendar), {k: tuple(v) for k, v in counts.items()})
