@@ -141,12 +141,6 @@ def test_a_sentiment_correction_in_the_browser_counts_and_is_kept(
         page.context.close()
 
 
-@pytest.mark.xfail(
-    reason="a relevant=false label leaving the topic's counts is the relevance helper's part "
-    "(branch issue-14-relevance: post_topics / digest facts honour topic labels); un-xfail "
-    "once it is merged",
-    strict=False,
-)
 def test_not_about_this_topic_drops_the_count_and_is_kept(
     chromium: Any, writable_site: Site
 ) -> None:
