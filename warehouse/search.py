@@ -76,7 +76,7 @@ class FoundPost:
     matched_words: tuple[str, ...] = ()  # the query's words (lower case), for highlighting
 
     def as_json(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        data = {name: getattr(self, name) for name in self.__slots__}
         data["published_at"] = self.published_at.isoformat() if self.published_at else None
         data["topics"] = list(self.topics)
         data["matched_words"] = list(self.matched_words)
@@ -210,7 +210,7 @@ def search_posts(
         tagged = facts.topics.get(query.topic, np.empty(0, dtype=np.int64))
         keep &= np.isin(docs, tagged, assume_unique=True)
     docs = docs[keep]
-    total = int(len(docs))
+    total = len(docs)
     if total == 0 or query.offset >= total:
         return SearchResult(total, [])
     page = top_docs(docs, facts, query.sort, query.offset, query.limit)

@@ -117,7 +117,7 @@ def _read(con: duckdb.DuckDBPyConnection, size: int) -> DocFacts:
     doc = cols["doc"].to_numpy().astype(np.int64)
 
     def column(name: str, dtype: type, fill: object) -> np.ndarray:
-        out = np.full(size, fill, dtype=dtype)
+        out: np.ndarray = np.full(size, fill, dtype=dtype)
         out[doc] = cols[name].to_numpy(zero_copy_only=False).astype(dtype)
         return out
 

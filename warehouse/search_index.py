@@ -67,7 +67,11 @@ def stems_of(word: str) -> tuple[str, ...]:
 
 
 def refresh_search_index(
-    con: duckdb.DuckDBPyConnection, *, window: int = WINDOW, sort_ratio: float = 0.25
+    con: duckdb.DuckDBPyConnection,
+    *,
+    window: int = WINDOW,
+    sort_ratio: float = 0.25,
+    sort_min_rows: int = 1_000_000,
 ) -> IndexRefresh:
     """Index every post added since the last refresh, one window of rowids per transaction.
 
@@ -85,20 +89,19 @@ def refresh_search_index(
         posts += found[0]
         words += found[1]
         done = upper
-    resorted = _sort_if_needed(con, sort_ratio) if posts else False
+    resorted = _sort_if_needed(con, sort_ratio, sort_min_rows) if posts else False
     return IndexRefresh(posts, words, resorted)
 
 
 def _watermark(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute(
-        "SELECT value FROM _settings WHERE key = 'search_indexed_rowid'"
-    ).fetchall()
+    row = con.execute("SELECT value FROM _settings WHERE key = 'search_indexed_rowid'").fetchall()
     return int(row[0][0]) if row else -1
 
 
 def _set(con: duckdb.DuckDBPyConnection, key: str, value: int) -> None:
     con.execute(
-        "INSERT INTO _settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO _settings VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [key, str(value)],
     )
 
@@ -168,20 +171,20 @@ def _add_words(con: duckdb.DuckDBPyConnection, new: list[str]) -> None:
     )
     con.register("_new_words", words)
     con.execute(
-        f"INSERT INTO _search_words SELECT w.word, {_FOLD_SQL}, w.key_de, w.key_en FROM _new_words w"
+        f"INSERT INTO _search_words "
+        f"SELECT w.word, {_FOLD_SQL}, w.key_de, w.key_en FROM _new_words w"
     )
     con.unregister("_new_words")
 
 
-def _sort_if_needed(con: duckdb.DuckDBPyConnection, ratio: float) -> bool:
-    """Rewrite the postings sorted by key when the unsorted tail outgrew `ratio` of the sorted."""
+def _sort_if_needed(con: duckdb.DuckDBPyConnection, ratio: float, min_rows: int) -> bool:
+    """Rewrite the postings sorted by key when the unsorted tail outgrew `ratio` of the sorted
+    part and `min_rows` (below that, a look-up reads a few row groups anyway)."""
     total = con.execute("SELECT count(*) FROM _search_postings").fetchall()[0][0]
     row = con.execute("SELECT value FROM _settings WHERE key = 'search_sorted_postings'").fetchall()
     sorted_rows = int(row[0][0]) if row else 0
-    if total - sorted_rows <= max(ratio * sorted_rows, 1_000_000) and sorted_rows:
+    if total - sorted_rows <= max(ratio * sorted_rows, min_rows):
         return False
-    if sorted_rows == 0 and total <= 1_000_000:
-        return False  # small: every look-up reads it all anyway
     with transaction(con):
         con.execute(
             "CREATE TABLE _search_postings_sorted (key_id INTEGER NOT NULL, doc BIGINT NOT NULL)"
