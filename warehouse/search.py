@@ -73,7 +73,7 @@ class FoundPost:
     engagement: int
     week: str | None
     topics: tuple[str, ...]
-    matched_words: tuple[str, ...] = ()  # the query's words (lower case), for highlighting
+    matched_words: tuple[str, ...] = ()  # its words (lower case) the search found: to highlight
 
     def as_json(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__slots__}
@@ -266,6 +266,7 @@ def posts_by_doc(
     ).fetchall()
     by_doc = {r[0]: r for r in rows}
     labels = {code: name for name, code in SENTIMENT_CODES.items()}
+    asked = {stem for word in matched for stem in stems_of(word)}
     found = []
     for doc in rowids:
         r = by_doc.get(doc)
@@ -290,10 +291,17 @@ def posts_by_doc(
                 engagement=int(r[8]),
                 week=iso_week(date(1970, 1, 1) + timedelta(days=int(facts.week_start[doc]))),
                 topics=facts.topics_of(doc),
-                matched_words=matched,
+                matched_words=_found_words(f"{r[6] or ''} {r[7]}", asked),
             )
         )
     return found
+
+
+def _found_words(text: str, stems: set[str]) -> tuple[str, ...]:
+    """The words of `text` (as written, lower case) the search found it by: for highlighting."""
+    if not stems:
+        return ()
+    return tuple(dict.fromkeys(w for w in words_of(text) if stems.intersection(stems_of(w))))
 
 
 def _timezone(con: duckdb.DuckDBPyConnection) -> str:

@@ -1,0 +1,303 @@
+"""The query preview: what a topic definition (terms, exclusions, a boolean query) would tag over
+the last 12 weeks, before it is saved, against what the topic's stored tags say today.
+
+Two steps. Candidates come from the full-text index (`warehouse.search_index`): every stored
+word whose folded spelling contains a term's first word (so inflections, hashtags and compound
+tails such as "Datenschutzverordnung" for "Datenschutz" are candidates), or every post of the
+weeks when the query can hold without any term ("NOT jobs"). Then the product's own matcher
+(`nlp.topics.TopicTagger` over the `nlp.tokenizer` word sequence, in each post's stored
+language, as enrichment runs it) decides exactly, and its matched terms are the evidence.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import spacy
+
+from earshot.nlp.normalise import split_parts
+from earshot.nlp.query import QueryError, evaluate, parse_query, query_terms
+from earshot.nlp.records import TopicRule
+from earshot.nlp.tokenizer import EarshotTokenizer, split
+from earshot.nlp.topics import COMPOUNDING, TopicTagger
+from earshot.warehouse.search_facts import DocFacts, doc_facts
+from earshot.warehouse.weeks import iso_week, last_complete_week, week_start
+
+WEEKS = 12
+SAMPLE = 10
+_EPOCH = date(1970, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewError(ValueError):
+    """The definition cannot be matched: which field, what, and where in it (a caret)."""
+
+    field: str  # 'query' | 'terms.de' | ...
+    message: str
+    text: str = ""
+    position: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class SamplePost:
+    post_id: str
+    url: str | None
+    published_at: datetime | None
+    text: str
+    lang: str | None
+    evidence: tuple[str, ...]  # the matched terms
+    change: str  # 'kept' | 'added' | 'lost'
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCount:
+    week: str
+    matched: int  # posts the new definition tags
+    current: int  # posts the topic's stored tags cover
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    weeks: list[WeekCount]
+    matched: int
+    current: int
+    added: int
+    lost: int
+    candidates: int  # posts the matcher looked at
+    sample: list[SamplePost] = field(default_factory=list)  # matched, newest first
+    added_sample: list[SamplePost] = field(default_factory=list)
+    lost_sample: list[SamplePost] = field(default_factory=list)
+
+
+def check_rule(rule: TopicRule) -> None:
+    """`PreviewError` for a query that does not parse (with its position) or no term at all."""
+    if rule.query:
+        try:
+            parse_query(rule.query)
+        except QueryError as exc:
+            raise PreviewError("query", str(exc), rule.query, exc.position) from None
+    if not rule.query and not any(rule.terms.values()):
+        raise PreviewError("terms", "give at least one term or a query")
+
+
+def preview_topic(
+    con: duckdb.DuckDBPyConnection,
+    rule: TopicRule,
+    *,
+    now: datetime,
+    timezone: str,
+    sample: int = SAMPLE,
+) -> Preview:
+    """What `rule` tags in the 12 weeks up to the last complete one, beside the stored tags
+    of topic `rule.topic_id` (none for a new topic)."""
+    check_rule(rule)
+    facts = doc_facts(con)
+    last = week_start(last_complete_week(now, timezone))
+    first = last - timedelta(weeks=WEEKS - 1)
+    lo, hi = (first - _EPOCH).days, (last - _EPOCH).days
+    in_window = (facts.week_start >= lo) & (facts.week_start <= hi)
+    window = facts.stored[in_window[facts.stored]]
+    candidates = _candidates(con, rule, window)
+    matched, evidence = _match(con, rule, candidates, facts)
+    current = facts.topics.get(rule.topic_id, np.empty(0, dtype=np.int64))
+    current = current[in_window[current]] if len(current) else current
+    added = np.setdiff1d(matched, current, assume_unique=True)
+    lost = np.setdiff1d(current, matched, assume_unique=True)
+    weeks = []
+    for n in range(WEEKS):
+        day = lo + 7 * n
+        weeks.append(
+            WeekCount(
+                iso_week(_EPOCH + timedelta(days=day)),
+                int(np.count_nonzero(facts.week_start[matched] == day)),
+                int(np.count_nonzero(facts.week_start[current] == day)),
+            )
+        )
+    return Preview(
+        weeks=weeks,
+        matched=len(matched),
+        current=len(current),
+        added=len(added),
+        lost=len(lost),
+        candidates=len(candidates),
+        sample=_sample(con, facts, matched, evidence, sample, added=set(added.tolist())),
+        added_sample=_sample(con, facts, added, evidence, sample, change="added"),
+        lost_sample=_sample(con, facts, lost, evidence, sample, change="lost"),
+    )
+
+
+def _positive_terms(rule: TopicRule) -> list[str]:
+    terms = [t for ts in rule.terms.values() for t in ts]
+    if rule.query:
+        terms.extend(query_terms(parse_query(rule.query)))
+    return terms
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, rule: TopicRule, window: np.ndarray) -> np.ndarray:
+    """The window's posts the matcher must look at (sorted rowids)."""
+    if rule.query and evaluate(parse_query(rule.query), {})[0]:
+        return window  # the query holds without any term: every post may match
+    firsts = sorted({parts[0] for t in _positive_terms(rule) if (parts := split_parts(t))})
+    if not firsts:
+        return np.empty(0, dtype=np.int64)
+    found = con.execute(
+        """
+        SELECT DISTINCT p.doc FROM _search_postings p
+        WHERE p.key_id IN (
+            SELECT unnest([w.key_de, w.key_en]) FROM _search_words w
+            WHERE len(list_filter(?::VARCHAR[], lambda x: contains(w.folded, x))) > 0
+        )
+        """,
+        [firsts],
+    ).fetchnumpy()["doc"]
+    docs = np.unique(np.asarray(found, dtype=np.int64))
+    return np.intersect1d(docs, window, assume_unique=True)
+
+
+_tokenizers: dict[str, EarshotTokenizer] = {}
+_tok_lock = threading.Lock()
+
+
+def _tokenizer(lang: str) -> EarshotTokenizer:
+    """Our tokenizer on a blank pipeline's vocabulary of `lang` (its lexeme flags differ)."""
+    with _tok_lock:
+        tok = _tokenizers.get(lang)
+        if tok is None:
+            try:
+                vocab = spacy.blank(lang).vocab
+            except (ImportError, KeyError, ValueError):
+                vocab = spacy.blank("xx").vocab
+            tok = _tokenizers[lang] = EarshotTokenizer(vocab)
+        return tok
+
+
+# Word sequences of posts already looked at, by rowid: tokenizing is most of a preview's cost
+# and does not depend on the definition, so the next preview (the user typing on) reuses them.
+# Posts never change their text; the sequences are dropped when the facts are read anew.
+_sequences: dict[int, list[str]] = {}
+_sequences_of: list[DocFacts] = []
+MAX_SEQUENCES = 400_000
+
+
+def _match(
+    con: duckdb.DuckDBPyConnection, rule: TopicRule, docs: np.ndarray, facts: DocFacts
+) -> tuple[np.ndarray, dict[int, tuple[str, ...]]]:
+    """The docs `rule` tags (sorted) and each one's matched terms."""
+    if not len(docs):
+        return np.empty(0, dtype=np.int64), {}
+    with _tok_lock:
+        if not _sequences_of or _sequences_of[0] is not facts:
+            _sequences.clear()
+            _sequences_of[:] = [facts]
+    missing = [d for d in docs.tolist() if d not in _sequences]
+    if missing:
+        if len(_sequences) + len(missing) > MAX_SEQUENCES:
+            _sequences.clear()
+        for doc, text in _texts(con, np.array(missing, dtype=np.int64)):
+            code = int(facts.lang[doc])
+            tok = _tokenizer(facts.langs[code] if code >= 0 else "xx")
+            words, _ = split(text)
+            info = tok.info
+            cache = tok._infos
+            # `view_sequence(tok.view(words, spaces, text))`, without the view's other lists
+            _sequences[doc] = [
+                part for w in words for part in (cache.get(w) or info(w)).topic_parts
+            ]
+    taggers: dict[str, TopicTagger] = {}
+    matched: list[int] = []
+    evidence: dict[int, tuple[str, ...]] = {}
+    for doc in docs.tolist():
+        seq = _sequences.get(doc)
+        if seq is None:
+            continue
+        code = int(facts.lang[doc])
+        lang = facts.langs[code] if code >= 0 else "xx"
+        tagger = taggers.get(lang)
+        if tagger is None:
+            tagger = taggers[lang] = TopicTagger([rule], lang=lang, compounds=lang in COMPOUNDING)
+        found = tagger.match(seq)
+        if found:
+            matched.append(doc)
+            evidence[doc] = found[0].matched_terms
+    return np.array(matched, dtype=np.int64), evidence
+
+
+def _texts(con: duckdb.DuckDBPyConnection, docs: np.ndarray) -> Sequence[tuple[int, str]]:
+    """(rowid, the text enrichment reads: title and text) of each doc."""
+    rows = con.execute(
+        """
+        SELECT rowid, CASE WHEN title IS NULL OR title = '' THEN text
+                           WHEN text = '' THEN title ELSE title || E'\n' || text END
+        FROM _posts WHERE rowid IN (SELECT unnest(?::BIGINT[]))
+        """,
+        [docs.tolist()],
+    ).fetchall()
+    return [(int(r[0]), r[1] or "") for r in rows]
+
+
+def _sample(
+    con: duckdb.DuckDBPyConnection,
+    facts: DocFacts,
+    docs: np.ndarray,
+    evidence: Mapping[int, tuple[str, ...]],
+    n: int,
+    *,
+    change: str = "kept",
+    added: set[int] | None = None,
+) -> list[SamplePost]:
+    if not len(docs) or n <= 0:
+        return []
+    newest = docs[np.lexsort((-docs, -facts.seen_at[docs]))[:n]]
+    rows = con.execute(
+        "SELECT rowid, post_id, url, published_at, text FROM _posts "
+        "WHERE rowid IN (SELECT unnest(?::BIGINT[]))",
+        [newest.tolist()],
+    ).fetchall()
+    by_doc = {int(r[0]): r for r in rows}
+    out = []
+    for doc in newest.tolist():
+        r = by_doc[doc]
+        code = int(facts.lang[doc])
+        kind = "added" if added is not None and doc in added else change
+        out.append(
+            SamplePost(
+                post_id=r[1],
+                url=r[2],
+                published_at=r[3],
+                text=r[4],
+                lang=facts.langs[code] if code >= 0 else None,
+                evidence=evidence.get(doc, ()),
+                change=kind,
+            )
+        )
+    return out
+
+
+def rule_from_form(
+    topic_id: str,
+    bucket_id: str | None,
+    terms: Mapping[str, str],
+    exclude: Mapping[str, str],
+    query: str,
+) -> TopicRule:
+    """A `TopicRule` from the form's text fields: one term per line (or comma-separated)."""
+    return TopicRule(
+        topic_id=topic_id,
+        bucket_id=bucket_id,
+        terms={lang: tuple(_lines(text)) for lang, text in terms.items() if _lines(text)},
+        exclude={lang: tuple(_lines(text)) for lang, text in exclude.items() if _lines(text)},
+        query=query.strip() or None,
+    )
+
+
+def _lines(text: str) -> list[str]:
+    items = [part.strip() for line in text.splitlines() for part in line.split(",")]
+    return [i for i in items if i]
