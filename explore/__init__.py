@@ -8,7 +8,9 @@ hands it an `ExploreSettings` (`explore/settings.py`) built from the loaded conf
 How a page registers its routes: each page module (`explore/<page>.py`) defines one
 `router = APIRouter()` with its HTML page(s) and their `/api/...` twins, and `explore/app.py`
 includes the fixed list `PAGE_MODULES` in order. A page reads the warehouse through
-`explore.deps.reader(request)` (a cursor on the current analytics copy), renders with
+`explore.deps.reader(request)` (a cursor on the current analytics copy) or, for what depends
+on the copy alone, `explore.deps.memo(request, key, compute)` (computed once per published
+copy: a week's digest), renders with
 `explore.render.page(request, "<template>.html", **context)` (which adds the layout's
 language strings, the CSRF token and the week picker), and takes figures only from the
 digest's code (`reports.digest.build_digest`, `warehouse.digest_queries`,
@@ -17,5 +19,8 @@ CSS and JS in `explore/static/` (no inline script or style: the CSP forbids them
 
 The `search` and `preview` pages (`/search`, `/preview`, `explore/search.py`,
 `explore/preview.py`) are built on branch issue-13-search; their entries in `PAGE_MODULES`
-are theirs to add.
+are theirs to add. `/api/posts?q=` (and `/posts?q=`) hands the text to
+`earshot.warehouse.search.search_filter(con, q) -> (sql, params)`, a filter on the post row
+`p` that `warehouse.post_lists.PostFilter.extra` applies (a `ValueError` becomes a 400 on
+`q`); without that module, `q` is refused with a 400 saying so.
 """

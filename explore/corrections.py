@@ -47,22 +47,20 @@ def _check_csrf(request: Request, given: str | None) -> None:
         raise HTTPException(status_code=403, detail="csrf: missing or wrong CSRF token")
 
 
-def correct(request: Request, **fields: Any) -> tuple[Correction, float | None]:
-    """Store the correction and republish the analytics copy; (correction, publish seconds or
-    None when the copy could not be republished now: the next write cycle publishes it)."""
-    settings: ExploreSettings = settings_of(request)
-    try:
-        stored = store_correction(
-            settings.warehouse_path,
-            by=settings.user,
-            now=datetime.now(UTC),
-            lock_timeout_seconds=settings.lock_timeout_seconds,
-            **fields,
-        )
-    except UnknownRecord as exc:
-        raise not_found(exc.field, str(exc).split(": ", 1)[1]) from None
-    except CorrectionError as exc:
-        raise bad(exc.field, str(exc).split(": ", 1)[1]) from None
+def apply_correction(
+    settings: ExploreSettings, reader: AnalyticsReader, **fields: Any
+) -> tuple[Correction, float | None]:
+    """Store the correction, republish the analytics copy and reopen it: the app's next read
+    counts the correction. Returns (correction, seconds the republish took), or None for the
+    seconds when the copy could not be republished now (the correction is stored; the next
+    write cycle publishes it)."""
+    stored = store_correction(
+        settings.warehouse_path,
+        by=settings.user,
+        now=datetime.now(UTC),
+        lock_timeout_seconds=settings.lock_timeout_seconds,
+        **fields,
+    )
     try:
         published = publish_analytics_copy(
             settings.warehouse_path,
@@ -72,9 +70,18 @@ def correct(request: Request, **fields: Any) -> tuple[Correction, float | None]:
     except WarehouseError as exc:
         print(f"explore: correction {stored.correction_id} stored; {exc}", flush=True)
         return stored, None
-    copy: AnalyticsReader = request.app.state.reader
-    copy.refresh()
+    reader.refresh()
     return stored, published.seconds
+
+
+def correct(request: Request, **fields: Any) -> tuple[Correction, float | None]:
+    """`apply_correction` for a request: unknown records 404, bad fields 400, naming them."""
+    try:
+        return apply_correction(settings_of(request), request.app.state.reader, **fields)
+    except UnknownRecord as exc:
+        raise not_found(exc.field, str(exc).split(": ", 1)[1]) from None
+    except CorrectionError as exc:
+        raise bad(exc.field, str(exc).split(": ", 1)[1]) from None
 
 
 @router.post("/api/corrections")

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 from fastapi import HTTPException
@@ -15,6 +16,8 @@ from starlette.requests import Request
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.settings import ExploreSettings
 from earshot.warehouse.weeks import last_complete_week, parse_week
+
+T = TypeVar("T")
 
 
 def settings_of(request: Request) -> ExploreSettings:
@@ -28,6 +31,15 @@ def reader(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
     copy: AnalyticsReader = request.app.state.reader
     with copy.cursor() as cur:
         yield cur
+
+
+def memo(request: Request, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """`compute(cursor)` once per analytics copy and `key` (and per 5 minutes of the clock, for
+    what depends on "now": whether a week is complete)."""
+    copy: AnalyticsReader = request.app.state.reader
+    settings = settings_of(request)
+    clock = None if settings.now is not None else int(time.time() // 300)
+    return copy.memo((key, clock), compute)
 
 
 def bad(field: str, message: str) -> HTTPException:

@@ -91,8 +91,8 @@ def full_text_filter(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, li
         raise bad("q", "full-text search is not available in this build") from None
     try:
         found: tuple[str, list[object]] = search.search_filter(con, text)
-    except ValueError as exc:
-        raise bad("q", str(exc)) from None
+    except ValueError as exc:  # the search's SearchError says "q: <what>" itself
+        raise bad("q", str(exc).removeprefix("q: ")) from None
     return found
 
 

@@ -6,12 +6,17 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from earshot.warehouse.publish import open_analytics_copy
+
+T = TypeVar("T")
+MEMO_ENTRIES = 64
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -25,43 +30,85 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
 class AnalyticsReader:
     """Cursors on the newest analytics copy at `path`.
 
-    A publish replaces the copy atomically (a new file under the old name); the next request
-    sees the new stamp and opens it, while requests in flight finish on the old connection
-    (kept open until the next swap, since closing it would close their cursors).
+    A publish replaces the copy atomically (a new file under the old name). The next request
+    sees the new stamp, waits for the requests still reading the old file, closes it and
+    opens the new one. (The old connection must be closed first: while it is open, DuckDB
+    hands a new `connect` of the same path the same, old, database.)
+
+    A copy never changes once published, so what a page computed from it (a week's digest)
+    is kept with it (`memo`) until the next copy replaces it.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._stamp: tuple[int, int, int] | None = None
-        self._retired: list[duckdb.DuckDBPyConnection] = []
+        self._reading = 0  # requests holding a cursor of `_con`
+        self._memo: OrderedDict[Hashable, object] = OrderedDict()
 
-    def _current(self) -> duckdb.DuckDBPyConnection:
+    def _acquire(self) -> duckdb.DuckDBPyConnection:
         stamp = _stamp(self.path)
-        with self._lock:
+        with self._cond:
             if self._con is None or stamp != self._stamp:
-                con = open_analytics_copy(self.path)  # WarehouseError naming the file
-                for old in self._retired:
-                    old.close()
-                self._retired = [self._con] if self._con is not None else []
-                self._con, self._stamp = con, stamp
+                self._cond.wait_for(lambda: self._reading == 0)
+                if self._con is not None:
+                    self._con.close()
+                    self._con = None
+                self._con = open_analytics_copy(self.path)  # WarehouseError naming the file
+                self._stamp = stamp
+                self._memo.clear()
+            self._reading += 1
             return self._con
+
+    def _release(self) -> None:
+        with self._cond:
+            self._reading -= 1
+            self._cond.notify_all()
 
     @contextlib.contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self._current().cursor()
+        con = self._acquire()
         try:
-            yield cur
+            cur = con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
         finally:
-            cur.close()
+            self._release()
+
+    def memo(self, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """`compute(cursor)` of the current copy, computed once per copy and `key`."""
+        con = self._acquire()
+        try:
+            with self._cond:
+                stamp = self._stamp
+                if (stamp, key) in self._memo:
+                    self._memo.move_to_end((stamp, key))
+                    return self._memo[(stamp, key)]  # type: ignore[return-value]
+            cur = con.cursor()
+            try:
+                value = compute(cur)
+            finally:
+                cur.close()
+            with self._cond:
+                if self._stamp == stamp:
+                    self._memo[(stamp, key)] = value
+                    while len(self._memo) > MEMO_ENTRIES:
+                        self._memo.popitem(last=False)
+            return value
+        finally:
+            self._release()
 
     def refresh(self) -> None:
         """Open the copy now if a publish replaced it (after a correction)."""
-        self._current()
+        self._acquire()
+        self._release()
 
     def close(self) -> None:
-        with self._lock:
-            for con in [*self._retired, *([self._con] if self._con else [])]:
-                con.close()
-            self._con, self._retired = None, []
+        with self._cond:
+            self._cond.wait_for(lambda: self._reading == 0)
+            if self._con is not None:
+                self._con.close()
+            self._con, self._stamp = None, None

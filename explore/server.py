@@ -13,6 +13,7 @@ import uvicorn
 from earshot.explore.app import create_app
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.settings import ExploreSettings, check_bind
+from earshot.warehouse.corrections import prepare_corrections
 
 
 def app_url(settings: ExploreSettings) -> str:
@@ -30,6 +31,10 @@ def serve(
     check_bind(settings.host, settings.token_from_env)
     reader = AnalyticsReader(settings.analytics_path)
     reader.refresh()  # fail now, naming the file, when there is no analytics copy
+    if settings.warehouse_path.exists():  # else a correction says which file is missing
+        prepare_corrections(
+            settings.warehouse_path, lock_timeout_seconds=settings.lock_timeout_seconds
+        )
     app = create_app(settings, reader)
     url = app_url(settings)
     say(f"Earshot Explore: {url}")

@@ -4,12 +4,16 @@ top authors and sources."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+import duckdb
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from earshot.explore.chart import topic_chart
-from earshot.explore.deps import chosen_week, known_topic, reader, settings_of, week_list
+from earshot.explore.deps import chosen_week, known_topic, memo, reader, settings_of, week_list
 from earshot.explore.posts import topic_labels
 from earshot.explore.render import page
 from earshot.warehouse.corrections import answered_questions
@@ -29,36 +33,43 @@ def topic_page(request: Request, topic_id: str, week: str | None = None) -> HTML
     chosen = chosen_week(request, week)
     with reader(request) as con:
         label = known_topic(con, topic_id, field="topic_id")
-        require_fresh(con)
-        history = topic_weeks(con, topic_id, chosen, HISTORY_WEEKS)
-        evidence = list_posts(
-            con,
-            PostFilter(week=chosen, topic_id=topic_id, audience="audience"),
-            limit=EVIDENCE_POSTS,
-        )
-        questions = [q for q in audience_questions(con, chosen, 10) if q.topic_id == topic_id]
-        authors, sources = topic_voices(con, chosen, topic_id)
-        labels = topic_labels(con)
-        all_weeks = week_list(con, settings.now)
-        answered = answered_questions(
-            con, [p.post_id for p in evidence.posts] + [q.post_id for q in questions]
-        )
-    this_week = history[-1][1] if history and history[-1][0] == chosen else None
+    context = memo(
+        request,
+        ("topic-page", topic_id, chosen),
+        lambda con: _topic_context(con, topic_id, chosen, settings.now),
+    )
     return page(
         request,
         "topic.html",
         topic=topic_id,
         label=label,
         week=chosen,
-        weeks=all_weeks,
-        history=history,
-        this_week=this_week,
-        chart=topic_chart(history),
-        found=evidence,
-        questions=questions,
-        authors=authors,
-        sources=sources,
-        topic_labels=labels,
-        answered=answered,
         back=str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
+        **context,
     )
+
+
+def _topic_context(
+    con: duckdb.DuckDBPyConnection, topic_id: str, week: str, now: datetime | None
+) -> dict[str, Any]:
+    require_fresh(con)
+    history = topic_weeks(con, topic_id, week, HISTORY_WEEKS)
+    evidence = list_posts(
+        con, PostFilter(week=week, topic_id=topic_id, audience="audience"), limit=EVIDENCE_POSTS
+    )
+    questions = [q for q in audience_questions(con, week, 10) if q.topic_id == topic_id]
+    authors, sources = topic_voices(con, week, topic_id)
+    return {
+        "weeks": week_list(con, now),
+        "history": history,
+        "this_week": history[-1][1] if history and history[-1][0] == week else None,
+        "chart": topic_chart(history),
+        "found": evidence,
+        "questions": questions,
+        "authors": authors,
+        "sources": sources,
+        "topic_labels": topic_labels(con),
+        "answered": answered_questions(
+            con, [p.post_id for p in evidence.posts] + [q.post_id for q in questions]
+        ),
+    }

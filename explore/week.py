@@ -12,7 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from earshot.explore.deps import chosen_week, reader, settings_of, week_list
+from earshot.explore.deps import chosen_week, memo, settings_of, week_list
 from earshot.explore.render import page
 from earshot.explore.settings import ExploreSettings
 from earshot.reports.digest import Digest, build_digest
@@ -40,28 +40,25 @@ def week_digest(con: duckdb.DuckDBPyConnection, settings: ExploreSettings, week:
 def week_page(request: Request, week: str | None = None) -> HTMLResponse:
     settings = settings_of(request)
     chosen = chosen_week(request, week)
-    with reader(request) as con:
+
+    def build(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         digest = week_digest(con, settings, chosen)
-        weeks = week_list(con, settings.now)
-        answered = answered_questions(con, [q.post_id for q in digest.questions])
-    return page(
-        request,
-        "week.html",
-        d=digest,
-        week=chosen,
-        weeks=weeks,
-        previous=previous_week(chosen),
-        answered=answered,
-        summary=summary_sentences(digest),
-    )
+        return {
+            "d": digest,
+            "weeks": week_list(con, settings.now),
+            "answered": answered_questions(con, [q.post_id for q in digest.questions]),
+            "summary": summary_sentences(digest),
+        }
+
+    context = memo(request, ("week-page", chosen), build)
+    return page(request, "week.html", week=chosen, previous=previous_week(chosen), **context)
 
 
 @router.get("/api/weeks/{week}")
 def week_api(request: Request, week: str) -> dict[str, Any]:
     settings = settings_of(request)
     chosen = chosen_week(request, week)
-    with reader(request) as con:
-        digest = week_digest(con, settings, chosen)
+    digest = memo(request, ("digest", chosen), lambda con: week_digest(con, settings, chosen))
     return week_json(digest)
 
 

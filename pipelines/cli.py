@@ -574,7 +574,13 @@ def explore(
         open_browser=not no_browser,
         say=lambda line: _console().print(line, highlight=False, soft_wrap=True),
         refuse=_refuse,
+        fail=_fail,
     )
+
+
+def _fail(message: str) -> NoReturn:
+    _console(stderr=True).print(f"[bold red]Explore failed:[/] {message}", highlight=False)
+    raise typer.Exit(1)
 
 
 def _when(value: datetime | None, zone: str) -> str:

@@ -40,8 +40,10 @@ def start_explore(
     open_browser: bool,
     say: Callable[[str], None],
     refuse: Callable[[str], None],
+    fail: Callable[[str], None],
 ) -> None:
-    """Serve Explore until interrupted; a refused address or a missing copy via `refuse`."""
+    """Serve Explore until interrupted: a refused address goes to `refuse` (a usage error),
+    a missing or unreadable analytics copy to `fail`."""
     from earshot.explore.server import serve
     from earshot.explore.settings import ExploreError, check_bind
     from earshot.warehouse import WarehouseError
@@ -55,4 +57,4 @@ def start_explore(
     try:
         serve(settings, open_browser=open_browser, say=say)
     except WarehouseError as exc:
-        refuse(str(exc))
+        fail(str(exc))

@@ -106,6 +106,15 @@ def store_correction(
     return Correction(f"label-{label_id}", kind, post_id, topic_id, relevant, sentiment, by, now)
 
 
+def prepare_corrections(warehouse_path: str | Path, *, lock_timeout_seconds: float = 60.0) -> None:
+    """Bring the warehouse's schema up to date (migration 0011 holds the answered marks), once,
+    when Explore starts, so that a correction's write is only its insert."""
+    with writing(
+        warehouse_path, lock_timeout_seconds=lock_timeout_seconds, migrate=True, holder="explore"
+    ):
+        pass
+
+
 def _check_known(con: duckdb.DuckDBPyConnection, post_id: str, topic_id: str | None) -> None:
     if con.execute("SELECT 1 FROM _posts WHERE post_id = ?", [post_id]).fetchone() is None:
         raise UnknownRecord("post_id", f"no stored post {post_id!r}")

@@ -4,6 +4,7 @@ the digest's, parameters are checked, and the token guards every path."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -12,7 +13,7 @@ from earshot.explore.auth import COOKIE, CSP
 from earshot.explore.render import highlight
 from earshot.explore.settings import ExploreError, check_bind, explore_token
 from earshot.reports.digest import build_digest
-from tests.explore.support import TOKEN, Site
+from tests.explore.support import TOKEN, Site, serve, site_settings
 from tests.reports.history import NOW, WEEK
 
 
@@ -213,3 +214,17 @@ def test_matched_terms_are_highlighted_in_escaped_text() -> None:
         "&lt;<mark>b</mark>&gt;<mark>Preis</mark>&lt;/<mark>b</mark>&gt; &amp; co"
     )
     assert str(highlight("<script>", [])) == "&lt;script&gt;"
+
+
+def test_the_pages_speak_the_configs_language(
+    history_file: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    source, names = history_file
+    settings = site_settings(tmp_path, source, language="en")
+    for url in serve(settings):
+        with Site(url, settings, names).client() as c:
+            week = c.get("/", params={"week": WEEK}).text
+            posts = c.get("/posts", params={"week": WEEK, "topic": "price"}).text
+        assert '<html lang="en">' in week and "Topics by volume" in week
+        assert "Themen nach Umfang" not in week
+        assert "Correct this post" in posts and "Not about Preise" in posts
