@@ -33,17 +33,17 @@ SAMPLE = 10
 _EPOCH = date(1970, 1, 1)
 
 
-@dataclass(frozen=True, slots=True)
 class PreviewError(ValueError):
     """The definition cannot be matched: which field, what, and where in it (a caret)."""
 
-    field: str  # 'query' | 'terms.de' | ...
-    message: str
-    text: str = ""
-    position: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+    def __init__(
+        self, field: str, message: str, text: str = "", position: int | None = None
+    ) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field  # 'query' | 'terms'
+        self.message = message
+        self.text = text
+        self.position = position
 
 
 @dataclass(frozen=True, slots=True)

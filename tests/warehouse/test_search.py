@@ -8,8 +8,6 @@ from datetime import timedelta
 import pytest
 
 from earshot.listeners.records import Post
-from earshot.nlp.records import Annotation, TopicMatch
-from earshot.warehouse.annotations import store_annotations
 from earshot.warehouse.connection import transaction
 from earshot.warehouse.post_lists import PostFilter, list_posts
 from earshot.warehouse.search import SearchError, SearchQuery, search_filter, search_posts
@@ -17,110 +15,10 @@ from earshot.warehouse.search_index import refresh_search_index, stems_of
 from earshot.warehouse.sources import insert_posts
 from tests.reports import history as planted_history
 from tests.reports.history import NOW, W47_MONDAY, History
+from tests.warehouse.search_support import plant
 
 history_file = planted_history.history_file  # fixtures
 history = planted_history.history
-
-TEXTS = {
-    # name: (text, lang, weeks before W47, topics, sentiment, question, likes, source)
-    "de-service": (
-        "Die Kundenservices der Stadtwerke waren heute langsam.",
-        "de",
-        0,
-        ("service",),
-        "negative",
-        False,
-        3,
-        "blog",
-    ),
-    "de-service-2": (
-        "Unser Kundenservice hilft sofort, danke!",
-        "de",
-        1,
-        ("service",),
-        "positive",
-        False,
-        40,
-        "forum",
-    ),
-    "de-question": (
-        "Wie erreiche ich den Kundenservice am Wochenende?",
-        "de",
-        0,
-        ("service",),
-        "neutral",
-        True,
-        7,
-        "blog",
-    ),
-    "de-houses": (
-        "Die Häuser in der Altstadt bekommen Wärmepumpen.",
-        "de",
-        2,
-        ("climate",),
-        "neutral",
-        False,
-        1,
-        "forum",
-    ),
-    "en-customers": (
-        "Customers complained about the slow hotline.",
-        "en",
-        0,
-        ("service",),
-        "negative",
-        False,
-        12,
-        "forum",
-    ),
-    "own-service": (
-        "Unser Kundenservice ist jetzt auch abends erreichbar.",
-        "de",
-        0,
-        ("service",),
-        "positive",
-        False,
-        5,
-        "own",
-    ),
-}
-
-
-def _plant(h: History) -> dict[str, str]:
-    posts, annotations, ids = [], [], {}
-    for name, (text, lang, weeks, topics, label, question, likes, source) in TEXTS.items():
-        p = Post(
-            platform="feed",
-            source_id=source,
-            external_id=f"search-{name}",
-            url=f"https://example.org/search/{name}",
-            author=f"author-{name}",
-            author_handle=None,
-            title=None,
-            text=text,
-            lang_hint=lang,
-            published_at=W47_MONDAY - timedelta(weeks=weeks, hours=-5),
-            fetched_at=NOW,
-            likes=likes,
-        )
-        posts.append(p)
-        ids[name] = p.post_id
-        annotations.append(
-            Annotation(
-                post_id=p.post_id,
-                lang=lang,
-                lang_score=0.99,
-                sentiment={"negative": -0.6, "neutral": 0.0, "positive": 0.6}[label],
-                sentiment_label=label,
-                is_question=question,
-                key_terms=(),
-                topics=tuple(TopicMatch(t, None, (t,)) for t in topics),
-            )
-        )
-    insert_posts(h.con, posts, "load-search")
-    store_annotations(h.con, annotations, pipeline_version="t.v1", load_id="load-search")
-    refresh_search_index(h.con)
-    return ids
 
 
 def _names(found: list[str], ids: dict[str, str]) -> list[str]:
@@ -134,7 +32,7 @@ def _search(h: History, **query: object) -> tuple[int, list[str]]:
 
 
 def test_a_word_finds_its_other_inflections_in_german_and_english(history: History) -> None:
-    ids = _plant(history)
+    ids = plant(history)
     total, found = _search(history, q="Kundenservice")
     assert sorted(_names(found, ids)) == [
         "de-question",
@@ -155,7 +53,7 @@ def test_a_word_finds_its_other_inflections_in_german_and_english(history: Histo
 
 
 def test_filters_sorting_and_paging(history: History) -> None:
-    ids = _plant(history)
+    ids = plant(history)
     names = lambda **q: _names(_search(history, **q)[1], ids)  # noqa: E731
     assert names(q="Kundenservice", sentiment="positive", sort="engagement") == [
         "de-service-2",
@@ -181,7 +79,7 @@ def test_filters_sorting_and_paging(history: History) -> None:
 
 
 def test_bad_parameters_name_themselves(history: History) -> None:
-    _plant(history)
+    plant(history)
     for query, param in (
         (SearchQuery(week_from="2026-47"), "week_from"),
         (SearchQuery(sort="likes"), "sort"),  # type: ignore[arg-type]
@@ -195,7 +93,7 @@ def test_bad_parameters_name_themselves(history: History) -> None:
 
 
 def test_search_values_never_reach_sql_as_text(history: History) -> None:
-    _plant(history)
+    plant(history)
     nasty = "x'); DROP TABLE _posts; --"
     for field in ("q", "source", "lang", "topic"):
         assert search_posts(history.con, SearchQuery(**{field: nasty})).total == 0  # type: ignore[arg-type]
@@ -203,7 +101,7 @@ def test_search_values_never_reach_sql_as_text(history: History) -> None:
 
 
 def test_the_index_takes_only_new_posts_and_a_resort_changes_no_answer(history: History) -> None:
-    ids = _plant(history)
+    ids = plant(history)
     assert refresh_search_index(history.con).posts == 0  # nothing new: nothing done
     late = Post(
         platform="feed",
@@ -234,7 +132,7 @@ def test_the_index_takes_only_new_posts_and_a_resort_changes_no_answer(history: 
 
 
 def test_a_refresh_killed_half_way_resumes_after_its_last_window(history: History) -> None:
-    _plant(history)
+    plant(history)
     con = history.con
     with transaction(con):  # forget the index: as after migration 0016 on a stored history
         con.execute("DELETE FROM _search_postings")
@@ -250,7 +148,7 @@ def test_a_refresh_killed_half_way_resumes_after_its_last_window(history: Histor
 
 
 def test_search_filter_feeds_the_post_lists(history: History) -> None:
-    ids = _plant(history)
+    ids = plant(history)
     page = list_posts(history.con, PostFilter(extra=search_filter(history.con, "Kundenservices")))
     assert sorted(_names([p.post_id for p in page.posts], ids)) == [
         "de-question",
