@@ -1,16 +1,20 @@
 """Full-text search over all posts, with Explore's filters, sorted and paged: `search_posts`.
 
 Engine: our own inverted index (`warehouse.search_index`: every word under its German and its
-English Snowball stem, postings by `_posts.rowid`). Measured on this 2-core machine over
-1,000,000 synthetic posts (bench/explore.py): a plain scan (`text ILIKE '%kundenservic%'`)
-takes ~750 ms for the count alone, and cannot stem; DuckDB's `fts` extension loads only into
-duckdb 1.5.5, a downgrade of the whole product; the index answers a search, filters, count
-and page included, in tens of milliseconds. Every search value reaches SQL as a parameter.
+English Snowball stem, postings by `_posts.rowid`), filtered and sorted over per-post numpy
+columns (`warehouse.search_facts`). Chosen by measurement, 1,000,000 synthetic posts, this
+2-core machine under the other jobs' load (bench/explore.py, over HTTP through the app):
+a plain scan for one word (`count(*)` of `text ILIKE '%word%'`, no stemming, no filter, no
+page) p50 1,172 ms; this engine's search page p50 162 ms, p95 318 ms (target 500), i.e. 0.14x
+the scan. DuckDB's `fts` extension loads only into duckdb 1.5.5, a downgrade of the whole
+product, and was not taken. Joining the hits with `_annotations` by `post_id` for the filters
+cost 200-350 ms alone, hence the per-post arrays. Every search value reaches SQL as a
+parameter.
 
 A query is words (all must occur, each in any inflection: "Kundenservices" finds
-"Kundenservice"); a word starting with "-" must not occur. The filters and the figures read the
-analyst views `posts` and `post_topics`, so corrections and labels that those views apply
-apply here too.
+"Kundenservice"); a word starting with "-" must not occur. The filters see what `_post_facts`
+says of a post (a sentiment label wins over the computed sentiment) and the `post_topics` view
+(see `warehouse.search_facts`).
 """
 
 from __future__ import annotations

@@ -1,16 +1,18 @@
 """What search filters and sorts on, per post, as numpy columns indexed by `_posts.rowid`.
 
 Filtering the index's hits by language, sentiment, topic, own/audience or question in SQL means
-joining them with `_annotations` and `_post_topics` by `post_id` (a 64-character hash): at
-1,000,000 posts that join alone costs 200-350 ms. Read once into arrays (about 30 bytes a post,
-~1.5 s at 1,000,000 posts), every filter is a mask over the hits and costs microseconds.
+joining them with `_annotations` and `_post_topics` by `post_id` (a hash string): at 1,000,000
+posts that join alone costs 200-350 ms. Read once into arrays (about 30 bytes a post; the read
+takes ~6 s at 1,000,000 posts on two busy cores: the first search after a publish), every
+filter is a mask over the hits and costs microseconds.
 
-The arrays come from the analyst views (`posts`, `post_topics`: a correction or label that they
-apply applies here) and are kept per database, checked on each use by a cheap fingerprint
-(the file's inode, time and size, and the post, annotation, tag, label and own-source counts):
-a new analytics copy (a publish replaces the file) or new rows make the next search read them
-again. (A live warehouse that rewrites annotations in place without a checkpoint is not
-noticed; Explore reads the analytics copy.)
+The columns are `_post_facts`'s (analyst_views.sql: a post's sentiment label wins over the
+computed sentiment), computed the same way but with the rowid; the topics are the `post_topics`
+view's (a correction that view applies applies here). They are kept per database and checked
+on each use by a cheap fingerprint (the file's inode, time and size, and the post, annotation,
+tag, label and own-source counts): a new analytics copy (a publish replaces the file) or new
+rows make the next search read them again. (A live warehouse that rewrites annotations in place
+without a checkpoint is not noticed; Explore reads the analytics copy.)
 """
 
 from __future__ import annotations
