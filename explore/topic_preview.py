@@ -1,18 +1,24 @@
 """The query preview: what a topic definition (terms, exclusions, a boolean query) would tag over
 the last 12 weeks, before it is saved, against what the topic's stored tags say today.
 
-Two steps. Candidates come from the full-text index (`warehouse.search_index`): every stored
-word whose folded spelling contains a term's first word (so inflections, hashtags and compound
-tails such as "Datenschutzverordnung" for "Datenschutz" are candidates), or every post of the
+Two steps. Candidates come from the full-text index (`warehouse.search_index`): the posts with a
+stored word whose folded spelling contains a term's longest word (so inflections, hashtags and
+compound tails such as "Datenschutzverordnung" for "Datenschutz" are candidates), or every post of the
 weeks when the query can hold without any term ("NOT jobs"). Then the product's own matcher
 (`nlp.topics.TopicTagger` over the `nlp.tokenizer` word sequence, in each post's stored
 language, as enrichment runs it) decides exactly, and its matched terms are the evidence.
+
+The matcher decides each piece of the definition (one term, one exclusion, the query) on its own
+and the preview remembers each piece's posts for the analytics copy it read: a topic is tagged
+when a term matches or the query holds and no exclusion matches, so the pieces combine into
+exactly what the whole definition tags (tests/explore/test_topic_preview.py checks it). Editing
+one term then costs only that term's matching; the first preview of a big topic costs them all.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -105,8 +111,7 @@ def preview_topic(
     lo, hi = (first - _EPOCH).days, (last - _EPOCH).days
     in_window = (facts.week_start >= lo) & (facts.week_start <= hi)
     window = facts.stored[in_window[facts.stored]]
-    candidates = _candidates(con, rule, window)
-    matched, evidence = _match(con, rule, candidates, facts)
+    matched, evidence, candidates = _decide(con, rule, window, facts, (lo, hi))
     current = facts.topics.get(rule.topic_id, np.empty(0, dtype=np.int64))
     current = current[in_window[current]] if len(current) else current
     added = np.setdiff1d(matched, current, assume_unique=True)
@@ -127,11 +132,83 @@ def preview_topic(
         current=len(current),
         added=len(added),
         lost=len(lost),
-        candidates=len(candidates),
+        candidates=candidates,
         sample=_sample(con, facts, matched, evidence, sample, added=set(added.tolist())),
         added_sample=_sample(con, facts, added, evidence, sample, change="added"),
         lost_sample=_sample(con, facts, lost, evidence, sample, change="lost"),
     )
+
+
+# What each piece of a definition (one term, one exclusion, the query) tags in a window, so that
+# the next preview (the user editing one term) matches only the piece that changed. The matcher
+# decides each piece on its own: a topic is tagged when a term matches or the query holds, and
+# no exclusion matches (`TopicTagger.match`); pieces keep the suffixes the whole rule gives them.
+_pieces: dict[tuple[object, ...], tuple[np.ndarray, dict[int, tuple[str, ...]]]] = {}
+MAX_PIECES = 512
+
+
+def _decide(
+    con: duckdb.DuckDBPyConnection,
+    rule: TopicRule,
+    window: np.ndarray,
+    facts: DocFacts,
+    bounds: tuple[int, int],
+) -> tuple[np.ndarray, Callable[[int], tuple[str, ...]], int]:
+    """The window's docs `rule` tags (sorted), each doc's evidence, and how many candidate
+    posts the matcher looked at (for the pieces not known from an earlier preview)."""
+    looked = 0
+
+    def piece(kind: str, piece_rule: TopicRule) -> tuple[np.ndarray, dict[int, tuple[str, ...]]]:
+        nonlocal looked
+        key = (id(facts), bounds, kind, repr(piece_rule))
+        with _tok_lock:
+            if not _sequences_of or _sequences_of[0] is not facts:
+                _pieces.clear()
+            known = _pieces.get(key)
+        if known is not None:
+            return known
+        candidates = _candidates(con, piece_rule, window)
+        looked += len(candidates)
+        found = _match(con, piece_rule, candidates, facts)
+        with _tok_lock:
+            if len(_pieces) > MAX_PIECES:
+                _pieces.clear()
+            _pieces[key] = found
+        return found
+
+    terms = [
+        (term, piece("term", TopicRule(rule.topic_id, None, {lang: (term,)})))
+        for lang, ts in sorted(rule.terms.items())
+        for term in ts
+    ]
+    exclusions = [
+        piece("exclude", TopicRule(rule.topic_id, None, {lang: (term,)}))[0]
+        for lang, ts in sorted(rule.exclude.items())
+        for term in ts
+    ]
+    query = None
+    if rule.query:
+        only_query = TopicRule(
+            rule.topic_id, None, {lang: () for lang in rule.terms}, query=rule.query
+        )
+        query = piece("query", only_query)
+    held = [docs for _, (docs, _) in terms] + ([query[0]] if query else [])
+    tagged = np.unique(np.concatenate(held)) if held else np.empty(0, dtype=np.int64)
+    for docs in exclusions:
+        tagged = np.setdiff1d(tagged, docs, assume_unique=True)
+
+    def evidence(doc: int) -> tuple[str, ...]:
+        found = {t for t, (docs, _) in terms if _has(docs, doc)}
+        if query is not None:
+            found.update(query[1].get(doc, ()))
+        return tuple(sorted(found))
+
+    return tagged, evidence, looked
+
+
+def _has(docs: np.ndarray, doc: int) -> bool:
+    i = int(np.searchsorted(docs, doc))
+    return i < len(docs) and int(docs[i]) == doc
 
 
 def _positive_terms(rule: TopicRule) -> list[str]:
@@ -145,7 +222,11 @@ def _candidates(con: duckdb.DuckDBPyConnection, rule: TopicRule, window: np.ndar
     """The window's posts the matcher must look at (sorted rowids)."""
     if rule.query and evaluate(parse_query(rule.query), {})[0]:
         return window  # the query holds without any term: every post may match
-    firsts = sorted({parts[0] for t in _positive_terms(rule) if (parts := split_parts(t))})
+    # a post the matcher tags has a word containing each word of the term; the longest is the
+    # most selective ("E-Mail-Marketing": "marketing", not "e")
+    firsts = sorted(
+        {max(parts, key=len) for t in _positive_terms(rule) if (parts := split_parts(t))}
+    )
     if not firsts:
         return np.empty(0, dtype=np.int64)
     found = con.execute(
@@ -247,7 +328,7 @@ def _sample(
     con: duckdb.DuckDBPyConnection,
     facts: DocFacts,
     docs: np.ndarray,
-    evidence: Mapping[int, tuple[str, ...]],
+    evidence: Callable[[int], tuple[str, ...]],
     n: int,
     *,
     change: str = "kept",
@@ -274,7 +355,7 @@ def _sample(
                 published_at=r[3],
                 text=r[4],
                 lang=facts.langs[code] if code >= 0 else None,
-                evidence=evidence.get(doc, ()),
+                evidence=evidence(doc),
                 change=kind,
             )
         )
