@@ -8,14 +8,16 @@ the example taxonomy), publishes its analytics copy the product's way
 serves Explore on a loopback port in a child process (`explore.server.serve`, uvicorn, with a
 token). Then, over HTTP with the token, it times the week page, a topic page, a search page
 (`/search?q=` with a German word in another inflection, an English one, two words, a filter)
-and a query preview (`/api/preview`: a topic's configured terms, a boolean query), each
-`--requests` times round-robin over its variants after one warm-up request (the first search
-reads the per-post facts, timed apart as "first search"). Prints p50/p95 per page, the
-server's peak RSS, and the baseline: a plain scan (`count(*)` of `text ILIKE '%word%'`) of the
-same copy in this process, the engine full-text search would otherwise be.
+and a query preview (`/api/preview`), each `--requests` times round-robin over its variants
+after one warm-up request (printed as "first": the first search reads the per-post facts, the
+first preview opens a topic and matches all of its pieces). The preview is timed as it is
+used: a topic's definition edited one piece at a time (each edit matches only the changed
+piece); the first preview of another topic (every piece matched) is timed and judged apart.
+Prints p50/p95 per page, the server's peak RSS, and the baseline: a plain scan (`count(*)` of
+`text ILIKE '%word%'`) of the same copy in this process, what a search costs without the index.
 
 Targets (printed PASS/FAIL; exit status 1 when one fails): search p95 <= 500 ms, week and
-topic page p95 <= 300 ms, query preview p95 <= 2 s.
+topic page p95 <= 300 ms, query preview p95 <= 2 s (and the other topic's first <= 2 s).
 """
 
 from __future__ import annotations
@@ -47,11 +49,25 @@ SEARCHES = (
     {"q": "Newsletter", "lang": "de", "sentiment": "negative", "week_from": "2026-W40"},
     {"q": "privacy", "topic": "data-privacy", "own": "false"},
 )
-PREVIEWS = (
-    {"topic": "customer-service"},  # its configured terms
-    {"topic": "data-privacy", "terms_de": "Datenschutz\nDSGVO", "exclude_de": "Cookie-Banner"},
-    {"new_id": "hotline", "query": '"customer service" AND NOT hotline'},
+# The query preview as it is used: a topic opened (its configured definition: every piece
+# matched, the "first" figure), then edited one piece at a time (timed), then another topic
+# opened for the first time (timed apart: "cold").
+_SERVICE_DE = "Kundenservice\nKundenbetreuung\nKundenerlebnis\nBeschwerdemanagement"
+_SERVICE_EN = "customer service\ncustomer experience\ncustomer support\nCX"
+_SERVICE = {
+    "topic": "customer-service",
+    "terms_de": _SERVICE_DE,
+    "terms_en": _SERVICE_EN,
+    "exclude_en": "customer service representative job",
+}
+PREVIEW_OPEN = {"topic": "customer-service"}
+PREVIEW_EDITS = (
+    {**_SERVICE, "terms_de": _SERVICE_DE + "\nHotline"},  # a term added
+    {**_SERVICE, "exclude_de": "Stellenangebot"},  # an exclusion added
+    {**_SERVICE, "query": '"customer service" AND NOT hotline'},  # a query added
+    {**_SERVICE, "terms_en": "customer service\ncustomer experience\ncustomer support"},  # one less
 )
+PREVIEW_COLD = {"topic": "data-privacy"}
 TARGETS = {"week": 0.3, "topic": 0.3, "search": 0.5, "preview": 2.0}
 
 
@@ -190,18 +206,24 @@ def run(args: argparse.Namespace, folder: Path) -> int:
                     for t in ("customer-service", "data-privacy", "newsletter")
                 ],
                 "search": [("/search", s) for s in SEARCHES],
-                "preview": [("/api/preview", p) for p in PREVIEWS],
+                "preview": [("/api/preview", PREVIEW_OPEN)]
+                + [("/api/preview", p) for p in PREVIEW_EDITS],
             }
             figures: dict[str, dict[str, float]] = {}
             for name, variants in pages.items():
-                n = max(args.requests // 3, 5) if name == "preview" else args.requests
+                n = max(args.requests // 3, 8) if name == "preview" else args.requests
                 times, first = time_requests(client, variants, n)
+                if name == "preview":  # round-robin over the edits, not the opening again
+                    times, _ = time_requests(client, variants[1:], n)
                 figures[name] = {
                     "p50": statistics.median(times),
                     "p95": p95(times),
                     "first": first,
                     "n": n,
                 }
+            start = time.perf_counter()
+            client.get("/api/preview", params=PREVIEW_COLD).raise_for_status()
+            results["preview_cold"] = time.perf_counter() - start
             results["pages"] = figures
             results["server_peak_rss_mib"] = peak_rss_mib(child.pid)
     finally:
@@ -228,6 +250,13 @@ def report(results: dict[str, Any]) -> int:
             f"(first {f['first'] * 1000:6.0f} ms, n={f['n']})  target p95 <= "
             f"{target * 1000:.0f} ms: {'PASS' if ok else 'FAIL'}"
         )
+    cold = results["preview_cold"]
+    ok = cold <= TARGETS["preview"]
+    failed |= not ok
+    print(
+        f"  preview of another topic, first time (every piece matched): {cold * 1000:.0f} ms  "
+        f"target <= {TARGETS['preview'] * 1000:.0f} ms: {'PASS' if ok else 'FAIL'}"
+    )
     search = results["pages"]["search"]
     print(
         f"  baseline: a plain scan (count of text ILIKE '%word%') p50 {scan * 1000:.0f} ms; "
