@@ -3,8 +3,8 @@ the last 12 weeks, before it is saved, against what the topic's stored tags say 
 
 Two steps. Candidates come from the full-text index (`warehouse.search_index`): the posts with a
 stored word whose folded spelling contains a term's longest word (so inflections, hashtags and
-compound tails such as "Datenschutzverordnung" for "Datenschutz" are candidates), or every post of the
-weeks when the query can hold without any term ("NOT jobs"). Then the product's own matcher
+compound tails such as "Datenschutzverordnung" for "Datenschutz" are candidates), or every post
+of the weeks when the query can hold without any term ("NOT jobs"). Then the product's own matcher
 (`nlp.topics.TopicTagger` over the `nlp.tokenizer` word sequence, in each post's stored
 language, as enrichment runs it) decides exactly, and its matched terms are the evidence.
 
