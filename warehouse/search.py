@@ -3,10 +3,10 @@
 Engine: our own inverted index (`warehouse.search_index`: every word under its German and its
 English Snowball stem, postings by `_posts.rowid`), filtered and sorted over per-post numpy
 columns (`warehouse.search_facts`). Chosen by measurement, 1,000,000 synthetic posts, this
-2-core machine under the other jobs' load (bench/explore.py, over HTTP through the app):
+2-core machine shared with other jobs (bench/explore.py, over HTTP through the app, two runs):
 a plain scan for one word (`count(*)` of `text ILIKE '%word%'`, no stemming, no filter, no
-page) p50 1,172 ms; this engine's search page p50 162 ms, p95 318 ms (target 500), i.e. 0.14x
-the scan. DuckDB's `fts` extension loads only into duckdb 1.5.5, a downgrade of the whole
+page) p50 432-1,172 ms; this engine's search page p50 57-162 ms, p95 125-318 ms (target 500),
+0.13-0.14x the scan. DuckDB's `fts` extension loads only into duckdb 1.5.5, a downgrade of the whole
 product, and was not taken. Joining the hits with `_annotations` by `post_id` for the filters
 cost 200-350 ms alone, hence the per-post arrays. Every search value reaches SQL as a
 parameter.
