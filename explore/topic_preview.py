@@ -6,7 +6,8 @@ stored word whose folded spelling contains a term's longest word (so inflections
 compound tails such as "Datenschutzverordnung" for "Datenschutz" are candidates), or every post
 of the weeks when the query can hold without any term ("NOT jobs"). Then the product's own matcher
 (`nlp.topics.TopicTagger` over the `nlp.tokenizer` word sequence, in each post's stored
-language, as enrichment runs it) decides exactly, and its matched terms are the evidence.
+language, as enrichment runs it; `explore.preview_matching`) decides exactly, and its matched
+terms are the evidence.
 
 The matcher decides each piece of the definition (one term, one exclusion, the query) on its own
 and the preview remembers each piece's posts for the analytics copy it read: a topic is tagged
@@ -18,19 +19,16 @@ one term then costs only that term's matching; the first preview of a big topic 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import duckdb
 import numpy as np
-import spacy
 
-from earshot.nlp.normalise import split_parts
-from earshot.nlp.query import QueryError, evaluate, parse_query, query_terms
+from earshot.explore.preview_matching import candidates, match
+from earshot.nlp.query import QueryError, parse_query
 from earshot.nlp.records import TopicRule
-from earshot.nlp.tokenizer import EarshotTokenizer, split
-from earshot.nlp.topics import COMPOUNDING, TopicTagger
 from earshot.warehouse.search_facts import DocFacts, doc_facts
 from earshot.warehouse.weeks import iso_week, last_complete_week, week_start
 
@@ -144,6 +142,8 @@ def preview_topic(
 # decides each piece on its own: a topic is tagged when a term matches or the query holds, and
 # no exclusion matches (`TopicTagger.match`); pieces keep the suffixes the whole rule gives them.
 _pieces: dict[tuple[object, ...], tuple[np.ndarray, dict[int, tuple[str, ...]]]] = {}
+_pieces_of: list[DocFacts] = []
+_pieces_lock = threading.Lock()
 MAX_PIECES = 512
 
 
@@ -161,16 +161,17 @@ def _decide(
     def piece(kind: str, piece_rule: TopicRule) -> tuple[np.ndarray, dict[int, tuple[str, ...]]]:
         nonlocal looked
         key = (id(facts), bounds, kind, repr(piece_rule))
-        with _tok_lock:
-            if not _sequences_of or _sequences_of[0] is not facts:
-                _pieces.clear()
+        with _pieces_lock:
+            if _pieces_of and _pieces_of[0] is not facts:
+                _pieces.clear()  # another analytics copy: its posts and tags differ
+            _pieces_of[:] = [facts]
             known = _pieces.get(key)
         if known is not None:
             return known
-        candidates = _candidates(con, piece_rule, window)
-        looked += len(candidates)
-        found = _match(con, piece_rule, candidates, facts)
-        with _tok_lock:
+        found_candidates = candidates(con, piece_rule, window)
+        looked += len(found_candidates)
+        found = match(con, piece_rule, found_candidates, facts)
+        with _pieces_lock:
             if len(_pieces) > MAX_PIECES:
                 _pieces.clear()
             _pieces[key] = found
@@ -209,119 +210,6 @@ def _decide(
 def _has(docs: np.ndarray, doc: int) -> bool:
     i = int(np.searchsorted(docs, doc))
     return i < len(docs) and int(docs[i]) == doc
-
-
-def _positive_terms(rule: TopicRule) -> list[str]:
-    terms = [t for ts in rule.terms.values() for t in ts]
-    if rule.query:
-        terms.extend(query_terms(parse_query(rule.query)))
-    return terms
-
-
-def _candidates(con: duckdb.DuckDBPyConnection, rule: TopicRule, window: np.ndarray) -> np.ndarray:
-    """The window's posts the matcher must look at (sorted rowids)."""
-    if rule.query and evaluate(parse_query(rule.query), {})[0]:
-        return window  # the query holds without any term: every post may match
-    # a post the matcher tags has a word containing each word of the term; the longest is the
-    # most selective ("E-Mail-Marketing": "marketing", not "e")
-    firsts = sorted(
-        {max(parts, key=len) for t in _positive_terms(rule) if (parts := split_parts(t))}
-    )
-    if not firsts:
-        return np.empty(0, dtype=np.int64)
-    found = con.execute(
-        """
-        SELECT DISTINCT p.doc FROM _search_postings p
-        WHERE p.key_id IN (
-            SELECT unnest([w.key_de, w.key_en]) FROM _search_words w
-            WHERE len(list_filter(?::VARCHAR[], lambda x: contains(w.folded, x))) > 0
-        )
-        """,
-        [firsts],
-    ).fetchnumpy()["doc"]
-    docs = np.unique(np.asarray(found, dtype=np.int64))
-    return np.intersect1d(docs, window, assume_unique=True)
-
-
-_tokenizers: dict[str, EarshotTokenizer] = {}
-_tok_lock = threading.Lock()
-
-
-def _tokenizer(lang: str) -> EarshotTokenizer:
-    """Our tokenizer on a blank pipeline's vocabulary of `lang` (its lexeme flags differ)."""
-    with _tok_lock:
-        tok = _tokenizers.get(lang)
-        if tok is None:
-            try:
-                vocab = spacy.blank(lang).vocab
-            except (ImportError, KeyError, ValueError):
-                vocab = spacy.blank("xx").vocab
-            tok = _tokenizers[lang] = EarshotTokenizer(vocab)
-        return tok
-
-
-# Word sequences of posts already looked at, by rowid: tokenizing is most of a preview's cost
-# and does not depend on the definition, so the next preview (the user typing on) reuses them.
-# Posts never change their text; the sequences are dropped when the facts are read anew.
-_sequences: dict[int, list[str]] = {}
-_sequences_of: list[DocFacts] = []
-MAX_SEQUENCES = 400_000
-
-
-def _match(
-    con: duckdb.DuckDBPyConnection, rule: TopicRule, docs: np.ndarray, facts: DocFacts
-) -> tuple[np.ndarray, dict[int, tuple[str, ...]]]:
-    """The docs `rule` tags (sorted) and each one's matched terms."""
-    if not len(docs):
-        return np.empty(0, dtype=np.int64), {}
-    with _tok_lock:
-        if not _sequences_of or _sequences_of[0] is not facts:
-            _sequences.clear()
-            _sequences_of[:] = [facts]
-    missing = [d for d in docs.tolist() if d not in _sequences]
-    if missing:
-        if len(_sequences) + len(missing) > MAX_SEQUENCES:
-            _sequences.clear()
-        for doc, text in _texts(con, np.array(missing, dtype=np.int64)):
-            code = int(facts.lang[doc])
-            tok = _tokenizer(facts.langs[code] if code >= 0 else "xx")
-            words, _ = split(text)
-            info = tok.info
-            cache = tok._infos
-            # `view_sequence(tok.view(words, spaces, text))`, without the view's other lists
-            _sequences[doc] = [
-                part for w in words for part in (cache.get(w) or info(w)).topic_parts
-            ]
-    taggers: dict[str, TopicTagger] = {}
-    matched: list[int] = []
-    evidence: dict[int, tuple[str, ...]] = {}
-    for doc in docs.tolist():
-        seq = _sequences.get(doc)
-        if seq is None:
-            continue
-        code = int(facts.lang[doc])
-        lang = facts.langs[code] if code >= 0 else "xx"
-        tagger = taggers.get(lang)
-        if tagger is None:
-            tagger = taggers[lang] = TopicTagger([rule], lang=lang, compounds=lang in COMPOUNDING)
-        found = tagger.match(seq)
-        if found:
-            matched.append(doc)
-            evidence[doc] = found[0].matched_terms
-    return np.array(matched, dtype=np.int64), evidence
-
-
-def _texts(con: duckdb.DuckDBPyConnection, docs: np.ndarray) -> Sequence[tuple[int, str]]:
-    """(rowid, the text enrichment reads: title and text) of each doc."""
-    rows = con.execute(
-        """
-        SELECT rowid, CASE WHEN title IS NULL OR title = '' THEN text
-                           WHEN text = '' THEN title ELSE title || E'\n' || text END
-        FROM _posts WHERE rowid IN (SELECT unnest(?::BIGINT[]))
-        """,
-        [docs.tolist()],
-    ).fetchall()
-    return [(int(r[0]), r[1] or "") for r in rows]
 
 
 def _sample(

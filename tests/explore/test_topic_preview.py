@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from earshot.explore import topic_preview
+from earshot.explore import preview_matching, topic_preview
 from earshot.nlp.records import TopicRule
 from earshot.warehouse.search_facts import doc_facts
 from tests.reports import history as planted_history
@@ -33,8 +33,8 @@ def test_pieces_decide_as_the_whole_definition(history: History, rule: TopicRule
     facts = doc_facts(history.con)
     window = facts.stored
     tagged, evidence, _ = topic_preview._decide(history.con, rule, window, facts, (0, 1))
-    whole, whole_evidence = topic_preview._match(
-        history.con, rule, topic_preview._candidates(history.con, rule, window), facts
+    whole, whole_evidence = preview_matching.match(
+        history.con, rule, preview_matching.candidates(history.con, rule, window), facts
     )
     assert np.array_equal(tagged, whole)
     assert {d: evidence(d) for d in whole.tolist()} == whole_evidence
