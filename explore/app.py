@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from earshot.explore.auth import token_middleware
+from earshot.explore.corrections import republisher_for
 from earshot.explore.i18n import ui_strings
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.render import error_page
@@ -38,6 +39,7 @@ def create_app(settings: ExploreSettings, reader: AnalyticsReader | None = None)
     app = FastAPI(title="Earshot Explore", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.reader = reader or AnalyticsReader(settings.analytics_path)
+    app.state.republisher = republisher_for(settings, app.state.reader)
     app.middleware("http")(token_middleware(settings.token))
     static = files("earshot.explore").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

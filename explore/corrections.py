@@ -2,9 +2,10 @@
 
 A correction is stored in the warehouse (`warehouse.corrections`, writer lock, one short
 transaction), then the analytics copy is republished (which refreshes the digest facts under
-the lock), so the app's next read already counts it: "in the app at once". Browsers need the
-CSRF token (form field or `X-CSRF-Token` header); a request with `Authorization: Bearer`
-(a script) does not, since no browser sends that header on its own.
+the lock; `explore.publisher`), so the app's next read already counts it: "in the app at once"
+(`counted` in the answer says whether the republish finished within its bound). Browsers need
+the CSRF token (form field or `X-CSRF-Token` header); a request with `Authorization: Bearer` (a
+script) does not, since no browser sends that header on its own.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from starlette.responses import RedirectResponse, Response
 
 from earshot.explore.auth import CSRF_FIELD, CSRF_HEADER, by_bearer, csrf_token
 from earshot.explore.deps import bad, not_found, settings_of
+from earshot.explore.publisher import Republisher
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.settings import ExploreSettings
-from earshot.warehouse.connection import WarehouseError
 from earshot.warehouse.corrections import (
     Correction,
     CorrectionError,
@@ -48,12 +49,12 @@ def _check_csrf(request: Request, given: str | None) -> None:
 
 
 def apply_correction(
-    settings: ExploreSettings, reader: AnalyticsReader, **fields: Any
-) -> tuple[Correction, float | None]:
-    """Store the correction, republish the analytics copy and reopen it: the app's next read
-    counts the correction. Returns (correction, seconds the republish took), or None for the
-    seconds when the copy could not be republished now (the correction is stored; the next
-    write cycle publishes it)."""
+    settings: ExploreSettings, republisher: Republisher, **fields: Any
+) -> tuple[Correction, bool]:
+    """Store the correction (durable from here on), then have the analytics copy republished
+    and reopened. Returns (correction, counted): counted is True when the republish finished
+    within `settings.publish_wait_seconds`, so the app's next read counts the correction;
+    otherwise it is still under way (or failed: the next write cycle publishes)."""
     stored = store_correction(
         settings.warehouse_path,
         by=settings.user,
@@ -61,23 +62,25 @@ def apply_correction(
         lock_timeout_seconds=settings.lock_timeout_seconds,
         **fields,
     )
-    try:
-        published = publish_analytics_copy(
+    return stored, republisher.request_and_wait(settings.publish_wait_seconds)
+
+
+def republisher_for(settings: ExploreSettings, reader: AnalyticsReader) -> Republisher:
+    """The app's one republisher: publish (refreshing the facts under the lock), reopen."""
+    return Republisher(
+        lambda: publish_analytics_copy(
             settings.warehouse_path,
             settings.analytics_path,
             lock_timeout_seconds=settings.lock_timeout_seconds,
-        )
-    except WarehouseError as exc:
-        print(f"explore: correction {stored.correction_id} stored; {exc}", flush=True)
-        return stored, None
-    reader.refresh()
-    return stored, published.seconds
+        ),
+        reader.refresh,
+    )
 
 
-def correct(request: Request, **fields: Any) -> tuple[Correction, float | None]:
+def correct(request: Request, **fields: Any) -> tuple[Correction, bool]:
     """`apply_correction` for a request: unknown records 404, bad fields 400, naming them."""
     try:
-        return apply_correction(settings_of(request), request.app.state.reader, **fields)
+        return apply_correction(settings_of(request), request.app.state.republisher, **fields)
     except UnknownRecord as exc:
         raise not_found(exc.field, str(exc).split(": ", 1)[1]) from None
     except CorrectionError as exc:
@@ -109,8 +112,8 @@ async def corrections_api(request: Request) -> dict[str, Any]:
         if body["answered"] is not True:
             raise HTTPException(status_code=422, detail="answered: expected true")
         fields["answered"] = True
-    stored, seconds = await run_in_threadpool(lambda: correct(request, **fields))
-    out: dict[str, Any] = jsonable_encoder({**asdict(stored), "published_seconds": seconds})
+    stored, counted = await run_in_threadpool(lambda: correct(request, **fields))
+    out: dict[str, Any] = jsonable_encoder({**asdict(stored), "counted": counted})
     return out
 
 
@@ -155,9 +158,11 @@ async def corrections_form(request: Request) -> Response:
         raise bad(
             "action", f"{action!r}: expected not_about:<topic>, about, sentiment:<s> or answered"
         )
-    stored, _seconds = await run_in_threadpool(lambda: correct(request, **fields))
+    stored, counted = await run_in_threadpool(lambda: correct(request, **fields))
     back = _back(field("back"))
     split = urlsplit(back)
-    query = [(k, v) for k, v in parse_qsl(split.query) if k != "saved"]
+    query = [(k, v) for k, v in parse_qsl(split.query) if k not in ("saved", "pending")]
     query.append(("saved", stored.kind))
+    if not counted:
+        query.append(("pending", "1"))
     return RedirectResponse(f"{split.path}?{urlencode(query)}#post-{post_id}", status_code=303)

@@ -37,9 +37,17 @@ def memo(request: Request, key: Hashable, compute: Callable[[duckdb.DuckDBPyConn
     """`compute(cursor)` once per analytics copy and `key` (and per 5 minutes of the clock, for
     what depends on "now": whether a week is complete)."""
     copy: AnalyticsReader = request.app.state.reader
-    settings = settings_of(request)
+    return copy.memo(memo_key(settings_of(request), key), compute)
+
+
+def memo_key(settings: ExploreSettings, key: Hashable) -> Hashable:
     clock = None if settings.now is not None else int(time.time() // 300)
-    return copy.memo((key, clock), compute)
+    return (key, clock)
+
+
+def default_week(settings: ExploreSettings) -> str:
+    """The last complete week (in the organisation's zone) as of `settings.now` or the clock."""
+    return last_complete_week(settings.now or datetime.now(UTC), settings.timezone)
 
 
 def bad(field: str, message: str) -> HTTPException:
@@ -55,8 +63,7 @@ def chosen_week(request: Request, week: str | None, field: str = "week") -> str:
     """`week` checked (400 naming the parameter), or the last complete week."""
     settings = settings_of(request)
     if week is None or week == "":
-        now = settings.now or datetime.now(UTC)
-        return last_complete_week(now, settings.timezone)
+        return default_week(settings)
     try:
         parse_week(week)
     except ValueError as exc:

@@ -143,7 +143,11 @@ def posts_page(request: Request) -> HTMLResponse:
         ]
         weeks = week_list(con, settings.now)
         answered = answered_questions(con, [p.post_id for p in found.posts])
-    params = {k: v for k, v in request.query_params.items() if k not in ("offset", "token")}
+    params = {
+        k: v
+        for k, v in request.query_params.items()
+        if k not in ("offset", "token", "saved", "pending")
+    }
     return page(
         request,
         "posts.html",

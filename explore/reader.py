@@ -46,9 +46,13 @@ class AnalyticsReader:
         self._stamp: tuple[int, int, int] | None = None
         self._reading = 0  # requests holding a cursor of `_con`
         self._memo: OrderedDict[Hashable, object] = OrderedDict()
+        self._computing: set[Hashable] = set()  # memo slots being computed now
+        # called (in a thread of their own) each time a new copy was opened: warm the memo
+        self.on_open: list[Callable[[], None]] = []
 
     def _acquire(self) -> duckdb.DuckDBPyConnection:
         stamp = _stamp(self.path)
+        opened = False
         with self._cond:
             if self._con is None or stamp != self._stamp:
                 self._cond.wait_for(lambda: self._reading == 0)
@@ -58,8 +62,13 @@ class AnalyticsReader:
                 self._con = open_analytics_copy(self.path)  # WarehouseError naming the file
                 self._stamp = stamp
                 self._memo.clear()
+                opened = True
             self._reading += 1
-            return self._con
+            con = self._con
+        if opened:
+            for warm in self.on_open:
+                threading.Thread(target=warm, daemon=True, name="explore-warm").start()
+        return con
 
     def _release(self) -> None:
         with self._cond:
@@ -79,30 +88,40 @@ class AnalyticsReader:
             self._release()
 
     def memo(self, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """`compute(cursor)` of the current copy, computed once per copy and `key`."""
+        """`compute(cursor)` of the current copy, computed once per copy and `key`: a second
+        request for a key being computed waits for that computation instead of repeating it."""
         con = self._acquire()
         try:
             with self._cond:
-                stamp = self._stamp
-                if (stamp, key) in self._memo:
-                    self._memo.move_to_end((stamp, key))
-                    return self._memo[(stamp, key)]  # type: ignore[return-value]
-            cur = con.cursor()
+                slot = (self._stamp, key)
+                while slot in self._computing:
+                    self._cond.wait()
+                if slot in self._memo:
+                    self._memo.move_to_end(slot)
+                    return self._memo[slot]  # type: ignore[return-value]
+                self._computing.add(slot)
             try:
-                value = compute(cur)
+                cur = con.cursor()
+                try:
+                    value = compute(cur)
+                finally:
+                    cur.close()
+                with self._cond:
+                    if self._stamp == slot[0]:
+                        self._memo[slot] = value
+                        while len(self._memo) > MEMO_ENTRIES:
+                            self._memo.popitem(last=False)
             finally:
-                cur.close()
-            with self._cond:
-                if self._stamp == stamp:
-                    self._memo[(stamp, key)] = value
-                    while len(self._memo) > MEMO_ENTRIES:
-                        self._memo.popitem(last=False)
+                with self._cond:
+                    self._computing.discard(slot)
+                    self._cond.notify_all()
             return value
         finally:
             self._release()
 
     def refresh(self) -> None:
-        """Open the copy now if a publish replaced it (after a correction)."""
+        """Open the copy now if a publish replaced it (after a correction, or polled by the
+        server so that the first page after a scheduled publish finds the memo warm)."""
         self._acquire()
         self._release()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -111,6 +111,7 @@ def page(
         "week": None,
         "weeks": [],
         "message": request.query_params.get("saved"),
+        "pending": bool(request.query_params.get("pending")),
     }
     base.update(context)
     html = _ENV.get_template(template).render(**base)
@@ -119,7 +120,3 @@ def page(
 
 def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
     return page(request, "error.html", status_code=status_code, message=message)
-
-
-def week_options(rows: Iterable[tuple[str, bool]]) -> list[Mapping[str, Any]]:
-    return [{"week": w, "complete": bool(c)} for w, c in rows]

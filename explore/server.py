@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 
@@ -13,12 +14,35 @@ import uvicorn
 from earshot.explore.app import create_app
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.settings import ExploreSettings, check_bind
+from earshot.explore.warm import warm
 from earshot.warehouse.corrections import prepare_corrections
 
 
 def app_url(settings: ExploreSettings) -> str:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     return f"http://{host}:{settings.port}/?token={settings.token}"
+
+
+POLL_SECONDS = 5.0
+
+
+def _watch(reader: AnalyticsReader) -> None:
+    """Notice a scheduled job's publish within seconds (a stat of the file), so the new copy
+    is opened, and its start page computed, before the next request."""
+
+    def poll() -> None:
+        said = ""
+        while True:
+            time.sleep(POLL_SECONDS)
+            try:
+                reader.refresh()
+                said = ""
+            except Exception as exc:  # the copy is gone or unreadable: said once, pages say so
+                if str(exc) != said:
+                    said = str(exc)
+                    print(f"explore: {exc}", flush=True)
+
+    threading.Thread(target=poll, daemon=True, name="explore-watch").start()
 
 
 def serve(
@@ -36,6 +60,10 @@ def serve(
             settings.warehouse_path, lock_timeout_seconds=settings.lock_timeout_seconds
         )
     app = create_app(settings, reader)
+    reader.on_open.append(lambda: warm(settings, reader))
+    # the start page and its topics, while the browser opens (its request waits for them)
+    threading.Thread(target=warm, args=(settings, reader), daemon=True).start()
+    _watch(reader)
     url = app_url(settings)
     say(f"Earshot Explore: {url}")
     if not settings.token_from_env:

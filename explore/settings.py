@@ -43,6 +43,7 @@ class ExploreSettings:
     # writes a topic (plain data, as in `topics`) into `config_path` keeping its comments: the
     # CLI passes `pipelines.topic_config.save_topic` (Explore never imports `pipelines/`)
     save_topic: Callable[[Path, dict[str, Any]], None] | None = None
+    publish_wait_seconds: float = 5.0  # how long a correction waits for its republish
     now: datetime | None = None  # "now" for the default week (tests pin it); None: the clock
 
 

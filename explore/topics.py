@@ -36,7 +36,7 @@ def topic_page(request: Request, topic_id: str, week: str | None = None) -> HTML
     context = memo(
         request,
         ("topic-page", topic_id, chosen),
-        lambda con: _topic_context(con, topic_id, chosen, settings.now),
+        lambda con: topic_context(con, topic_id, chosen, settings.now),
     )
     return page(
         request,
@@ -49,7 +49,7 @@ def topic_page(request: Request, topic_id: str, week: str | None = None) -> HTML
     )
 
 
-def _topic_context(
+def topic_context(
     con: duckdb.DuckDBPyConnection, topic_id: str, week: str, now: datetime | None
 ) -> dict[str, Any]:
     require_fresh(con)

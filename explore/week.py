@@ -12,7 +12,12 @@ from fastapi.encoders import jsonable_encoder
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from earshot.explore.deps import chosen_week, memo, settings_of, week_list
+from earshot.explore.deps import (
+    chosen_week,
+    memo,
+    settings_of,
+    week_list,
+)
 from earshot.explore.render import page
 from earshot.explore.settings import ExploreSettings
 from earshot.reports.digest import Digest, build_digest
@@ -40,18 +45,20 @@ def week_digest(con: duckdb.DuckDBPyConnection, settings: ExploreSettings, week:
 def week_page(request: Request, week: str | None = None) -> HTMLResponse:
     settings = settings_of(request)
     chosen = chosen_week(request, week)
-
-    def build(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-        digest = week_digest(con, settings, chosen)
-        return {
-            "d": digest,
-            "weeks": week_list(con, settings.now),
-            "answered": answered_questions(con, [q.post_id for q in digest.questions]),
-            "summary": summary_sentences(digest),
-        }
-
-    context = memo(request, ("week-page", chosen), build)
+    context = memo(request, ("week-page", chosen), lambda con: week_context(con, settings, chosen))
     return page(request, "week.html", week=chosen, previous=previous_week(chosen), **context)
+
+
+def week_context(
+    con: duckdb.DuckDBPyConnection, settings: ExploreSettings, week: str
+) -> dict[str, Any]:
+    digest = week_digest(con, settings, week)
+    return {
+        "d": digest,
+        "weeks": week_list(con, settings.now),
+        "answered": answered_questions(con, [q.post_id for q in digest.questions]),
+        "summary": summary_sentences(digest),
+    }
 
 
 @router.get("/api/weeks/{week}")

@@ -3,7 +3,8 @@
 The wheel is built from a copy of the checkout (no build isolation: nothing is downloaded) and
 installed without dependencies into a folder of its own; a full `earshot run` of the example
 config, offline, then runs from that copy in a working directory that holds empty
-`warehouse/`, `reports/`, `nlp/`, `listeners/` and `pipelines/` folders.
+`warehouse/`, `reports/`, `nlp/`, `listeners/`, `pipelines/` and `explore/`
+folders.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ("pipelines", "listeners", "nlp", "warehouse", "reports")
+PARTS = ("pipelines", "listeners", "nlp", "warehouse", "reports", "explore")
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +76,11 @@ def test_the_wheel_holds_only_the_earshot_package(wheel: Path) -> None:
     assert any(n.startswith("earshot/warehouse/migrations/") and n.endswith(".sql") for n in names)
     assert any(n.startswith("earshot/reports/templates/") for n in names)
     assert any(n.startswith("earshot/nlp/lexicons/") for n in names)
+    assert "earshot/explore/templates/base.html" in names
+    assert (
+        "earshot/explore/static/explore.css" in names
+        and "earshot/explore/static/explore.js" in names
+    )
     assert not any(n.startswith(("earshot/tests", "earshot/bench")) for n in names)
 
 

@@ -1,0 +1,61 @@
+"""Republishing the analytics copy after corrections: one background worker, coalescing.
+
+A correction is stored (and durable) before its request waits here. The request then waits
+for a republish that started after its store, up to `wait_seconds`: on a small warehouse
+that is well under a second (`bench/corrections.py`), and the answer's page already counts
+it. On a large one the refresh of the week's facts and the copy take longer; the request
+answers when its bound is up, and the worker finishes the republish in the background.
+Corrections made meanwhile share the next republish instead of queueing one each.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class Republisher:
+    """Runs `publish` (then `after`) in a worker thread whenever asked, at most one at a time."""
+
+    def __init__(self, publish: Callable[[], object], after: Callable[[], None]) -> None:
+        self._publish, self._after = publish, after
+        self._cond = threading.Condition()
+        self._wanted = 0  # generation asked for
+        self._done = 0  # generation whose publish finished (successfully or not)
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+        self.last_seconds: float | None = None
+
+    def request_and_wait(self, wait_seconds: float) -> bool:
+        """Ask for a republish after now; True when one finished within `wait_seconds`."""
+        with self._cond:
+            self._wanted += 1
+            mine = self._wanted
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True, name="republish")
+                self._thread.start()
+            self._cond.notify_all()
+            finished = self._cond.wait_for(lambda: self._done >= mine, timeout=wait_seconds)
+            return bool(finished) and self.last_error is None
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._cond.wait_for(lambda: self._wanted > self._done, timeout=60):
+                    self._thread = None
+                    return
+                taking = self._wanted
+            started = time.monotonic()
+            try:
+                self._publish()
+                self._after()
+                error = None
+            except Exception as exc:  # said once per failed republish; the next cycle publishes
+                error = str(exc)
+                print(f"explore: republishing the analytics copy: {exc}", flush=True)
+            with self._cond:
+                self.last_error = error
+                self.last_seconds = time.monotonic() - started
+                self._done = taking
+                self._cond.notify_all()
