@@ -42,6 +42,9 @@ _EN = {
     "preview_saved": "Saved topic {topic} to {path}: the next enrich re-tags its posts.",
     "preview_cannot_save": "Saving is not available: Explore was started without a config file.",
     "preview_seconds": "answered in {seconds} s, {candidates} candidate posts checked",
+    "change_kept": "tagged now too",
+    "change_added": "added",
+    "change_lost": "lost",
 }
 
 _DE = {
@@ -83,6 +86,9 @@ _DE = {
     "preview_cannot_save": "Speichern nicht möglich: Explore wurde ohne Konfigurationsdatei "
     "gestartet.",
     "preview_seconds": "beantwortet in {seconds} s, {candidates} Kandidaten geprüft",
+    "change_kept": "auch jetzt getaggt",
+    "change_added": "kommt hinzu",
+    "change_lost": "fällt weg",
 }
 
 _STRINGS = {"en": _EN, "de": _DE}
