@@ -25,14 +25,21 @@ def _positive_terms(rule: TopicRule) -> list[str]:
     return terms
 
 
-def candidates(con: duckdb.DuckDBPyConnection, rule: TopicRule, window: np.ndarray) -> np.ndarray:
-    """The window's posts the matcher must look at (sorted rowids)."""
-    if rule.query and evaluate(parse_query(rule.query), {})[0]:
-        return window  # the query holds without any term: every post may match
+def candidates(
+    con: duckdb.DuckDBPyConnection, rules: Sequence[TopicRule], window: np.ndarray
+) -> np.ndarray:
+    """The window's posts the matcher must look at for any of `rules` (sorted rowids)."""
+    if any(rule.query and evaluate(parse_query(rule.query), {})[0] for rule in rules):
+        return window  # a query holds without any term: every post may match
     # a post the matcher tags has a word containing each word of the term; the longest is the
     # most selective ("E-Mail-Marketing": "marketing", not "e")
     firsts = sorted(
-        {max(parts, key=len) for t in _positive_terms(rule) if (parts := split_parts(t))}
+        {
+            max(parts, key=len)
+            for rule in rules
+            for t in _positive_terms(rule)
+            if (parts := split_parts(t))
+        }
     )
     if not firsts:
         return np.empty(0, dtype=np.int64)
@@ -76,19 +83,21 @@ MAX_SEQUENCES = 400_000
 
 
 def match(
-    con: duckdb.DuckDBPyConnection, rule: TopicRule, docs: np.ndarray, facts: DocFacts
-) -> tuple[np.ndarray, dict[int, tuple[str, ...]]]:
-    """The docs `rule` tags (sorted) and each one's matched terms."""
+    con: duckdb.DuckDBPyConnection, rules: Sequence[TopicRule], docs: np.ndarray, facts: DocFacts
+) -> list[tuple[np.ndarray, dict[int, tuple[str, ...]]]]:
+    """For each of `rules` (distinct topic ids): the docs it tags (sorted) and each one's
+    matched terms; one matcher pass over each doc for all of them."""
     if not len(docs):
-        return np.empty(0, dtype=np.int64), {}
+        return [(np.empty(0, dtype=np.int64), {}) for _ in rules]
     with lock:
         if not _sequences_of or _sequences_of[0] is not facts:
             _sequences.clear()
             _sequences_of[:] = [facts]
+        if len(_sequences) + len(docs) > MAX_SEQUENCES:
+            _sequences.clear()  # keep this preview's posts rather than older ones
+    extra: dict[int, list[str]] = {}  # beyond MAX_SEQUENCES: used once, not kept
     missing = [d for d in docs.tolist() if d not in _sequences]
     if missing:
-        if len(_sequences) + len(missing) > MAX_SEQUENCES:
-            _sequences.clear()
         for doc, text in _texts(con, np.array(missing, dtype=np.int64)):
             code = int(facts.lang[doc])
             tok = _tokenizer(facts.langs[code] if code >= 0 else "xx")
@@ -96,26 +105,27 @@ def match(
             info = tok.info
             cache = tok._infos
             # `view_sequence(tok.view(words, spaces, text))`, without the view's other lists
-            _sequences[doc] = [
-                part for w in words for part in (cache.get(w) or info(w)).topic_parts
-            ]
+            seq = [part for w in words for part in (cache.get(w) or info(w)).topic_parts]
+            target = _sequences if len(_sequences) < MAX_SEQUENCES else extra
+            target[doc] = seq
+    index = {rule.topic_id: n for n, rule in enumerate(rules)}
     taggers: dict[str, TopicTagger] = {}
-    matched: list[int] = []
-    evidence: dict[int, tuple[str, ...]] = {}
+    matched: list[list[int]] = [[] for _ in rules]
+    evidence: list[dict[int, tuple[str, ...]]] = [{} for _ in rules]
     for doc in docs.tolist():
-        seq = _sequences.get(doc)
-        if seq is None:
-            continue
+        known = _sequences.get(doc)
+        # `extra`: beyond the cache; neither: a post whose row is gone (no words, no match)
+        seq = known if known is not None else extra.get(doc, [])
         code = int(facts.lang[doc])
         lang = facts.langs[code] if code >= 0 else "xx"
         tagger = taggers.get(lang)
         if tagger is None:
-            tagger = taggers[lang] = TopicTagger([rule], lang=lang, compounds=lang in COMPOUNDING)
-        found = tagger.match(seq)
-        if found:
-            matched.append(doc)
-            evidence[doc] = found[0].matched_terms
-    return np.array(matched, dtype=np.int64), evidence
+            tagger = taggers[lang] = TopicTagger(rules, lang=lang, compounds=lang in COMPOUNDING)
+        for found in tagger.match(seq):
+            n = index[found.topic_id]
+            matched[n].append(doc)
+            evidence[n][doc] = found.matched_terms
+    return [(np.array(m, dtype=np.int64), e) for m, e in zip(matched, evidence, strict=True)]
 
 
 def _texts(con: duckdb.DuckDBPyConnection, docs: np.ndarray) -> Sequence[tuple[int, str]]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -156,43 +156,50 @@ def _decide(
 ) -> tuple[np.ndarray, Callable[[int], tuple[str, ...]], int]:
     """The window's docs `rule` tags (sorted), each doc's evidence, and how many candidate
     posts the matcher looked at (for the pieces not known from an earlier preview)."""
-    looked = 0
-
-    def piece(kind: str, piece_rule: TopicRule) -> tuple[np.ndarray, dict[int, tuple[str, ...]]]:
-        nonlocal looked
-        key = (id(facts), bounds, kind, repr(piece_rule))
-        with _pieces_lock:
-            if _pieces_of and _pieces_of[0] is not facts:
-                _pieces.clear()  # another analytics copy: its posts and tags differ
-            _pieces_of[:] = [facts]
-            known = _pieces.get(key)
-        if known is not None:
-            return known
-        found_candidates = candidates(con, piece_rule, window)
-        looked += len(found_candidates)
-        found = match(con, piece_rule, found_candidates, facts)
-        with _pieces_lock:
-            if len(_pieces) > MAX_PIECES:
-                _pieces.clear()
-            _pieces[key] = found
-        return found
-
-    terms = [
-        (term, piece("term", TopicRule(rule.topic_id, None, {lang: (term,)})))
+    specs: list[tuple[str, str | None, TopicRule]] = [
+        ("term", term, TopicRule(rule.topic_id, None, {lang: (term,)}))
         for lang, ts in sorted(rule.terms.items())
         for term in ts
     ]
-    exclusions = [
-        piece("exclude", TopicRule(rule.topic_id, None, {lang: (term,)}))[0]
+    specs += [
+        ("exclude", term, TopicRule(rule.topic_id, None, {lang: (term,)}))
         for lang, ts in sorted(rule.exclude.items())
         for term in ts
     ]
-    query = None
-    if rule.query:
-        only_query = TopicRule(
-            rule.topic_id, None, {lang: () for lang in rule.terms}, query=rule.query
+    if rule.query:  # the query with the suffixes the rule's term languages give it
+        specs.append(
+            (
+                "query",
+                None,
+                TopicRule(rule.topic_id, None, {lang: () for lang in rule.terms}, query=rule.query),
+            )
         )
-        query = piece("query", only_query)
+    keys = [(id(facts), bounds, kind, repr(piece)) for kind, _, piece in specs]
+    results: dict[int, tuple[np.ndarray, dict[int, tuple[str, ...]]]] = {}
+    with _pieces_lock:
+        if _pieces_of and _pieces_of[0] is not facts:
+            _pieces.clear()  # another analytics copy: its posts and tags differ
+        _pieces_of[:] = [facts]
+        for n, key in enumerate(keys):
+            if key in _pieces:
+                results[n] = _pieces[key]
+    todo = [n for n in range(len(specs)) if n not in results]
+    looked = 0
+    if todo:
+        # the pieces not known yet, as topics of one matcher: one pass over each candidate
+        pieces = [replace(specs[n][2], topic_id=str(n)) for n in todo]
+        found_candidates = candidates(con, pieces, window)
+        looked = len(found_candidates)
+        for n, found in zip(todo, match(con, pieces, found_candidates, facts), strict=True):
+            results[n] = found
+        with _pieces_lock:
+            if len(_pieces) > MAX_PIECES:
+                _pieces.clear()
+            for n in todo:
+                _pieces[keys[n]] = results[n]
+    terms = [(specs[n][1] or "", results[n]) for n in range(len(specs)) if specs[n][0] == "term"]
+    exclusions = [results[n][0] for n in range(len(specs)) if specs[n][0] == "exclude"]
+    query = next((results[n] for n in range(len(specs)) if specs[n][0] == "query"), None)
     held = [docs for _, (docs, _) in terms] + ([query[0]] if query else [])
     tagged = np.unique(np.concatenate(held)) if held else np.empty(0, dtype=np.int64)
     for docs in exclusions:

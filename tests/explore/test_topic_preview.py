@@ -33,8 +33,8 @@ def test_pieces_decide_as_the_whole_definition(history: History, rule: TopicRule
     facts = doc_facts(history.con)
     window = facts.stored
     tagged, evidence, _ = topic_preview._decide(history.con, rule, window, facts, (0, 1))
-    whole, whole_evidence = preview_matching.match(
-        history.con, rule, preview_matching.candidates(history.con, rule, window), facts
+    [(whole, whole_evidence)] = preview_matching.match(
+        history.con, [rule], preview_matching.candidates(history.con, [rule], window), facts
     )
     assert np.array_equal(tagged, whole)
     assert {d: evidence(d) for d in whole.tolist()} == whole_evidence
