@@ -12,8 +12,10 @@ terms are the evidence.
 The matcher decides each piece of the definition (one term, one exclusion, the query) on its own
 and the preview remembers each piece's posts for the analytics copy it read: a topic is tagged
 when a term matches or the query holds and no exclusion matches, so the pieces combine into
-exactly what the whole definition tags (tests/explore/test_topic_preview.py checks it). Editing
-one term then costs only that term's matching; the first preview of a big topic costs them all.
+exactly what the whole definition tags (tests/explore/test_topic_preview.py checks it). The
+pieces not known yet run together, as topics of one matcher: one pass over each candidate post.
+Editing one term then costs only that term's matching; the first preview of a topic costs one
+pass over all of its candidates.
 """
 
 from __future__ import annotations
