@@ -30,6 +30,8 @@ PAGE_MODULES = (
     "earshot.explore.sources",
     "earshot.explore.corrections",
     "earshot.explore.health",
+    "earshot.explore.search",
+    "earshot.explore.preview",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,9 @@ class ExploreSettings:
     # exclude per language): the query preview's starting point
     topics: dict[str, dict[str, Any]] = field(default_factory=dict)
     config_path: Path | None = None  # the listening.yaml the preview saves a topic to
+    # writes a topic (plain data, as in `topics`) into `config_path` keeping its comments: the
+    # CLI passes `pipelines.topic_config.save_topic` (Explore never imports `pipelines/`)
+    save_topic: Callable[[Path, dict[str, Any]], None] | None = None
     publish_wait_seconds: float = 5.0  # how long a correction waits for its republish
     now: datetime | None = None  # "now" for the default week (tests pin it); None: the clock
 

@@ -21,7 +21,15 @@ Hits = Mapping[str, Sequence[tuple[int, int]]]  # term → (first word, last wor
 
 
 class QueryError(NlpError, ValueError):
-    """A topic query that does not parse; the message says where and what was expected."""
+    """A topic query that does not parse; the message says where and what was expected.
+
+    `position` is the 0-based character offset the message's "at character N" names (N - 1),
+    or None when the problem has no one place (an empty query).
+    """
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +74,7 @@ def _tokenise(text: str) -> list[tuple[str, str, int]]:
             break
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise QueryError(f"unbalanced quote at character {pos + 1}")
+            raise QueryError(f"unbalanced quote at character {pos + 1}", pos)
         start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
         opening, closing, phrase, near, word = m.groups()
         if opening:
@@ -75,14 +83,16 @@ def _tokenise(text: str) -> list[tuple[str, str, int]]:
             tokens.append((")", ")", start))
         elif phrase is not None:
             if not phrase.strip():
-                raise QueryError(f"empty phrase at character {start + 1}")
+                raise QueryError(f"empty phrase at character {start + 1}", start)
             tokens.append(("phrase", phrase.strip(), start))
         elif near:
             tokens.append(("near", near[5:], start))
         elif word in _KEYWORDS:
             tokens.append((word, word, start))
         elif word.startswith("NEAR"):
-            raise QueryError(f"expected NEAR/<number> at character {start + 1}, got {word!r}")
+            raise QueryError(
+                f"expected NEAR/<number> at character {start + 1}, got {word!r}", start
+            )
         else:
             tokens.append(("word", word, start))
         pos = m.end()
@@ -104,12 +114,16 @@ class _Parser:
             return f"at character {offset + 1} ({value!r})"
         return "at the end"
 
+    def _offset(self) -> int:
+        """Where `_where` points: the current token, or just past the text at the end."""
+        return self.tokens[self.i][2] if self.i < len(self.tokens) else len(self.text.rstrip())
+
     def parse(self) -> Node:
         if not self.tokens:
             raise QueryError("the query is empty")
         node = self._or()
         if self.i < len(self.tokens):
-            raise QueryError(f"expected AND, OR or the end {self._where()}")
+            raise QueryError(f"expected AND, OR or the end {self._where()}", self._offset())
         return node
 
     def _or(self) -> Node:
@@ -136,10 +150,11 @@ class _Parser:
         node = self._atom()
         while self._peek() == "near":
             distance = int(self.tokens[self.i][1])
+            near_at = self.tokens[self.i][2]
             self.i += 1
             right = self._atom()
             if not isinstance(node, Term) or not isinstance(right, Term):
-                raise QueryError("NEAR/n joins two terms or phrases, not groups")
+                raise QueryError("NEAR/n joins two terms or phrases, not groups", near_at)
             node = Near(node, right, distance)
         return node
 
@@ -153,10 +168,12 @@ class _Parser:
             self.i += 1
             node = self._or()
             if self._peek() != ")":
-                raise QueryError(f"expected ')' {self._where()}")
+                raise QueryError(f"expected ')' {self._where()}", self._offset())
             self.i += 1
             return node
-        raise QueryError(f"expected a term, a phrase, NOT or '(' {self._where()}")
+        raise QueryError(
+            f"expected a term, a phrase, NOT or '(' {self._where()}", self._offset()
+        )
 
 
 def parse_query(text: str) -> Node:

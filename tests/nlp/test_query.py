@@ -131,3 +131,28 @@ def test_config_rejects_a_bad_query_under_the_topics_query_key() -> None:
     assert "expected ')'" in str(err.value)
     with pytest.raises(ValidationError, match="at least one term"):
         TopicConfig(id="svc", label="Service")
+
+
+@pytest.mark.parametrize(
+    ("query", "position"),
+    [
+        ("a AND AND b", 6),  # the second AND
+        ("a AND (b OR", 11),  # the end
+        ("(a OR b) NEAR/2 c", 9),  # the NEAR
+        ("a NEARx b", 2),
+        ('a "" b', 2),  # the empty phrase
+        ("a b", 2),  # "expected AND, OR or the end" at b
+    ],
+)
+def test_a_query_error_carries_the_position_its_message_names(query: str, position: int) -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_query(query)
+    assert caught.value.position == position
+    if "at character" in str(caught.value):
+        assert f"at character {position + 1}" in str(caught.value)
+
+
+def test_an_empty_query_has_no_position() -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_query("   ")
+    assert caught.value.position is None

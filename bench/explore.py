@@ -1,0 +1,291 @@
+"""Benchmark: Explore's pages over a synthetic history, through HTTP against the real app.
+
+    python bench/explore.py [--posts 100000] [--requests 30] [--dir DIR]
+
+Builds a warehouse of `--posts` synthetic posts (bench/synth.py: 12 weeks, German and English,
+the example taxonomy), publishes its analytics copy the product's way
+(`warehouse.publish.publish_analytics_copy`: digest facts, then the full-text index), and
+serves Explore on a loopback port in a child process (`explore.server.serve`, uvicorn, with a
+token). Then, over HTTP with the token, it times the week page, a topic page, a search page
+(`/search?q=` with a German word in another inflection, an English one, two words, a filter)
+and a query preview (`/api/preview`), each `--requests` times round-robin over its variants
+after one warm-up request (printed as "first": the first search reads the per-post facts, the
+first preview opens a topic and matches all of its pieces). The preview is timed as it is
+used: a topic's definition edited one piece at a time (each edit matches only the changed
+piece); the first preview of another topic (every piece matched) is timed and judged apart.
+Prints p50/p95 per page, the server's peak RSS, and the baseline: a plain scan (`count(*)` of
+`text ILIKE '%word%'`) of the same copy in this process, what a search costs without the index.
+
+Targets (printed PASS/FAIL; exit status 1 when one fails): search p95 <= 500 ms, week and
+topic page p95 <= 300 ms, query preview p95 <= 2 s (and the other topic's first <= 2 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+WEEK = "2026-W47"  # the last complete week of bench/synth.py's history
+NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+TOKEN = "bench-explore-token-0123456789"
+SEARCHES = (
+    {"q": "Kundenservices"},  # stored as "Kundenservice": another inflection
+    {"q": "customers", "sort": "engagement"},
+    {"q": "Datenschutz schlecht"},
+    {"q": "Newsletter", "lang": "de", "sentiment": "negative", "week_from": "2026-W40"},
+    {"q": "privacy", "topic": "data-privacy", "own": "false"},
+)
+# The query preview as it is used: a topic opened (its configured definition: every piece
+# matched, the "first" figure), then edited one piece at a time (timed), then another topic
+# opened for the first time (timed apart: "cold").
+_SERVICE_DE = "Kundenservice\nKundenbetreuung\nKundenerlebnis\nBeschwerdemanagement"
+_SERVICE_EN = "customer service\ncustomer experience\ncustomer support\nCX"
+_SERVICE = {
+    "topic": "customer-service",
+    "terms_de": _SERVICE_DE,
+    "terms_en": _SERVICE_EN,
+    "exclude_en": "customer service representative job",
+}
+PREVIEW_OPEN = {"topic": "customer-service"}
+PREVIEW_EDITS = (
+    {**_SERVICE, "terms_de": _SERVICE_DE + "\nHotline"},  # a term added
+    {**_SERVICE, "exclude_de": "Stellenangebot"},  # an exclusion added
+    {**_SERVICE, "query": '"customer service" AND NOT hotline'},  # a query added
+    {**_SERVICE, "terms_en": "customer service\ncustomer experience\ncustomer support"},  # one less
+)
+PREVIEW_COLD = {"topic": "data-privacy"}
+TARGETS = {"week": 0.3, "topic": 0.3, "search": 0.5, "preview": 2.0}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build(folder: Path, posts: int, seed: int) -> tuple[Path, Path, dict[str, float]]:
+    """The warehouse (reused when it holds `posts` posts) and its published copy; seconds."""
+    from bench.scale_queries import ensure_warehouse
+    from earshot.warehouse.publish import publish_analytics_copy
+
+    warehouse = folder / f"explore-{posts}.duckdb"
+    analytics = folder / f"explore-{posts}-analytics.duckdb"
+    seconds: dict[str, float] = {}
+    built = ensure_warehouse(warehouse, posts, seed)
+    if built is not None:
+        seconds["synth"] = built
+        analytics.unlink(missing_ok=True)
+    start = time.perf_counter()
+    publish_analytics_copy(warehouse, analytics)  # first time: indexes every post
+    seconds["publish"] = time.perf_counter() - start
+    return warehouse, analytics, seconds
+
+
+def serve_child(spec: Path) -> None:
+    """The server process: Explore on the spec's port until killed."""
+    from earshot.explore.server import serve
+    from earshot.explore.settings import ExploreSettings
+    from earshot.pipelines.config import load_config
+
+    data = json.loads(spec.read_text())
+    topics = {
+        t.id: t.model_dump(mode="json")
+        for t in load_config(ROOT / "examples" / "listening.yaml").config.topics
+    }
+    settings = ExploreSettings(
+        organisation="Bench",
+        timezone="Europe/Berlin",
+        language="de",
+        warehouse_path=Path(data["warehouse"]),
+        analytics_path=Path(data["analytics"]),
+        token=TOKEN,
+        user="bench",
+        port=int(data["port"]),
+        token_from_env=True,
+        topics=topics,
+        now=NOW,
+    )
+    serve(settings, open_browser=False, say=lambda _line: None)
+
+
+def peak_rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def time_requests(
+    client: Any, variants: list[tuple[str, dict[str, str]]], n: int
+) -> tuple[list[float], float]:
+    """Seconds of `n` requests round-robin over `variants` after one warm-up; the warm-up's."""
+    start = time.perf_counter()
+    path, params = variants[0]
+    client.get(path, params=params).raise_for_status()
+    first = time.perf_counter() - start
+    times = []
+    for i in range(n):
+        path, params = variants[i % len(variants)]
+        start = time.perf_counter()
+        response = client.get(path, params=params)
+        times.append(time.perf_counter() - start)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} {params}: HTTP {response.status_code}: {response.text}")
+    return times, first
+
+
+def p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def scan_baseline(analytics: Path, n: int) -> list[float]:
+    """A plain scan for a word: what a search costs without the index (read-only, same copy)."""
+    import duckdb
+
+    con = duckdb.connect(str(analytics), read_only=True)
+    times = []
+    try:
+        for i in range(n):
+            word = ("kundenservic", "customer", "datenschutz")[i % 3]
+            start = time.perf_counter()
+            con.execute("SELECT count(*) FROM _posts WHERE text ILIKE ?", [f"%{word}%"]).fetchall()
+            times.append(time.perf_counter() - start)
+    finally:
+        con.close()
+    return times
+
+
+def run(args: argparse.Namespace, folder: Path) -> int:
+    import httpx
+
+    warehouse, analytics, build_seconds = build(folder, args.posts, args.seed)
+    port = free_port()
+    spec = folder / "serve.json"
+    spec.write_text(
+        json.dumps({"warehouse": str(warehouse), "analytics": str(analytics), "port": port})
+    )
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--child-serve", str(spec)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    results: dict[str, Any] = {"posts": args.posts, "build_seconds": build_seconds}
+    try:
+        base = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if client.get("/api/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or child.poll() is not None:
+                    raise RuntimeError("the Explore server did not start")
+                time.sleep(0.2)
+            pages = {
+                "week": [("/", {"week": WEEK})],
+                "topic": [
+                    (f"/topics/{t}", {"week": WEEK})
+                    for t in ("customer-service", "data-privacy", "newsletter")
+                ],
+                "search": [("/search", s) for s in SEARCHES],
+                "preview": [("/api/preview", PREVIEW_OPEN)]
+                + [("/api/preview", p) for p in PREVIEW_EDITS],
+            }
+            figures: dict[str, dict[str, float]] = {}
+            for name, variants in pages.items():
+                n = max(args.requests // 3, 8) if name == "preview" else args.requests
+                times, first = time_requests(client, variants, n)
+                if name == "preview":  # round-robin over the edits, not the opening again
+                    times, _ = time_requests(client, variants[1:], n)
+                figures[name] = {
+                    "p50": statistics.median(times),
+                    "p95": p95(times),
+                    "first": first,
+                    "n": n,
+                }
+            start = time.perf_counter()
+            client.get("/api/preview", params=PREVIEW_COLD).raise_for_status()
+            results["preview_cold"] = time.perf_counter() - start
+            results["pages"] = figures
+            results["server_peak_rss_mib"] = peak_rss_mib(child.pid)
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+    scan = scan_baseline(analytics, 9)
+    results["scan_p50"] = statistics.median(scan)
+    return report(results)
+
+
+def report(results: dict[str, Any]) -> int:
+    posts = results["posts"]
+    print(f"bench/explore.py: {posts:,} synthetic posts, Explore over HTTP on loopback")
+    for step, seconds in results["build_seconds"].items():
+        print(f"  build: {step:<8} {seconds:8.1f} s")
+    failed = False
+    scan = results["scan_p50"]
+    for name, f in results["pages"].items():
+        target = TARGETS[name]
+        ok = f["p95"] <= target
+        failed |= not ok
+        print(
+            f"  {name:<8} p50 {f['p50'] * 1000:7.0f} ms  p95 {f['p95'] * 1000:7.0f} ms  "
+            f"(first {f['first'] * 1000:6.0f} ms, n={f['n']})  target p95 <= "
+            f"{target * 1000:.0f} ms: {'PASS' if ok else 'FAIL'}"
+        )
+    cold = results["preview_cold"]
+    ok = cold <= TARGETS["preview"]
+    failed |= not ok
+    print(
+        f"  preview of another topic, first time (every piece matched): {cold * 1000:.0f} ms  "
+        f"target <= {TARGETS['preview'] * 1000:.0f} ms: {'PASS' if ok else 'FAIL'}"
+    )
+    search = results["pages"]["search"]
+    print(
+        f"  baseline: a plain scan (count of text ILIKE '%word%') p50 {scan * 1000:.0f} ms; "
+        f"search p50 / scan p50 = {search['p50'] / scan:.2f}"
+    )
+    print(f"  server peak RSS: {results['server_peak_rss_mib']:.0f} MiB")
+    print(json.dumps({k: v for k, v in results.items()}, default=str))
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--dir", type=Path, help="keep (and reuse) the warehouse here")
+    parser.add_argument("--child-serve", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_serve:
+        serve_child(args.child_serve)
+        return 0
+    if args.dir:
+        args.dir.mkdir(parents=True, exist_ok=True)
+        return run(args, args.dir)
+    with tempfile.TemporaryDirectory(prefix="earshot-explore-") as folder:
+        return run(args, Path(folder))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

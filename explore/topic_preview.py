@@ -1,0 +1,281 @@
+"""The query preview: what a topic definition (terms, exclusions, a boolean query) would tag over
+the last 12 weeks, before it is saved, against what the topic's stored tags say today.
+
+Two steps. Candidates come from the full-text index (`warehouse.search_index`): the posts with a
+stored word whose folded spelling contains a term's longest word (so inflections, hashtags and
+compound tails such as "Datenschutzverordnung" for "Datenschutz" are candidates), or every post
+of the weeks when the query can hold without any term ("NOT jobs"). Then the product's own matcher
+(`nlp.topics.TopicTagger` over the `nlp.tokenizer` word sequence, in each post's stored
+language, as enrichment runs it; `explore.preview_matching`) decides exactly, and its matched
+terms are the evidence.
+
+The matcher decides each piece of the definition (one term, one exclusion, the query) on its own
+and the preview remembers each piece's posts for the analytics copy it read: a topic is tagged
+when a term matches or the query holds and no exclusion matches, so the pieces combine into
+exactly what the whole definition tags (tests/explore/test_topic_preview.py checks it). The
+pieces not known yet run together, as topics of one matcher: one pass over each candidate post.
+Editing one term then costs only that term's matching; the first preview of a topic costs one
+pass over all of its candidates.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+import duckdb
+import numpy as np
+
+from earshot.explore.preview_matching import candidates, match
+from earshot.nlp.query import QueryError, parse_query
+from earshot.nlp.records import TopicRule
+from earshot.warehouse.search_facts import DocFacts, doc_facts
+from earshot.warehouse.weeks import iso_week, last_complete_week, week_start
+
+WEEKS = 12
+SAMPLE = 10
+_EPOCH = date(1970, 1, 1)
+
+
+class PreviewError(ValueError):
+    """The definition cannot be matched: which field, what, and where in it (a caret)."""
+
+    def __init__(
+        self, field: str, message: str, text: str = "", position: int | None = None
+    ) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field  # 'query' | 'terms'
+        self.message = message
+        self.text = text
+        self.position = position
+
+
+@dataclass(frozen=True, slots=True)
+class SamplePost:
+    post_id: str
+    url: str | None
+    published_at: datetime | None
+    text: str
+    lang: str | None
+    evidence: tuple[str, ...]  # the matched terms
+    change: str  # 'kept' | 'added' | 'lost'
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCount:
+    week: str
+    matched: int  # posts the new definition tags
+    current: int  # posts the topic's stored tags cover
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    weeks: list[WeekCount]
+    matched: int
+    current: int
+    added: int
+    lost: int
+    candidates: int  # posts the matcher looked at
+    sample: list[SamplePost] = field(default_factory=list)  # matched, newest first
+    added_sample: list[SamplePost] = field(default_factory=list)
+    lost_sample: list[SamplePost] = field(default_factory=list)
+
+
+def check_rule(rule: TopicRule) -> None:
+    """`PreviewError` for a query that does not parse (with its position) or no term at all."""
+    if rule.query:
+        try:
+            parse_query(rule.query)
+        except QueryError as exc:
+            raise PreviewError("query", str(exc), rule.query, exc.position) from None
+    if not rule.query and not any(rule.terms.values()):
+        raise PreviewError("terms", "give at least one term or a query")
+
+
+def preview_topic(
+    con: duckdb.DuckDBPyConnection,
+    rule: TopicRule,
+    *,
+    now: datetime,
+    timezone: str,
+    sample: int = SAMPLE,
+) -> Preview:
+    """What `rule` tags in the 12 weeks up to the last complete one, beside the stored tags
+    of topic `rule.topic_id` (none for a new topic)."""
+    check_rule(rule)
+    facts = doc_facts(con)
+    last = week_start(last_complete_week(now, timezone))
+    first = last - timedelta(weeks=WEEKS - 1)
+    lo, hi = (first - _EPOCH).days, (last - _EPOCH).days
+    in_window = (facts.week_start >= lo) & (facts.week_start <= hi)
+    window = facts.stored[in_window[facts.stored]]
+    matched, evidence, candidates = _decide(con, rule, window, facts, (lo, hi))
+    current = facts.topics.get(rule.topic_id, np.empty(0, dtype=np.int64))
+    current = current[in_window[current]] if len(current) else current
+    added = np.setdiff1d(matched, current, assume_unique=True)
+    lost = np.setdiff1d(current, matched, assume_unique=True)
+    weeks = []
+    for n in range(WEEKS):
+        day = lo + 7 * n
+        weeks.append(
+            WeekCount(
+                iso_week(_EPOCH + timedelta(days=day)),
+                int(np.count_nonzero(facts.week_start[matched] == day)),
+                int(np.count_nonzero(facts.week_start[current] == day)),
+            )
+        )
+    return Preview(
+        weeks=weeks,
+        matched=len(matched),
+        current=len(current),
+        added=len(added),
+        lost=len(lost),
+        candidates=candidates,
+        sample=_sample(con, facts, matched, evidence, sample, added=set(added.tolist())),
+        added_sample=_sample(con, facts, added, evidence, sample, change="added"),
+        lost_sample=_sample(con, facts, lost, evidence, sample, change="lost"),
+    )
+
+
+# What each piece of a definition (one term, one exclusion, the query) tags in a window, so that
+# the next preview (the user editing one term) matches only the piece that changed. The matcher
+# decides each piece on its own: a topic is tagged when a term matches or the query holds, and
+# no exclusion matches (`TopicTagger.match`); pieces keep the suffixes the whole rule gives them.
+_pieces: dict[tuple[object, ...], tuple[np.ndarray, dict[int, tuple[str, ...]]]] = {}
+_pieces_of: list[DocFacts] = []
+_pieces_lock = threading.Lock()
+MAX_PIECES = 512
+
+
+def _decide(
+    con: duckdb.DuckDBPyConnection,
+    rule: TopicRule,
+    window: np.ndarray,
+    facts: DocFacts,
+    bounds: tuple[int, int],
+) -> tuple[np.ndarray, Callable[[int], tuple[str, ...]], int]:
+    """The window's docs `rule` tags (sorted), each doc's evidence, and how many candidate
+    posts the matcher looked at (for the pieces not known from an earlier preview)."""
+    specs: list[tuple[str, str | None, TopicRule]] = [
+        ("term", term, TopicRule(rule.topic_id, None, {lang: (term,)}))
+        for lang, ts in sorted(rule.terms.items())
+        for term in ts
+    ]
+    specs += [
+        ("exclude", term, TopicRule(rule.topic_id, None, {lang: (term,)}))
+        for lang, ts in sorted(rule.exclude.items())
+        for term in ts
+    ]
+    if rule.query:  # the query with the suffixes the rule's term languages give it
+        specs.append(
+            (
+                "query",
+                None,
+                TopicRule(rule.topic_id, None, {lang: () for lang in rule.terms}, query=rule.query),
+            )
+        )
+    keys = [(id(facts), bounds, kind, repr(piece)) for kind, _, piece in specs]
+    results: dict[int, tuple[np.ndarray, dict[int, tuple[str, ...]]]] = {}
+    with _pieces_lock:
+        if _pieces_of and _pieces_of[0] is not facts:
+            _pieces.clear()  # another analytics copy: its posts and tags differ
+        _pieces_of[:] = [facts]
+        for n, key in enumerate(keys):
+            if key in _pieces:
+                results[n] = _pieces[key]
+    todo = [n for n in range(len(specs)) if n not in results]
+    looked = 0
+    if todo:
+        # the pieces not known yet, as topics of one matcher: one pass over each candidate
+        pieces = [replace(specs[n][2], topic_id=str(n)) for n in todo]
+        found_candidates = candidates(con, pieces, window)
+        looked = len(found_candidates)
+        for n, found in zip(todo, match(con, pieces, found_candidates, facts), strict=True):
+            results[n] = found
+        with _pieces_lock:
+            if len(_pieces) > MAX_PIECES:
+                _pieces.clear()
+            for n in todo:
+                _pieces[keys[n]] = results[n]
+    terms = [(specs[n][1] or "", results[n]) for n in range(len(specs)) if specs[n][0] == "term"]
+    exclusions = [results[n][0] for n in range(len(specs)) if specs[n][0] == "exclude"]
+    query = next((results[n] for n in range(len(specs)) if specs[n][0] == "query"), None)
+    held = [docs for _, (docs, _) in terms] + ([query[0]] if query else [])
+    tagged = np.unique(np.concatenate(held)) if held else np.empty(0, dtype=np.int64)
+    for docs in exclusions:
+        tagged = np.setdiff1d(tagged, docs, assume_unique=True)
+
+    def evidence(doc: int) -> tuple[str, ...]:
+        found = {t for t, (docs, _) in terms if _has(docs, doc)}
+        if query is not None:
+            found.update(query[1].get(doc, ()))
+        return tuple(sorted(found))
+
+    return tagged, evidence, looked
+
+
+def _has(docs: np.ndarray, doc: int) -> bool:
+    i = int(np.searchsorted(docs, doc))
+    return i < len(docs) and int(docs[i]) == doc
+
+
+def _sample(
+    con: duckdb.DuckDBPyConnection,
+    facts: DocFacts,
+    docs: np.ndarray,
+    evidence: Callable[[int], tuple[str, ...]],
+    n: int,
+    *,
+    change: str = "kept",
+    added: set[int] | None = None,
+) -> list[SamplePost]:
+    if not len(docs) or n <= 0:
+        return []
+    newest = docs[np.lexsort((-docs, -facts.seen_at[docs]))[:n]]
+    rows = con.execute(
+        "SELECT rowid, post_id, url, published_at, text FROM _posts "
+        "WHERE rowid IN (SELECT unnest(?::BIGINT[]))",
+        [newest.tolist()],
+    ).fetchall()
+    by_doc = {int(r[0]): r for r in rows}
+    out = []
+    for doc in newest.tolist():
+        r = by_doc[doc]
+        code = int(facts.lang[doc])
+        kind = "added" if added is not None and doc in added else change
+        out.append(
+            SamplePost(
+                post_id=r[1],
+                url=r[2],
+                published_at=r[3],
+                text=r[4],
+                lang=facts.langs[code] if code >= 0 else None,
+                evidence=evidence(doc),
+                change=kind,
+            )
+        )
+    return out
+
+
+def rule_from_form(
+    topic_id: str,
+    bucket_id: str | None,
+    terms: Mapping[str, str],
+    exclude: Mapping[str, str],
+    query: str,
+) -> TopicRule:
+    """A `TopicRule` from the form's text fields: one term per line (or comma-separated)."""
+    return TopicRule(
+        topic_id=topic_id,
+        bucket_id=bucket_id,
+        terms={lang: tuple(_lines(text)) for lang, text in terms.items() if _lines(text)},
+        exclude={lang: tuple(_lines(text)) for lang, text in exclude.items() if _lines(text)},
+        query=query.strip() or None,
+    )
+
+
+def _lines(text: str) -> list[str]:
+    items = [part.strip() for line in text.splitlines() for part in line.split(",")]
+    return [i for i in items if i]
