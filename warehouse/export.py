@@ -45,6 +45,7 @@ WHOLE_VIEWS = (
     "week_coverage",
     "week_languages",
     "labels",
+    "corrections",
 )
 EXPORTED_VIEWS = POST_VIEWS + WHOLE_VIEWS
 
