@@ -165,10 +165,11 @@ def _post_columns(
 def audience_questions(
     con: duckdb.DuckDBPyConnection, week: str, per_topic: int = 3
 ) -> list[AudienceQuestion]:
-    """The most engaging questions of each topic (NULL topic last), most engaging first.
+    """The most engaging open questions of each topic (NULL topic last), most engaging first.
 
     `audience_questions`' rows of the week, ranked over the posts of the week's time range
-    (the texts read for the rows shown only).
+    (the texts read for the rows shown only), less those marked answered in Explore
+    (`_answered_questions`): the list is what is still to answer.
     """
     in_week, params = _in_week(con, week)
     ranked = con.execute(
@@ -181,6 +182,7 @@ def audience_questions(
             JOIN _annotations a USING (post_id)
             LEFT JOIN _sources s USING (source_id)
             WHERE a.is_question AND NOT coalesce(s.owned, false) AND {in_week}
+              AND p.post_id NOT IN (SELECT post_id FROM _answered_questions)
         ),
         ranked AS (
             SELECT t.topic_id, q.post_id, q.engagement, q.row,

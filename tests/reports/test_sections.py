@@ -62,6 +62,22 @@ def test_audience_questions_by_engagement_per_topic(history: History) -> None:
     assert all(q.url and q.url.startswith("https://") for q in found)
 
 
+def test_a_question_marked_answered_leaves_the_list(history: History) -> None:
+    post_ids = {name: post_id for post_id, name in history.names.items()}
+    history.con.execute(
+        "INSERT INTO _answered_questions (post_id, answered_by, answered_at) "
+        "VALUES (?, 'lead', now())",
+        [post_ids["q30"]],
+    )
+    found = digest_posts.audience_questions(history.con, WEEK, per_topic=3)
+    assert [(q.topic_id, history.names[q.post_id]) for q in found] == [
+        ("price", "q20"),
+        ("price", "q10"),
+        ("price", "q1"),  # the next open one moves up
+        ("service", "q5"),
+    ]
+
+
 def test_relevance_gap_over_four_weeks(history: History) -> None:
     shares = {x.topic_id: x for x in digest_queries.topic_shares(history.con, WEEK)}
     price, service, climate = shares["price"], shares["service"], shares["climate"]
