@@ -1,0 +1,88 @@
+"""How much a label of a text would teach: uncertainty of the sentiment the models (or rules) give.
+
+With a language's learned model, a text's uncertainty is one minus the margin between the
+model's two most probable classes (1: a coin toss, 0: sure). Without one, it is the rules'
+score's closeness to the class boundaries of `sentiment.label_for`; and while a class has
+fewer than `learn.MIN_PER_CLASS` labels (no model can be trained yet), the texts the rules
+put in the class that lacks most come first, so the first labels unlock a model sooner.
+The choice among uncertain texts (spread over topics and weeks) is the warehouse's
+`warehouse.teach.choose`; this module only scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from earshot.nlp.learn import LABELS, MIN_PER_CLASS, RuleScores, SentimentModel
+from earshot.nlp.sentiment import label_for
+
+# the scores where `label_for` changes its answer: neutral lies between them
+BOUNDARIES = (-0.05, 0.05)
+# with no model: how far from a boundary a rules' score may be and still count as unsure
+_RULES_SPREAD = 0.5
+
+
+def margin_uncertainty(probabilities: np.ndarray) -> np.ndarray:
+    """1 - (largest - second largest class probability), per row of (texts x classes)."""
+    top = np.sort(probabilities, axis=1)
+    return 1.0 - (top[:, -1] - top[:, -2])
+
+
+def rules_uncertainty(
+    lexicon_scores: Sequence[float], labelled: Mapping[str, int] | None = None
+) -> np.ndarray:
+    """Closeness of the rules' scores to the nearest class boundary, in [0, 1].
+
+    `labelled`: the language's labels per class. A text the rules put in a class still short
+    of `MIN_PER_CLASS` labels gets the number of labels missing added, so the class that
+    lacks most comes first, and within a class the texts nearest a boundary.
+    """
+    scores = np.asarray(lexicon_scores, dtype=np.float64)
+    distance = np.min(np.abs(scores[:, None] - np.asarray(BOUNDARIES)[None, :]), axis=1)
+    closeness = 1.0 - np.minimum(distance / _RULES_SPREAD, 1.0)
+    if labelled:
+        missing = {c: max(MIN_PER_CLASS - labelled.get(c, 0), 0) for c in LABELS}
+        closeness += np.fromiter(
+            (missing[label_for(float(s))] for s in scores), dtype=np.float64, count=len(scores)
+        )
+    return closeness
+
+
+def uncertainty(
+    lexicon_scores: Sequence[float],
+    texts: Sequence[str],
+    model: SentimentModel | None,
+    labelled: Mapping[str, int] | None = None,
+) -> np.ndarray:
+    """Per text: how much its sentiment label would teach (higher: more)."""
+    if not texts:
+        return np.zeros(0)
+    if model is None:
+        return rules_uncertainty(lexicon_scores, labelled)
+    return margin_uncertainty(model.probabilities(texts, lexicon_scores))
+
+
+class Judge:
+    """The languages' rules and learned models, asked how uncertain they are about texts.
+
+    What `warehouse.teach.teach_queue` (and Explore) takes as its `judge`.
+    """
+
+    def __init__(
+        self, rules: Mapping[str, RuleScores], models: Mapping[str, SentimentModel]
+    ) -> None:
+        self.rules = dict(rules)
+        self.models = dict(models)
+
+    def uncertainty(
+        self, lang: str, texts: Sequence[str], labelled: Mapping[str, int]
+    ) -> Sequence[float]:
+        """Uncertainty per text of `lang`; -1 (nothing to teach) for a language without
+        rules' sentiment, since no model is learned for it."""
+        scorer = self.rules.get(lang)
+        if scorer is None or not scorer.rated:
+            return [-1.0] * len(texts)
+        scores = scorer.scores(texts)
+        return uncertainty(scores, texts, self.models.get(lang), labelled).tolist()
