@@ -16,8 +16,8 @@ import json
 import re
 import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -371,9 +371,7 @@ class Features:
         )
         return (per_doc @ per_word + grams).tocsr()
 
-    def weigh(
-        self, counts: Any, lexicon_scores: Sequence[float], dtype: type = np.float64
-    ) -> Any:
+    def weigh(self, counts: Any, lexicon_scores: Sequence[float], dtype: type = np.float64) -> Any:
         """TF-IDF rows of these counts plus the lexicon column, as `dtype` (training: float32)."""
         from scipy import sparse
 
@@ -539,7 +537,13 @@ def learn_sentiment(
 
     def whole() -> SentimentModel:
         return fit(
-            lang, texts, labels, lexicon_scores, settings, identity=identity, counted=(matrix, names)
+            lang,
+            texts,
+            labels,
+            lexicon_scores,
+            settings,
+            identity=identity,
+            counted=(matrix, names),
         )[0]
 
     # The folds and the model on all labels in `jobs` threads: the solver's sparse products

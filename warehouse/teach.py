@@ -116,9 +116,7 @@ def choose(
     order does not decide. With one stratum this is plain uncertainty sampling.
     """
     queues: dict[Hashable, list[int]] = {}
-    order = sorted(
-        range(len(uncertainties)), key=lambda i: (-uncertainties[i], _tiebreak(keys[i]))
-    )
+    order = sorted(range(len(uncertainties)), key=lambda i: (-uncertainties[i], _tiebreak(keys[i])))
     for i in order:
         queues.setdefault(strata[i], []).append(i)
     lanes = list(queues.values())  # already in the order of their best item
