@@ -1,10 +1,13 @@
 """How much a label of a text would teach: uncertainty of the sentiment the models (or rules) give.
 
-With a language's learned model, a text's uncertainty is one minus the margin between the
-model's two most probable classes (1: a coin toss, 0: sure). Without one, it is the rules'
-score's closeness to the class boundaries of `sentiment.label_for`; and while a class has
-fewer than `learn.MIN_PER_CLASS` labels (no model can be trained yet), the texts the rules
-put in the class that lacks most come first, so the first labels unlock a model sooner.
+A text's uncertainty is one minus the margin between the two most probable classes (1: a coin
+toss, 0: sure) of the language's learned model; while no model is in use (too few labels, or
+it does not beat the rules yet), of a provisional one trained on the labels so far, once each
+class has `PROVISIONAL_MIN` labels (it judges only what to ask; it never tags a post).
+Before that, it is the rules' score's closeness to the class boundaries of
+`sentiment.label_for`, the texts the rules put in the class that lacks most labels first.
+On the GermEval dev set (`bench/learning_curve.py`) the provisional model is what makes the
+queue beat random choice: the rules' closeness alone asks about few positive posts.
 The choice among uncertain texts (spread over topics and weeks) is the warehouse's
 `warehouse.teach.choose`; this module only scores.
 """
@@ -15,11 +18,19 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from earshot.nlp.learn import LABELS, MIN_PER_CLASS, RuleScores, SentimentModel
+from earshot.nlp.learn import (
+    LABELS,
+    MIN_PER_CLASS,
+    FeatureSettings,
+    RuleScores,
+    SentimentModel,
+    fit,
+)
 from earshot.nlp.sentiment import label_for
 
 # the scores where `label_for` changes its answer: neutral lies between them
 BOUNDARIES = (-0.05, 0.05)
+PROVISIONAL_MIN = 3  # labels of each class from which a provisional model judges
 # with no model: how far from a boundary a rules' score may be and still count as unsure
 _RULES_SPREAD = 0.5
 
@@ -64,17 +75,38 @@ def uncertainty(
     return margin_uncertainty(model.probabilities(texts, lexicon_scores))
 
 
+def judging_model(
+    model: SentimentModel | None,
+    lang: str,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    lexicon_scores: Sequence[float],
+) -> SentimentModel | None:
+    """The model in use, else one trained on these labels (no cross-validation) when each
+    class has `PROVISIONAL_MIN` of them, else None (the rules judge)."""
+    if model is not None:
+        return model
+    if any(sum(1 for g in labels if g == c) < PROVISIONAL_MIN for c in LABELS):
+        return None
+    return fit(lang, texts, labels, lexicon_scores, FeatureSettings())[0]
+
+
 class Judge:
     """The languages' rules and learned models, asked how uncertain they are about texts.
 
-    What `warehouse.teach.teach_queue` (and Explore) takes as its `judge`.
+    What `warehouse.teach.teach_queue` (and Explore) takes as its `judge`. `labelled`: the
+    sentiment labels per language as (texts, labels), for the provisional models.
     """
 
     def __init__(
-        self, rules: Mapping[str, RuleScores], models: Mapping[str, SentimentModel]
+        self,
+        rules: Mapping[str, RuleScores],
+        models: Mapping[str, SentimentModel],
+        labelled: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None,
     ) -> None:
         self.rules = dict(rules)
         self.models = dict(models)
+        self.labelled = dict(labelled or {})
 
     def uncertainty(
         self, lang: str, texts: Sequence[str], labelled: Mapping[str, int]
@@ -84,5 +116,10 @@ class Judge:
         scorer = self.rules.get(lang)
         if scorer is None or not scorer.rated:
             return [-1.0] * len(texts)
-        scores = scorer.scores(texts)
-        return uncertainty(scores, texts, self.models.get(lang), labelled).tolist()
+        model = self.models.get(lang)
+        if model is None and lang in self.labelled:
+            taught, labels = self.labelled[lang]
+            model = judging_model(None, lang, taught, labels, scorer.scores(taught))
+            if model is not None:
+                self.models[lang] = model  # asked again (another page of Explore): reused
+        return uncertainty(scorer.scores(texts), texts, model, labelled).tolist()
