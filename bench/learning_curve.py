@@ -9,8 +9,8 @@ An organisation with a labelled file: every text is a stored post, its label unk
 asked for. The teach queue asks `--step` posts at a time, chosen by `nlp.teach.judging_model`,
 `nlp.teach.uncertainty` and `warehouse.teach.choose` (what `earshot labels next` uses; one
 stratum: the files have no topics or weeks), and after each step Earshot learns as
-`earshot learn` does (`nlp.learn.learn_sentiment`: 5-fold CV against the rules, a model only where it beats them).
-Random choice labels the same numbers of posts, averaged over `--seeds` seeds. At each size:
+`earshot learn` does (`nlp.learn.learn_sentiment`: 5-fold CV against the rules, a model only
+where it beats them). Random choice labels as many posts, averaged over `--seeds` seeds. Then:
 macro-F1 (and micro-F1) on the posts not yet labelled, of the model when one is in use, else
 of the rules, beside the rules' figure on all posts. PASS when the teach queue beats random at
 200 labels on every file (exit 1 otherwise). English tweets' mean scores map to classes as
