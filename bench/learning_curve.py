@@ -197,14 +197,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--de", type=Path, default=DEFAULT_DE, help="germeval2017_dev.tsv")
     parser.add_argument("--en", type=Path, default=DEFAULT_EN, help="tweets_GroundTruth.txt")
-    parser.add_argument("--sizes", default="50,100,200,400,800", help="labels, comma-separated")
+    parser.add_argument(
+        "--sizes", default="50,100,200,400,800", help="labels, comma-separated ('': no curves)"
+    )
     parser.add_argument("--seeds", type=int, default=3, help="random runs to average")
     parser.add_argument("--step", type=int, default=50, help="posts the queue asks at a time")
     parser.add_argument("--train-labels", type=int, default=0, help="time learning N labels")
     args = parser.parse_args(argv)
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     failed: list[str] = []
-    for lang, path in (("de", args.de), ("en", args.en)):
+    for lang, path in (("de", args.de), ("en", args.en)) if sizes else ():
         if not path.is_file():
             print(f"{path}: not there, skipped")
             continue

@@ -488,18 +488,32 @@ class Features:
         return (per_doc @ per_word + grams).tocsr()
 
     def weigh(self, counts: Any, lexicon_scores: Sequence[float], dtype: type = np.float64) -> Any:
-        """TF-IDF rows of these counts plus the lexicon column, as `dtype` (training: float32)."""
+        """TF-IDF rows of these counts plus the lexicon column, as `dtype` (training: float32).
+
+        On the arrays of the sparse matrix, as `SentimentModel.probabilities` computes them
+        (scipy's products with diagonal matrices took 0.6 s a fold on 10,000 labels).
+        """
         from scipy import sparse
 
-        counts = counts.tocsr(copy=True)
-        counts.data = 1.0 + np.log(counts.data)
-        weighted = counts @ sparse.diags(self.idf)
-        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        weighted = sparse.diags(1.0 / norms) @ weighted
-        lexicon = np.asarray(lexicon_scores, dtype=np.float64).reshape(-1, 1)
-        column = sparse.csr_matrix(lexicon * self.settings.lexicon_weight)
-        return sparse.hstack([weighted, column], format="csr", dtype=dtype)
+        counts = counts.tocsr()
+        n, width = counts.shape
+        lengths = np.diff(counts.indptr)
+        rows = np.repeat(np.arange(n), lengths)
+        data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
+        norms[norms == 0.0] = 1.0
+        data /= norms[rows]
+        # every row gets one more entry, last: the lexicon score in column `width`
+        indptr = np.concatenate([[0], np.cumsum(lengths + 1)])
+        last = indptr[1:] - 1
+        features = np.ones(int(indptr[-1]), dtype=bool)
+        features[last] = False
+        values = np.empty(int(indptr[-1]), dtype=dtype)
+        columns = np.empty(int(indptr[-1]), dtype=np.int32)
+        values[features], columns[features] = data, counts.indices
+        lexicon = np.asarray(lexicon_scores, dtype=np.float64) * self.settings.lexicon_weight
+        values[last], columns[last] = lexicon, width
+        return sparse.csr_matrix((values, columns, indptr), shape=(n, width + 1))
 
     def count(self, texts: Sequence[str]) -> tuple[Any, list[str]]:
         """(feature counts of every text, the feature names): what `fit_counts` takes."""
@@ -516,7 +530,7 @@ class Features:
         Counting once and fitting on rows of it is the same as fitting on those texts alone
         (cross-validation counts the texts once for all its folds).
         """
-        df = np.asarray((counts > 0).sum(axis=0)).ravel()
+        df = np.bincount(counts.indices, minlength=counts.shape[1])  # counts hold no zeros
         keep = np.flatnonzero(df >= self.settings.min_df)
         self.kept = keep  # the columns of `counts` that are features
         self.vocabulary = [names[int(i)] for i in keep]
