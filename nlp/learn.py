@@ -16,6 +16,7 @@ import json
 import re
 import time
 import zipfile
+from array import array
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -158,11 +159,13 @@ class _BatchColumns:
         self._reset()
 
     def _reset(self) -> None:
+        # typed arrays, not lists of ints: compact, and nothing for the garbage collector
+        # to walk through on every full collection of a long enrich run
         self.slots: dict[str, int] = {_SEPARATOR: 0}
-        self.slot_pair = [-1]  # the word's id among bigram words, -1: in no bigram
-        self.slot_start = [0]
-        self.slot_length = [0]
-        self.columns: list[int] = []
+        self.slot_pair = array("q", [-1])  # the word's id among bigram words, -1: in none
+        self.slot_start = array("q", [0])
+        self.slot_length = array("q", [0])
+        self.columns = array("q")
         self._arrays: tuple[np.ndarray, ...] | None = None
 
     def _add(self, word: str) -> int:
@@ -189,11 +192,9 @@ class _BatchColumns:
             known = self.slots.get(word)  # a new word seen twice in the batch
             slots[position] = known if known is not None else self._add(word)
         if self._arrays is None:
-            self._arrays = (
-                np.asarray(self.slot_pair, dtype=np.int64),
-                np.asarray(self.slot_start, dtype=np.int64),
-                np.asarray(self.slot_length, dtype=np.int64),
-                np.asarray(self.columns, dtype=np.int64),
+            self._arrays = tuple(
+                np.array(a, dtype=np.int64)
+                for a in (self.slot_pair, self.slot_start, self.slot_length, self.columns)
             )
         slot_pair, slot_start, slot_length, columns = self._arrays
         rows = np.cumsum(slots == 0)  # the separator's slot is 0: each one starts a text
