@@ -4,7 +4,10 @@ Versions are kept per part (`analysis_version`: language, sentiment, questions, 
 `topics_version`: topic tagging from the taxonomy), so a taxonomy change re-tags only topics.
 A language with a learned sentiment model (`nlp.learn`) takes its sentiment from the model
 (the rules' score is one of its features); the model's identity is then part of
-`analysis_version`. Without models the versions are what they were before models existed.
+`analysis_version`. A topic with a learned relevance model (`nlp.relevance`) keeps only the
+matches its model judges relevant (the others become `rejected_topics`, with their score);
+those models' identities are part of `topics_version`. Without models the versions are what
+they were before models existed.
 `EnricherSettings` is the picklable recipe of an `Enricher`: worker processes (`nlp.workers`,
 or Dask workers) build their own copy from it once and keep it warm.
 """
@@ -25,7 +28,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from earshot.nlp import language, learn, tokenizer, topics
+from earshot.nlp import language, learn, relevance, tokenizer, topics
 from earshot.nlp.fastpath import FastPath
 from earshot.nlp.language import LanguageIdentifier
 from earshot.nlp.lexicon import emoji_description_path, packaged_lexicon_path
@@ -37,7 +40,14 @@ from earshot.nlp.pipeline import (
     build_pipeline,
     has_entities,
 )
-from earshot.nlp.records import Annotation, EnrichResult, PendingPost, TopicRule, TopicTags
+from earshot.nlp.records import (
+    Annotation,
+    EnrichResult,
+    PendingPost,
+    TopicMatch,
+    TopicRule,
+    TopicTags,
+)
 from earshot.nlp.tokenizer import EarshotTokenizer, split
 
 
@@ -51,6 +61,7 @@ class EnricherSettings:
     trained_pipelines: tuple[tuple[str, str], ...]
     batch_size: int
     sentiment_models: tuple[tuple[str, str], ...] = ()  # (lang, model file)
+    relevance_models: tuple[tuple[str, str], ...] = ()  # (topic_id, model file)
 
     def build(self) -> Enricher:
         return Enricher(
@@ -60,6 +71,7 @@ class EnricherSettings:
             trained_pipelines=dict(self.trained_pipelines),
             batch_size=self.batch_size,
             sentiment_models={lang: Path(p) for lang, p in self.sentiment_models},
+            relevance_models={topic: Path(p) for topic, p in self.relevance_models},
         )
 
 
@@ -76,11 +88,14 @@ class Enricher:
         batch_size: int = 256,
         fast_path: bool = True,
         sentiment_models: Mapping[str, Path] | None = None,
+        relevance_models: Mapping[str, Path] | None = None,
     ) -> None:
         """`fast_path=False` runs every post through `nlp.pipe` (the reference for the tests).
 
         `sentiment_models`: language → a model file of `nlp.learn` (only languages that have
         rules' sentiment take one; `ModelError` when a file is not a model).
+        `relevance_models`: topic id → a model file of `nlp.relevance` (topics not in the
+        taxonomy are left out).
         """
         self.topics = tuple(topics)
         self.languages = tuple(dict.fromkeys(languages))
@@ -106,6 +121,15 @@ class Enricher:
                 raise learn.ModelError(f"{path}: a model for {model.lang!r}, not {lang!r}")
             if lang in self.pipelines and self.pipelines[lang].has_pipe("earshot_sentiment_v2"):
                 self.models[lang] = model
+        self.relevance_paths = {t: Path(p) for t, p in (relevance_models or {}).items()}
+        known = {rule.topic_id for rule in self.topics}
+        self.relevance: dict[str, relevance.RelevanceModel] = {}
+        for topic_id, path in sorted(self.relevance_paths.items()):
+            judge = relevance.load_model(path)
+            if judge.topic_id != topic_id:
+                raise learn.ModelError(f"{path}: a model for {judge.topic_id!r}, not {topic_id!r}")
+            if topic_id in known:
+                self.relevance[topic_id] = judge
         self._fast: dict[int, FastPath] = {}  # id(pipeline) → its fast path
         self.fast_path = fast_path
         self.analysis_version, self.topics_version = self._compute_versions()
@@ -127,6 +151,7 @@ class Enricher:
             tuple(sorted(self.trained_pipelines.items())),
             self.batch_size,
             tuple(sorted((lang, str(p)) for lang, p in self.model_paths.items())),
+            tuple(sorted((t, str(p)) for t, p in self.relevance_paths.items())),
         )
 
     def _compute_versions(self) -> tuple[str, str]:
@@ -166,13 +191,62 @@ class Enricher:
             ("topics", topics.VERSION.encode()),
             ("taxonomy", json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()),
         ]
+        if self.relevance:  # only then: without models the version stays what it always was
+            topic_parts.append(("relevance", f"{relevance.VERSION}/{learn.VERSION}".encode()))
+            for topic_id, judge in sorted(self.relevance.items()):
+                topic_parts.append((f"relevance:{topic_id}", judge.identity.encode()))
         return _hash(analysis), _hash(topic_parts)
 
     def annotate(self, items: Iterable[tuple[str, str, str | None]]) -> Iterator[Annotation]:
         """One `Annotation` per (post_id, text, lang_hint), in order, streamed in batches."""
         iterator = iter(items)
         while batch := list(islice(iterator, self.batch_size)):
-            yield from self._annotate_batch(batch)
+            annotations = self._annotate_batch(batch)
+            if self.relevance:
+                texts = {pid: text or "" for pid, text, _ in batch}
+                judged = self.judge_relevance(
+                    [(a.post_id, texts[a.post_id], a.topics) for a in annotations]
+                )
+                annotations = [
+                    replace(a, topics=kept, rejected_topics=rejected)
+                    for a, (kept, rejected) in zip(annotations, judged, strict=True)
+                ]
+            yield from annotations
+
+    def judge_relevance(
+        self, posts: Sequence[tuple[str, str, tuple[TopicMatch, ...]]]
+    ) -> list[tuple[tuple[TopicMatch, ...], tuple[TopicMatch, ...]]]:
+        """(kept, rejected) matches of each (post_id, text, matches): a topic with a relevance
+        model keeps a match its model scores at least `relevance.THRESHOLD` (the score goes
+        with it); the matches of other topics are all kept, as they are."""
+        scored: dict[tuple[int, int], float] = {}
+        for topic_id, judge in self.relevance.items():
+            found = [
+                (i, j)
+                for i, (_, _, matches) in enumerate(posts)
+                for j, match in enumerate(matches)
+                if match.topic_id == topic_id
+            ]
+            if not found:
+                continue
+            scores = judge.scores(
+                [posts[i][1] for i, _ in found], [posts[i][2][j].matched_terms for i, j in found]
+            )
+            scored.update(zip(found, scores, strict=True))
+        judged: list[tuple[tuple[TopicMatch, ...], tuple[TopicMatch, ...]]] = []
+        for i, (_, _, matches) in enumerate(posts):
+            kept: list[TopicMatch] = []
+            rejected: list[TopicMatch] = []
+            for j, match in enumerate(matches):
+                score = scored.get((i, j))
+                if score is None:
+                    kept.append(match)
+                elif score >= relevance.THRESHOLD:
+                    kept.append(replace(match, relevance=score))
+                else:
+                    rejected.append(replace(match, relevance=score))
+            judged.append((tuple(kept), tuple(rejected)))
+        return judged
 
     def tag_topics(self, items: Iterable[tuple[str, str, str]]) -> list[TopicTags]:
         """Topic tags only, for (post_id, text, lang) whose language is already known.
@@ -193,7 +267,16 @@ class Enricher:
             )
             for position, doc in zip(positions, docs, strict=True):
                 results[position] = TopicTags(batch[position][0], doc._.earshot_topics or ())
-        return [r for r in results if r is not None]
+        found = [r for r in results if r is not None]
+        if not self.relevance:
+            return found
+        judged = self.judge_relevance(
+            [(t.post_id, b[1] or "", t.topics) for t, b in zip(found, batch, strict=True)]
+        )
+        return [
+            TopicTags(t.post_id, kept, rejected)
+            for t, (kept, rejected) in zip(found, judged, strict=True)
+        ]
 
     def enrich(self, pending: Sequence[PendingPost]) -> EnrichResult:
         """One warehouse batch: enrich the stale posts, re-tag the topics-only ones."""
@@ -203,7 +286,9 @@ class Enricher:
         with self.memory_zone():
             annotations = tuple(self.annotate(full))
             tags = [
-                TopicTags(a.post_id, a.topics) for a in annotations if a.post_id in topics_stale
+                TopicTags(a.post_id, a.topics, a.rejected_topics)
+                for a in annotations
+                if a.post_id in topics_stale
             ]
             tags.extend(self.tag_topics(retag))
         return EnrichResult(annotations, tuple(tags))

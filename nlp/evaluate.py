@@ -4,7 +4,8 @@
                            --de ../shared/eval/sentiment-de/germeval2017_dev.tsv [--learned]
 
 `--learned`: also the learned models beside the rules, as `earshot learn` measures them: 5-fold
-cross-validation of a sentiment model per language on that language's labelled file.
+cross-validation of a sentiment model per language on that language's labelled file, and of
+a relevance model of the topic "Deutsche Bahn" on the GermEval file's relevance column.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ TARGETS = {
     "de_micro_f1": 0.70,
     "lang_accuracy": 0.99,
 }
+# With `--learned`: the relevance model's cross-validated figure (issue 14).
+LEARNED_TARGETS = {"de_relevance_micro_f1": 0.89}
+
+# The topic GermEval 2017's relevance column judges, as an organisation would configure it.
+GERMEVAL_TOPIC = TopicRule("deutsche-bahn", None, {"de": ("Deutsche Bahn", "Bahn", "DB")})
 
 # A taxonomy of the size a small organisation uses, for the throughput figure.
 SAMPLE_TAXONOMY: tuple[TopicRule, ...] = (
@@ -70,6 +76,45 @@ def read_germeval(path: Path) -> list[tuple[str, str]]:
         if len(fields) >= 4 and fields[3] in LABELS:
             rows.append((fields[3], fields[1]))
     return rows
+
+
+def read_germeval_relevance(path: Path) -> list[tuple[bool, str]]:
+    """GermEval 2017's relevance column: (is the text about Deutsche Bahn, text)."""
+    rows: list[tuple[bool, str]] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 4 and fields[2] in ("true", "false"):
+            rows.append((fields[2] == "true", fields[1]))
+    return rows
+
+
+def relevance_side_by_side(rows: Sequence[tuple[bool, str]]) -> tuple[str, float]:
+    """The rules ("every match is relevant") and a relevance model (CV) on the same labels,
+    as `earshot learn` measures them; (the report, the model's micro-F1)."""
+    from earshot.nlp.learn import FOLDS
+    from earshot.nlp.relevance import CLASSES, learn_relevance
+
+    texts = [t for _, t in rows]
+    nlp = build_pipeline("de", (GERMEVAL_TOPIC,))
+    terms = [
+        tuple(term for m in doc._.earshot_topics or () for term in m.matched_terms)
+        for doc in nlp.pipe(texts, batch_size=256)
+    ]
+    learned = learn_relevance(GERMEVAL_TOPIC.topic_id, texts, [g for g, _ in rows], terms)
+    lines = [
+        f"de relevance to {GERMEVAL_TOPIC.topic_id}, rules vs learned model ({FOLDS}-fold CV, "
+        f"{len(rows)} labels, {sum(1 for t in terms if t)} match a term):"
+    ]
+    for name, figures in (("rules", learned.rules), ("model", learned.model_cv)):
+        if figures is not None:
+            per = ", ".join(f"{c} {figures.per_class[c]:.3f}" for c in CLASSES)
+            lines.append(
+                f"  {name:<6} macro-F1 = {figures.macro_f1:.3f}, micro-F1 = "
+                f"{figures.micro_f1:.3f} ({per})"
+            )
+    verdict = "used (beats the rules)" if learned.used else "not used (does not beat the rules)"
+    lines.append(f"  model {verdict}; {learned.seconds:.1f} s")
+    return "\n".join(lines), learned.model_cv.micro_f1 if learned.model_cv else 0.0
 
 
 def pearson(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -173,6 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("en", [t for _, t in tweets], [gold_label(m) for m in means]),
         ):
             print(side_by_side(lang, texts, gold))
+        report, figures["de_relevance_micro_f1"] = relevance_side_by_side(
+            read_germeval_relevance(args.de)
+        )
+        print(report)
 
     identifier = LanguageIdentifier(("de", "en"))
     labelled = [("en", t) for _, t in tweets] + [("de", t) for _, t in germeval]
@@ -191,9 +240,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{len(SAMPLE_TAXONOMY)} topics, de+en)"
         )
 
-    failed = [name for name, target in TARGETS.items() if figures[name] < target]
+    targets = {**TARGETS, **(LEARNED_TARGETS if args.learned else {})}
+    failed = [name for name, target in targets.items() if figures[name] < target]
     for name in failed:
-        print(f"BELOW TARGET: {name} = {figures[name]:.4f} < {TARGETS[name]}", file=sys.stderr)
+        print(f"BELOW TARGET: {name} = {figures[name]:.4f} < {targets[name]}", file=sys.stderr)
     return 1 if failed else 0
 
 

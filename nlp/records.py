@@ -23,6 +23,8 @@ class TopicMatch:
     topic_id: str
     bucket_id: str | None
     matched_terms: tuple[str, ...]  # the configured terms that matched: the evidence
+    # the topic's relevance model's P(relevant) of this match; None: the topic has no model
+    relevance: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ class Annotation:
     topics: tuple[TopicMatch, ...]
     # only when the language's pipeline is a trained one with an entity recogniser
     entities: tuple[Entity, ...] = ()
+    # matches the topic's relevance model set aside as not about the topic (with their score)
+    rejected_topics: tuple[TopicMatch, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,7 @@ class TopicTags:
 
     post_id: str
     topics: tuple[TopicMatch, ...]
+    rejected_topics: tuple[TopicMatch, ...] = ()  # set aside by the topic's relevance model
 
 
 @dataclass(frozen=True, slots=True)

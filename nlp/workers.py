@@ -159,9 +159,10 @@ def _enrich_in_worker(pending: list[PendingRow]) -> ResultRows:
 # with the records rebuilt (500-post batches; enriching a post costs ~160 µs). At n_process=2
 # this process's share comes off the same two cores the workers run on.
 PendingRow = tuple[str, str, str | None, str | None, bool]  # `PendingPost`'s fields in order
-TopicRow = tuple[str, str | None, tuple[str, ...]]
+TopicRow = tuple[str, str | None, tuple[str, ...], float | None]  # `TopicMatch`'s fields
 AnnotationRow = tuple[Any, ...]  # `Annotation`'s fields in order, its records as tuples
-ResultRows = tuple[list[AnnotationRow], list[tuple[str, tuple[TopicRow, ...]]]]
+TagsRow = tuple[str, tuple[TopicRow, ...], tuple[TopicRow, ...]]  # `TopicTags`'s fields
+ResultRows = tuple[list[AnnotationRow], list[TagsRow]]
 
 
 def _pending_row(p: PendingPost) -> PendingRow:
@@ -169,7 +170,7 @@ def _pending_row(p: PendingPost) -> PendingRow:
 
 
 def _topic_rows(topics: tuple[TopicMatch, ...]) -> tuple[TopicRow, ...]:
-    return tuple((t.topic_id, t.bucket_id, t.matched_terms) for t in topics)
+    return tuple((t.topic_id, t.bucket_id, t.matched_terms, t.relevance) for t in topics)
 
 
 def _result_rows(result: EnrichResult) -> ResultRows:
@@ -184,14 +185,20 @@ def _result_rows(result: EnrichResult) -> ResultRows:
             a.key_terms,
             _topic_rows(a.topics),
             tuple((e.label, e.text, e.start_char, e.end_char) for e in a.entities),
+            _topic_rows(a.rejected_topics),
         )
         for a in result.annotations
     ]
-    return annotations, [(t.post_id, _topic_rows(t.topics)) for t in result.topic_tags]
+    return annotations, [
+        (t.post_id, _topic_rows(t.topics), _topic_rows(t.rejected_topics))
+        for t in result.topic_tags
+    ]
 
 
 def _annotation(row: AnnotationRow) -> Annotation:
-    post_id, lang, lang_score, score, label, is_question, key_terms, topics, entities = row
+    post_id, lang, lang_score, score, label, is_question, key_terms, topics, entities, rejected = (
+        row
+    )
     return Annotation(
         post_id,
         lang,
@@ -202,6 +209,7 @@ def _annotation(row: AnnotationRow) -> Annotation:
         key_terms,
         tuple(TopicMatch(*t) for t in topics),
         tuple(Entity(*e) for e in entities),
+        tuple(TopicMatch(*t) for t in rejected),
     )
 
 
@@ -209,7 +217,14 @@ def _from_rows(rows: ResultRows) -> EnrichResult:
     annotations, tags = rows
     return EnrichResult(
         tuple(map(_annotation, annotations)),
-        tuple(TopicTags(pid, tuple(TopicMatch(*t) for t in topics)) for pid, topics in tags),
+        tuple(
+            TopicTags(
+                pid,
+                tuple(TopicMatch(*t) for t in topics),
+                tuple(TopicMatch(*t) for t in rejected),
+            )
+            for pid, topics, rejected in tags
+        ),
     )
 
 

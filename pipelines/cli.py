@@ -310,16 +310,19 @@ def import_opml(
 
 @app.command()
 def learn(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Learn each language's sentiment from the labels; a model is used only where it beats
-    the rules in cross-validation on those labels (the next `earshot enrich` re-tags)."""
+    """Learn each language's sentiment and each topic's relevance from the labels; a model is
+    used only where it beats the rules in cross-validation on those labels (the next
+    `earshot enrich` re-tags)."""
     loaded = _load(config)
-    from earshot.pipelines import jobs
+    from earshot.pipelines.learning import learn_all, relevance_report
 
-    results = _step("Learning", lambda: jobs.learn(loaded))
-    if not results:
+    learning = _step("Learning", lambda: learn_all(loaded))
+    if not learning.sentiment:
         _console(stderr=True).print("no language with rules' sentiment to learn for")
-    for learned in results:
+    for learned in learning.sentiment:
         _console().print(_learned_report(learned), highlight=False, markup=False)
+    for topic in learning.relevance:
+        _console().print(relevance_report(topic), highlight=False, markup=False)
 
 
 def _learned_report(learned: Any) -> str:

@@ -40,6 +40,7 @@ from earshot.nlp.records import EnrichResult, PendingPost
 from earshot.nlp.workers import close_shared_pools, enrich_batch
 from earshot.pipelines import jobs
 from earshot.pipelines.config import LoadedConfig
+from earshot.pipelines.learning import relearn_if_labels_changed
 from earshot.reports.alerts import AlertOutcome, AlertRules, run_alerts
 from earshot.reports.delivery import (
     SmtpSettings,
@@ -248,6 +249,9 @@ def enrich_batches(config: str = "listening.yaml") -> EnrichSummary:
     """`enrich` on the task runner it chose: read, annotate (in parallel), store, per batch."""
     logger = get_run_logger()
     loaded = jobs.load_job_config(config)
+    relearned = relearn_if_labels_changed(loaded)  # quiet (None) when the labels did not change
+    if relearned is not None:
+        logger.info("labels changed: relearned (%s)", relearned.summary())
     nlp = loaded.config.nlp
     enricher = jobs.build_enricher(loaded)
     cursor = StaleCursor(enricher.analysis_version, enricher.topics_version)

@@ -26,13 +26,19 @@ from earshot.nlp import Enricher, TopicRule
 from earshot.nlp.language import LanguageIdentifier
 from earshot.nlp.learn import Learned, RuleScores, learn_sentiment, model_path, remove_model
 from earshot.nlp.records import EnrichResult, PendingPost
+from earshot.nlp.relevance import model_path as relevance_model_path
 from earshot.nlp.tokenizer import split
 from earshot.pipelines.config import ConfigError, LoadedConfig, load_config
 from earshot.reports.delivery import SmtpSettings
 from earshot.warehouse.annotations import StaleCursor, next_stale, store_enriched
 from earshot.warehouse.connection import writing
 from earshot.warehouse.facts import refresh_facts
-from earshot.warehouse.labels import labelled_texts, read_label_file, store_labels
+from earshot.warehouse.labels import (
+    LabelledText,
+    labelled_texts,
+    read_label_file,
+    store_labels,
+)
 from earshot.warehouse.publish import Published, publish_analytics_copy
 from earshot.warehouse.retention import prune_raw
 from earshot.warehouse.sources import (
@@ -244,9 +250,9 @@ def record_fetches(
     return store_fetches(con, records, load_id)
 
 
-def build_enricher(loaded: LoadedConfig) -> Enricher:
-    cfg = loaded.config
-    rules = [
+def topic_rules(loaded: LoadedConfig) -> list[TopicRule]:
+    """The configured taxonomy as the NLP stage sees it."""
+    return [
         TopicRule(
             topic_id=t.id,
             bucket_id=t.bucket,
@@ -254,16 +260,30 @@ def build_enricher(loaded: LoadedConfig) -> Enricher:
             exclude={lang: tuple(terms) for lang, terms in t.exclude.items()},
             query=t.query,
         )
-        for t in cfg.topics
+        for t in loaded.config.topics
     ]
+
+
+def build_enricher(loaded: LoadedConfig, *, with_models: bool = True) -> Enricher:
+    """The configured Enricher, with the learned models in the models folder (`with_models`:
+    without them, the rules alone, as learning needs them)."""
+    cfg = loaded.config
     return Enricher(
-        rules,
+        topic_rules(loaded),
         languages=cfg.nlp.languages,
         lexicons=loaded.lexicons(),
         trained_pipelines=cfg.nlp.pipelines,
         batch_size=min(cfg.nlp.batch_size, 1000),
-        sentiment_models=learned_models(loaded),
+        sentiment_models=learned_models(loaded) if with_models else {},
+        relevance_models=relevance_models(loaded) if with_models else {},
     )
+
+
+def relevance_models(loaded: LoadedConfig) -> dict[str, Path]:
+    """The relevance models `earshot learn` left in the models folder, per configured topic."""
+    folder = loaded.models_path
+    found = {t.id: relevance_model_path(folder, t.id) for t in loaded.config.topics}
+    return {topic: path for topic, path in found.items() if path.is_file()}
 
 
 def learned_models(loaded: LoadedConfig) -> dict[str, Path]:
@@ -280,11 +300,16 @@ def learn(loaded: LoadedConfig) -> list[Learned]:
     A label's language is its own, else its post's, else identified from its text. A label
     of a stored post teaches as any other (its text is the post's title and text).
     """
-    cfg = loaded.config
     with warehouse(loaded):  # migrated: the labels table exists
         pass
     with write_session(loaded) as con:
         labelled = labelled_texts(con)
+    return learn_sentiments(loaded, labelled)
+
+
+def learn_sentiments(loaded: LoadedConfig, labelled: Sequence[LabelledText]) -> list[Learned]:
+    """`learn` on labels already read."""
+    cfg = loaded.config
     identifier = LanguageIdentifier(tuple(cfg.nlp.languages))
     per_lang: dict[str, list[tuple[str, str]]] = {}
     for label in labelled:

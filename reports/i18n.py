@@ -178,6 +178,10 @@ _EN: dict[str, str] = {
         "{rated} with a sentiment, {tagged} with a topic, {questions} questions; "
         "{own} own posts."
     ),
+    "coverage_set_aside": (
+        "Topic matches set aside as not about their topic (by the topic's relevance model or "
+        "a correction): {matches}; they are in no figure above."
+    ),
     "coverage_languages": "Languages: {languages}.",
     "coverage_silent": "Silent this week although active before: {sources}.",
     "language_unknown": "not analysed",
@@ -414,6 +418,10 @@ _DE: dict[str, str] = {
         "{audience} Beiträge der Zielgruppe ({duplicates} Duplikate nicht gezählt), "
         "{enriched} analysiert, {rated} mit Stimmung, {tagged} mit Thema, {questions} Fragen; "
         "{own} eigene Beiträge."
+    ),
+    "coverage_set_aside": (
+        "Als nicht zum Thema gehörig beiseitegelegte Themen-Treffer (vom Relevanzmodell des "
+        "Themas oder durch eine Korrektur): {matches}; sie zählen in keiner Zahl oben."
     ),
     "coverage_languages": "Sprachen: {languages}.",
     "coverage_silent": "Diese Woche still, obwohl vorher aktiv: {sources}.",

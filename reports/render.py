@@ -638,6 +638,8 @@ def _sections(digest: Digest, s: Mapping[str, str]) -> dict[str, Any]:
             own=format_int(c.own_posts, lang),
         )
     ]
+    if c.set_aside:
+        coverage.append(s["coverage_set_aside"].format(matches=format_int(c.set_aside, lang)))
     if c.languages:
         mix = ", ".join(
             f"{code or s['language_unknown']} {format_int(n, lang)}" for code, n in c.languages

@@ -49,7 +49,17 @@ TOPIC_SCHEMA = pa.schema(
         ("load_id", pa.string()),
     ]
 )
-
+REJECTED_SCHEMA = pa.schema(
+    [
+        ("post_id", pa.string()),
+        ("topic_id", pa.string()),
+        ("bucket_id", pa.string()),
+        ("matched_terms", pa.list_(pa.string())),
+        ("relevance", pa.float64()),
+        ("pipeline_version", pa.string()),
+        ("load_id", pa.string()),
+    ]
+)
 
 _RUN_SCHEMA = pa.schema(
     [
@@ -73,6 +83,9 @@ class TaggedPost(Protocol):
 
     @property
     def topics(self) -> tuple[TopicMatch, ...]: ...
+
+    @property
+    def rejected_topics(self) -> tuple[TopicMatch, ...]: ...
 
 
 def count_stale(
@@ -178,6 +191,37 @@ def _unchanged(con: duckdb.DuckDBPyConnection, annotations: Sequence[Annotation]
     return {row[0] for row in stored if tuple(row[1:]) == incoming[row[0]]}
 
 
+def _tags_unchanged(con: duckdb.DuckDBPyConnection, topic_tags: Sequence[TaggedPost]) -> set[str]:
+    """The posts whose stored tags (kept and set aside) are the incoming ones: a new
+    taxonomy or relevance model that leaves a post's tags as they were changes no figure."""
+    if not topic_tags:
+        return set()
+    stored: dict[str, set[tuple[object, ...]]] = {t.post_id: set() for t in topic_tags}
+    for table, kind in (("_post_topics", "kept"), ("_post_topics_rejected", "rejected")):
+        for post_id, topic_id, bucket_id, terms in con.execute(
+            f"SELECT post_id, topic_id, bucket_id, matched_terms FROM {table} "
+            "WHERE post_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(stored)],
+        ).fetchall():
+            stored[post_id].add((kind, topic_id, bucket_id, tuple(terms)))
+    ran = {
+        pid
+        for (pid,) in con.execute(
+            "SELECT post_id FROM _topic_runs WHERE post_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(stored)],
+        ).fetchall()
+    }
+    unchanged: set[str] = set()
+    for t in topic_tags:
+        incoming = {("kept", m.topic_id, m.bucket_id, m.matched_terms) for m in t.topics}
+        incoming |= {
+            ("rejected", m.topic_id, m.bucket_id, m.matched_terms) for m in t.rejected_topics
+        }
+        if t.post_id in ran and incoming == stored[t.post_id]:
+            unchanged.add(t.post_id)
+    return unchanged
+
+
 def next_stale_batch(
     con: duckdb.DuckDBPyConnection, pipeline_version: str, limit: int
 ) -> list[tuple[str, str, str | None]]:
@@ -275,6 +319,22 @@ def store_enriched(
         ],
         schema=TOPIC_SCHEMA,
     )
+    rejected = pa.Table.from_pylist(
+        [
+            {
+                "post_id": t.post_id,
+                "topic_id": m.topic_id,
+                "bucket_id": m.bucket_id,
+                "matched_terms": list(m.matched_terms),
+                "relevance": m.relevance if m.relevance is not None else 0.0,
+                "pipeline_version": topics_version,
+                "load_id": load_id,
+            }
+            for t in topic_tags
+            for m in t.rejected_topics
+        ],
+        schema=REJECTED_SCHEMA,
+    )
     runs = pa.Table.from_pylist(
         [
             {
@@ -290,7 +350,9 @@ def store_enriched(
     ann_columns = ", ".join(ANNOTATION_SCHEMA.names)
     tag_columns = ", ".join(TOPIC_SCHEMA.names)
     run_columns = ", ".join(_RUN_SCHEMA.names)
+    rejected_columns = ", ".join(REJECTED_SCHEMA.names)
     con.register("_incoming_tags", tags)
+    con.register("_incoming_rejected", rejected)
     con.register("_incoming_runs", runs)
     try:
         with transaction(con):
@@ -306,10 +368,21 @@ def store_enriched(
                 "_unchanged_annotations",
                 pa.table({"post_id": pa.array(sorted(unchanged), pa.string())}),
             )
+            # likewise tags: only posts whose tags (kept or set aside) change are marked
+            same_tags = _tags_unchanged(con, topic_tags)
+            con.register(
+                "_retagged",
+                pa.table(
+                    {
+                        "post_id": pa.array(
+                            sorted({t.post_id for t in topic_tags} - same_tags), pa.string()
+                        )
+                    }
+                ),
+            )
             mark_posts_dirty(
                 con,
-                "SELECT post_id FROM _incoming_annotations "
-                "UNION ALL SELECT post_id FROM _incoming_runs",
+                "SELECT post_id FROM _incoming_annotations UNION ALL SELECT post_id FROM _retagged",
             )
             if unchanged:
                 con.execute(
@@ -337,6 +410,14 @@ def store_enriched(
                     f"SELECT {tag_columns} FROM _incoming_tags"
                 )
                 con.execute(
+                    "DELETE FROM _post_topics_rejected "
+                    "WHERE post_id IN (SELECT post_id FROM _incoming_runs)"
+                )
+                con.execute(
+                    f"INSERT INTO _post_topics_rejected ({rejected_columns}) "
+                    f"SELECT {rejected_columns} FROM _incoming_rejected"
+                )
+                con.execute(
                     "DELETE FROM _topic_runs WHERE post_id IN (SELECT post_id FROM _incoming_runs)"
                 )
                 con.execute(
@@ -345,9 +426,10 @@ def store_enriched(
                 )
             add_rows(con, load_id, touched)
     finally:
-        for name in ("_incoming_annotations", "_unchanged_annotations"):
+        for name in ("_incoming_annotations", "_unchanged_annotations", "_retagged"):
             with contextlib.suppress(duckdb.Error):
                 con.unregister(name)
         con.unregister("_incoming_tags")
+        con.unregister("_incoming_rejected")
         con.unregister("_incoming_runs")
     return touched

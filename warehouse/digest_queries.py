@@ -90,6 +90,7 @@ class Coverage:
     tagged_posts: int
     questions: int
     languages: tuple[tuple[str | None, int], ...]
+    set_aside: int = 0  # audience topic matches set aside as not relevant (model or correction)
 
 
 # A topic without a row for the week (a week before the first post's) counts as quiet.
@@ -159,7 +160,7 @@ def bucket_balance(con: duckdb.DuckDBPyConnection, week: str) -> list[BucketBala
 
 
 def coverage(con: duckdb.DuckDBPyConnection, week: str) -> Coverage:
-    """`week_coverage` and `week_languages` of the week."""
+    """`week_coverage` and `week_languages` of the week, and the matches set aside."""
     start = week_start(week)
     row = con.execute(
         """
@@ -177,6 +178,10 @@ def coverage(con: duckdb.DuckDBPyConnection, week: str) -> Coverage:
         """,
         [start],
     ).fetchall()
+    aside = con.execute(
+        "SELECT coalesce(sum(matches), 0) FROM _fact_week_set_aside WHERE week_start = ?",
+        [start],
+    ).fetchall()[0][0]
     n = [int(x) for x in row] if row else [0] * 8
     return Coverage(
         audience_rows=n[0],
@@ -188,6 +193,7 @@ def coverage(con: duckdb.DuckDBPyConnection, week: str) -> Coverage:
         tagged_posts=n[6],
         questions=n[7],
         languages=tuple((lang, int(k)) for lang, k in langs),
+        set_aside=int(aside),
     )
 
 

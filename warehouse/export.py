@@ -22,7 +22,14 @@ from earshot.warehouse.connection import WarehouseError
 FORMATS = ("parquet", "csv")
 
 # Documented views whose rows are posts' rows: exported by month of their post.
-POST_VIEWS = ("posts", "post_topics", "post_entities", "post_weeks", "audience_questions")
+POST_VIEWS = (
+    "posts",
+    "post_topics",
+    "post_entities",
+    "post_weeks",
+    "audience_questions",
+    "post_topics_rejected",
+)
 # The other documented views (README, "For analysts" and "The weekly digest"): one file each.
 WHOLE_VIEWS = (
     "topics",

@@ -26,6 +26,7 @@ FACT_TABLES = (
     "_fact_own_buckets",
     "_fact_term_weeks",
     "_fact_matched_terms",
+    "_fact_week_set_aside",
 )
 
 
@@ -158,11 +159,12 @@ def _count_week(con: duckdb.DuckDBPyConnection, week_start: date) -> None:
             week_start,
         ],
     )
+    # the tags as analysts see them (the view): relevance models and corrections applied
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _refresh_tags AS
         SELECT t.post_id, t.topic_id, t.bucket_id, t.matched_terms
-        FROM _post_topics t
+        FROM post_topics t
         WHERE t.post_id IN (SELECT post_id FROM _refresh_posts)
         """
     )
@@ -172,6 +174,15 @@ def _count_week(con: duckdb.DuckDBPyConnection, week_start: date) -> None:
     )
     for sql in _FACT_INSERTS:
         con.execute(sql.format(scope=scope, tags="_refresh_tags"))
+    con.execute(
+        f"""
+        INSERT INTO _fact_week_set_aside
+        SELECT p.week_start, count(*)
+        FROM post_topics_rejected s JOIN ({scope}) p USING (post_id)
+        WHERE NOT p.is_own AND s.post_id IN (SELECT post_id FROM _refresh_posts)
+        GROUP BY ALL
+        """
+    )
 
 
 def _instant(day: date) -> datetime:

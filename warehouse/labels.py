@@ -237,7 +237,8 @@ def store_labels(
 
     A `post_id` must be a stored post and a `topic` a configured one; a `url` names the
     stored post with that URL, and without a `text` it must name one. The weeks of labelled
-    stored posts are marked for the digest facts, since their label wins over the analysis.
+    stored posts are marked for the digest facts, since their label wins over the analysis
+    (sentiment) and over the topic tags (relevance).
     """
     if not rows:
         return 0
@@ -300,11 +301,9 @@ def store_labels(
                 "$by, $now, $origin, origin_ref FROM _incoming_labels",
                 {"by": labelled_by, "now": now, "origin": origin},
             )
-            mark_posts_dirty(
-                con,
-                "SELECT post_id FROM _incoming_labels "
-                "WHERE post_id IS NOT NULL AND sentiment IS NOT NULL",
-            )
+            # a sentiment label wins over the analysis, a relevance label over the topic
+            # tags: either changes the post's figures
+            mark_posts_dirty(con, "SELECT post_id FROM _incoming_labels WHERE post_id IS NOT NULL")
         finally:
             con.unregister("_incoming_labels")
     return len(records)

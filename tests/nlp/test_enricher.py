@@ -177,11 +177,15 @@ def test_pending_posts_pickle() -> None:
 
 def test_worker_rows_carry_every_field_back() -> None:
     # what crosses between a pool worker and this process: plain tuples, rebuilt as records
-    match = TopicMatch("service", "care", ("Kundenservice",))
+    match = TopicMatch("service", "care", ("Kundenservice",), 0.75)
+    rejected = TopicMatch("cx", None, ("Erlebnis",), 0.125)
+    assert all(getattr(match, f.name) != f.default for f in fields(TopicMatch))
     annotation = Annotation(
         "p", "de", 0.9876, -0.5, "negative", True, ("kundenservice",), (match,),
-        (Entity("ORG", "Bahn", 4, 8),),
+        (Entity("ORG", "Bahn", 4, 8),), (rejected,),
     )  # fmt: skip
     assert all(getattr(annotation, f.name) != f.default for f in fields(Annotation))
-    result = EnrichResult((annotation,), (TopicTags("p", (match,)), TopicTags("q", ())))
+    tags = (TopicTags("p", (match,), (rejected,)), TopicTags("q", ()))
+    assert all(getattr(tags[0], f.name) != f.default for f in fields(TopicTags))
+    result = EnrichResult((annotation,), tags)
     assert _from_rows(pickle.loads(pickle.dumps(_result_rows(result)))) == result

@@ -78,7 +78,7 @@ def test_learn_with_too_few_labels_says_what_it_needs_and_keeps_the_rules(
     assert "de sentiment: 28 label(s) (25 negative, 3 neutral, 0 positive)" in text
     assert "needs 17 more neutral, 20 more positive (at least 20 of each class)" in text
     loaded = load_config(config)
-    assert not loaded.models_path.exists() or not any(loaded.models_path.iterdir())
+    assert not any(loaded.models_path.glob("*.npz"))  # no model; learned.json says from what
     assert build_enricher(loaded).models == {}
 
 
@@ -150,3 +150,22 @@ def test_labels_next_refuses_a_count_below_one(
     assert entry_point(["labels", "next", "--n", "0", "-c", str(make_config(tmp_path))]) == 2
     err = capsys.readouterr().err
     assert "--n 0: expected at least 1" in err and len(err.strip().splitlines()) == 1
+
+
+def test_learn_reports_relevance_per_topic_and_what_it_still_needs(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "text,lang,topic,relevant\n"
+        + "".join(f"Kundenservice {n} antwortet nicht,de,service,true\n" for n in range(22))
+        + "".join(f"Stellenanzeige Kundenservice {n},de,service,false\n" for n in range(4)),
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["labels", "import", str(labels), "-c", str(config)]).exit_code == 0
+    result = runner.invoke(app, ["learn", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "topic service relevance: 26 label(s) (22 relevant, 4 not relevant)" in text
+    assert "needs 16 more not relevant (at least 20 of each class); every match stays" in text
+    assert "rules (every match relevant) 0.458 0.846 0.917 0.000" in text
+    assert build_enricher(load_config(config)).relevance == {}

@@ -15,7 +15,10 @@ from earshot.reports.digest import (
     topic_change,
     web_url,
 )
+from earshot.reports.render import render_text
 from earshot.warehouse.digest_queries import TopicMovement
+from earshot.warehouse.facts import refresh_facts
+from earshot.warehouse.labels import LabelRow, store_labels
 from earshot.warehouse.sources import SourceRow, store_fetch, sync_sources
 from tests.reports.support import NOW, WEEK, Fixture, new_warehouse
 
@@ -172,3 +175,24 @@ def test_snippet_cuts_at_a_word_within_the_limit() -> None:
     assert len(cut) <= 240 and cut.endswith("word…")
     assert snippet("  a\n\n b  ") == "a b"
     assert len(snippet("x" * 500)) == 240
+
+
+def test_a_relevance_correction_leaves_every_figure_and_is_counted_as_set_aside(
+    warehouse: Fixture,
+) -> None:
+    con = warehouse.con
+    (p1,) = con.execute("SELECT post_id FROM _posts WHERE external_id = 'p1'").fetchone() or ()
+    row = LabelRow(2, post_id=p1, topic_id="service", relevant=False)
+    store_labels(con, [row], source="explore", labelled_by="ana", now=NOW, origin="explore")
+    refresh_facts(con)  # as the write cycle that stored the label ends
+    d = digest_of(warehouse)
+    service = next(t for t in d.topics if t.topic_id == "service")
+    assert (service.posts, service.authors, service.engagement) == (4, 3, 3 + 20 + 1 + 0)
+    assert (d.coverage.tagged_posts, d.coverage.set_aside) == (6, 1)  # p1 has no other topic
+    assert "beiseitegelegte Themen-Treffer (vom Relevanzmodell" in render_text(d)
+    assert "durch eine Korrektur): 1;" in render_text(d)
+    english = render_text(digest_of(warehouse, language="en"))
+    assert "Topic matches set aside as not about their topic" in english
+    assert "a correction): 1;" in english
+    # without set-aside matches the coverage says nothing about them
+    assert "beiseitegelegt" not in render_text(digest_of(warehouse, week="2026-W46"))

@@ -51,10 +51,52 @@ LEFT JOIN _sources s USING (source_id);
 CREATE OR REPLACE VIEW posts AS
 SELECT * EXCLUDE (week_start) FROM _post_facts;
 
--- post_topics: one row per (post, topic) tag, with the evidence (matched terms).
+-- _post_topic_labels (internal): the newest relevance verdict of each labelled (post, topic).
+CREATE OR REPLACE VIEW _post_topic_labels AS
+SELECT post_id, topic_id, arg_max(relevant, label_id) AS relevant
+FROM _labels
+WHERE post_id IS NOT NULL AND topic_id IS NOT NULL
+GROUP BY post_id, topic_id;
+
+-- post_topics: one row per (post, topic) tag, with the evidence (matched terms). The tags are
+-- the taxonomy's matches that the topic's relevance model (if it has one) judged relevant;
+-- a post's own relevance label wins over both: `relevant = false` removes the tag,
+-- `relevant = true` adds it (matched_terms then empty unless the rules had matched).
 CREATE OR REPLACE VIEW post_topics AS
-SELECT post_id, topic_id, bucket_id, matched_terms
-FROM _post_topics;
+SELECT t.post_id, t.topic_id, t.bucket_id, t.matched_terms
+FROM _post_topics t
+WHERE NOT EXISTS (
+    SELECT 1 FROM _post_topic_labels l
+    WHERE l.post_id = t.post_id AND l.topic_id = t.topic_id AND NOT l.relevant
+)
+UNION ALL
+SELECT l.post_id, l.topic_id, coalesce(r.bucket_id, tp.bucket_id) AS bucket_id,
+       coalesce(r.matched_terms, []::VARCHAR[]) AS matched_terms
+FROM _post_topic_labels l
+JOIN _topics tp ON tp.topic_id = l.topic_id
+LEFT JOIN _post_topics_rejected r ON r.post_id = l.post_id AND r.topic_id = l.topic_id
+WHERE l.relevant
+  AND NOT EXISTS (
+    SELECT 1 FROM _post_topics t WHERE t.post_id = l.post_id AND t.topic_id = l.topic_id
+);
+
+-- post_topics_rejected: topic matches set aside as not about the topic, and by what: the
+-- topic's relevance model (`relevance` = its P(relevant)) or a correction (a label
+-- `relevant = false`; relevance NULL). A label `relevant = true` brings a match back.
+CREATE OR REPLACE VIEW post_topics_rejected AS
+SELECT r.post_id, r.topic_id, r.bucket_id, r.matched_terms, r.relevance,
+       'model' AS set_aside_by
+FROM _post_topics_rejected r
+WHERE NOT EXISTS (
+    SELECT 1 FROM _post_topic_labels l
+    WHERE l.post_id = r.post_id AND l.topic_id = r.topic_id AND l.relevant
+)
+UNION ALL
+SELECT t.post_id, t.topic_id, t.bucket_id, t.matched_terms, NULL::DOUBLE AS relevance,
+       'correction' AS set_aside_by
+FROM _post_topics t
+JOIN _post_topic_labels l ON l.post_id = t.post_id AND l.topic_id = t.topic_id
+WHERE NOT l.relevant;
 
 -- post_entities: named entities a trained pipeline found (languages with `nlp.pipelines`).
 CREATE OR REPLACE VIEW post_entities AS

@@ -1,0 +1,290 @@
+"""Learned topic relevance: per topic, a model of which of the topic's matches are about it.
+
+The rules say every match is relevant. A relevance model, trained on the organisation's
+labels of one topic (`relevant` true/false), judges each match from the post's words and
+character n-grams (`nlp.learn`'s features), the terms that matched (one feature per term)
+and the rules' score (the number of distinct terms that matched). Cross-validated on the
+labels against the rules, it is kept only where it beats them. Stored, like the sentiment
+models, as a plain `.npz` (read with `allow_pickle=False`) and JSON; prediction is numpy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from earshot.nlp import learn
+from earshot.nlp.learn import FeatureSettings, Figures, ModelError, SentimentModel
+
+VERSION = "1"  # bump when the features or the prediction change: part of a model's identity
+FORMAT = "earshot-relevance-model/1"
+RELEVANT, IRRELEVANT = "relevant", "not relevant"
+CLASSES = (RELEVANT, IRRELEVANT)
+MIN_PER_CLASS = 20  # labels of each class below which no model is trained
+THRESHOLD = 0.5  # P(relevant) below which a match is set aside
+# Settings chosen by 5-fold CV on the GermEval 2017 dev labels (`nlp.evaluate --learned`).
+SETTINGS = FeatureSettings(c=30.0, class_weight=None, lexicon_weight=0.5)
+_NOT_WORD = re.compile(r"\W+", re.UNICODE)
+
+
+def term_feature(term: str) -> str:
+    """One word standing for a matched term in the model's text ("Deutsche Bahn" ->
+    "earshottermdeutsche_bahn"): its own unigram, never confused with a word of the post."""
+    return "earshotterm" + _NOT_WORD.sub("_", term.lower()).strip("_")
+
+
+def model_text(text: str, matched_terms: Sequence[str]) -> str:
+    """The text the n-gram features are taken from: the matched terms' words, then the post."""
+    return " ".join([*(term_feature(t) for t in sorted(set(matched_terms))), text])
+
+
+def rules_score(matched_terms: Sequence[str]) -> float:
+    """The rules' evidence for a match: how many distinct terms matched (0: no match)."""
+    return float(len(set(matched_terms)))
+
+
+def binary_figures(gold: Sequence[bool], predicted: Sequence[bool]) -> Figures:
+    """Macro-F1, micro-F1 (= accuracy) and F1 per class of relevance verdicts."""
+    per_class: dict[str, float] = {}
+    for name, value in ((RELEVANT, True), (IRRELEVANT, False)):
+        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p == value)
+        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p == value != g)
+        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == value != p)
+        per_class[name] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    micro = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p) / max(len(gold), 1)
+    return Figures(sum(per_class.values()) / len(CLASSES), micro, per_class)
+
+
+@dataclass(frozen=True, slots=True)
+class RelevanceModel:
+    """A topic's trained relevance model: a two-class `SentimentModel` core (the n-gram
+    transform and a logistic regression written as a softmax of two classes)."""
+
+    topic_id: str
+    core: SentimentModel
+    identity: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def scores(self, texts: Sequence[str], matched_terms: Sequence[Sequence[str]]) -> list[float]:
+        """P(relevant) of each match: its post's text and the terms that matched."""
+        if not texts:
+            return []
+        probs = self.core.probabilities(
+            [model_text(t, m) for t, m in zip(texts, matched_terms, strict=True)],
+            [rules_score(m) for m in matched_terms],
+        )
+        column = self.core.classes.index(RELEVANT)
+        return [round(float(p), 4) for p in probs[:, column]]
+
+    def save(self, npz_path: Path) -> None:
+        """`<name>.npz` (arrays) and `<name>.json` beside it; renamed into place, JSON last."""
+        npz_path.parent.mkdir(parents=True, exist_ok=True)
+        core = self.core
+        meta = {
+            "format": FORMAT,
+            "topic_id": self.topic_id,
+            "lang": core.lang,
+            "classes": list(core.classes),
+            "settings": core.settings.to_json(),
+            "identity": self.identity,
+            "info": self.info,
+            "vocabulary": list(core.vocabulary),
+        }
+        tmp_npz = npz_path.with_name(npz_path.name + ".tmp.npz")
+        with tmp_npz.open("wb") as handle:
+            np.savez(handle, idf=core.idf, coef=core.coef, intercept=core.intercept)
+        json_path = npz_path.with_suffix(".json")
+        tmp_json = json_path.with_name(json_path.name + ".tmp")
+        tmp_json.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        tmp_npz.replace(npz_path)
+        tmp_json.replace(json_path)
+
+
+def model_path(folder: Path, topic_id: str) -> Path:
+    """Where a topic's relevance model lives in the models folder."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", topic_id)
+    return folder / f"relevance-{safe}.npz"
+
+
+def load_model(npz_path: Path) -> RelevanceModel:
+    """Read a model saved by `RelevanceModel.save`; `ModelError` for anything else."""
+    json_path = npz_path.with_suffix(".json")
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{json_path}: not a readable model description: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelError(f"{json_path}: not an Earshot relevance model ({FORMAT})")
+    try:
+        with np.load(npz_path, allow_pickle=False) as arrays:
+            idf, coef, intercept = (np.array(arrays[k]) for k in ("idf", "coef", "intercept"))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise ModelError(
+            f"{npz_path}: not a model's arrays (plain .npz, no pickles): {exc}"
+        ) from None
+    classes = tuple(str(c) for c in meta["classes"])
+    vocabulary = tuple(str(v) for v in meta["vocabulary"])
+    n = len(vocabulary)
+    if (
+        any(a.dtype != np.float64 for a in (idf, coef, intercept))
+        or idf.shape != (n,)
+        or coef.shape != (2, n + 1)
+        or intercept.shape != (2,)
+        or set(classes) != set(CLASSES)
+    ):
+        raise ModelError(f"{npz_path}: arrays do not fit the model's description")
+    core = SentimentModel(
+        lang=str(meta.get("lang", "")),
+        classes=classes,
+        vocabulary=vocabulary,
+        idf=idf,
+        coef=coef,
+        intercept=intercept,
+        settings=FeatureSettings.from_json(meta["settings"]),
+        identity=str(meta["identity"]),
+    )
+    return RelevanceModel(
+        str(meta["topic_id"]), core, str(meta["identity"]), dict(meta.get("info") or {})
+    )
+
+
+# -- training (scikit-learn, through `nlp.learn`) --------------------------------------------
+
+
+def model_identity(
+    topic_id: str,
+    texts: Sequence[str],
+    relevant: Sequence[bool],
+    matched_terms: Sequence[Sequence[str]],
+    settings: FeatureSettings,
+    code: str,
+) -> str:
+    """A hash of the labels, the settings and the code version: the model's identity."""
+    digest = hashlib.sha256()
+    header = {
+        "topic": topic_id,
+        "settings": settings.to_json(),
+        "code": code,
+        "version": VERSION,
+        "learn": learn.VERSION,
+    }
+    digest.update(json.dumps(header, sort_keys=True).encode())
+    rows = sorted(
+        (t, bool(r), sorted(set(m))) for t, r, m in zip(texts, relevant, matched_terms, strict=True)
+    )
+    for text, verdict, terms in rows:
+        digest.update(f"{len(text)}:{text}{verdict}{terms}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+def _two_classes(model: SentimentModel) -> SentimentModel:
+    """scikit-learn's binary regression (one row of weights) as a softmax of two classes:
+    softmax(-z/2, z/2) = sigmoid(z), so `SentimentModel.probabilities` computes it."""
+    if model.coef.shape[0] == 2:
+        return model
+    coef = np.vstack([-model.coef / 2.0, model.coef / 2.0])
+    intercept = np.concatenate([-model.intercept / 2.0, model.intercept / 2.0])
+    return SentimentModel(
+        lang=model.lang,
+        classes=model.classes,
+        vocabulary=model.vocabulary,
+        idf=model.idf,
+        coef=np.asarray(coef, dtype=np.float64),
+        intercept=np.asarray(intercept, dtype=np.float64),
+        settings=model.settings,
+        identity=model.identity,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedRelevance:
+    """What learning one topic's relevance gave: the figures, and the model if it is used."""
+
+    topic_id: str
+    counts: dict[str, int]  # labels per class
+    rules: Figures | None
+    model_cv: Figures | None  # None: too few labels
+    model: RelevanceModel | None  # set only when it beat the rules
+    seconds: float
+    needs: dict[str, int]  # class -> labels still missing (too few labels)
+
+    @property
+    def used(self) -> bool:
+        return self.model is not None
+
+
+def learn_relevance(
+    topic_id: str,
+    texts: Sequence[str],
+    relevant: Sequence[bool],
+    matched_terms: Sequence[Sequence[str]],
+    *,
+    settings: FeatureSettings | None = None,
+    code: str = "",
+    folds: int = learn.FOLDS,
+    seed: int = 0,
+) -> LearnedRelevance:
+    """Cross-validate a model against the rules on one topic's labels; train it on all.
+
+    `matched_terms`: the topic's terms the rules found in each labelled text (empty: none
+    found, e.g. the topic was named only in a mention). A relevance label is a verdict on a
+    match, so the rules' figure is that of "every match is relevant"; the model judges each
+    labelled text as it would judge that match.
+    """
+    settings = settings or SETTINGS
+    start = time.perf_counter()
+    gold = [bool(r) for r in relevant]
+    counts = {RELEVANT: sum(gold), IRRELEVANT: len(gold) - sum(gold)}
+    rules = binary_figures(gold, [True] * len(gold)) if gold else None
+    needs = {c: MIN_PER_CLASS - n for c, n in counts.items() if n < MIN_PER_CLASS}
+    if needs:
+        return LearnedRelevance(
+            topic_id, counts, rules, None, None, time.perf_counter() - start, needs
+        )
+    from sklearn.model_selection import StratifiedKFold
+
+    inputs = [model_text(t, m) for t, m in zip(texts, matched_terms, strict=True)]
+    scores = [rules_score(m) for m in matched_terms]
+    names = [RELEVANT if g else IRRELEVANT for g in gold]
+    counted = learn.Features(settings).count(inputs)
+    matrix, feature_names = counted
+    labels = np.asarray(names)
+    predicted = np.zeros(len(gold), dtype=bool)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(np.zeros(len(gold)), labels):
+        _, (features, regression) = learn.fit(
+            "",
+            [inputs[i] for i in train],
+            labels[train].tolist(),
+            [scores[i] for i in train],
+            settings,
+            counted=(matrix[train], feature_names),
+        )
+        held_out = features.weigh(matrix[test][:, features.kept], [scores[i] for i in test])
+        column = list(regression.classes_).index(RELEVANT)
+        p = regression.predict_proba(held_out)[:, column]
+        predicted[test] = p >= THRESHOLD
+    cv = binary_figures(gold, predicted.tolist())
+    chosen: RelevanceModel | None = None
+    if rules is not None and cv.beats(rules):
+        identity = model_identity(topic_id, texts, gold, matched_terms, settings, code)
+        core, _ = learn.fit("", inputs, names, scores, settings, identity=identity, counted=counted)
+        chosen = RelevanceModel(topic_id, _two_classes(core), identity)
+        chosen.info.update(
+            {
+                "labels": counts,
+                "cv": asdict(cv),
+                "rules": asdict(rules),
+                "folds": folds,
+            }
+        )
+    return LearnedRelevance(topic_id, counts, rules, cv, chosen, time.perf_counter() - start, {})
