@@ -30,15 +30,34 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from earshot.nlp.evaluate import gold_label, read_germeval, read_tweets
+from earshot.nlp.evaluate import (
+    GERMEVAL_TOPIC,
+    gold_label,
+    read_germeval,
+    read_germeval_relevance,
+    read_tweets,
+)
 from earshot.nlp.learn import Figures, RuleScores, SentimentModel, learn_sentiment
+from earshot.nlp.pipeline import build_pipeline
+from earshot.nlp.relevance import (
+    THRESHOLD,
+    RelevanceModel,
+    binary_figures,
+    learn_relevance,
+)
 from earshot.nlp.sentiment import label_for
-from earshot.nlp.teach import judging_model, uncertainty
+from earshot.nlp.teach import (
+    judging_model,
+    judging_relevance,
+    relevance_uncertainty,
+    uncertainty,
+)
 from earshot.warehouse.teach import choose
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
@@ -78,6 +97,22 @@ class Organisation:
             predicted = [label for _, label in pairs]
         return Figures.of([self.gold[i] for i in rest], predicted)
 
+    def told(self, chosen: Sequence[int], rest: Sequence[int], model: Any) -> np.ndarray:
+        """The teach queue's uncertainty about the `rest`, knowing the labels of `chosen`."""
+        judge = judging_model(
+            model,
+            self.lang,
+            [self.texts[i] for i in chosen],
+            [self.gold[i] for i in chosen],
+            [self.scores[i] for i in chosen],
+        )
+        return uncertainty(
+            [self.scores[i] for i in rest],
+            [self.texts[i] for i in rest],
+            judge,
+            self.counts(chosen),
+        )
+
     def counts(self, chosen: Sequence[int]) -> dict[str, int]:
         found = {c: 0 for c in ("negative", "neutral", "positive")}
         for i in chosen:
@@ -85,28 +120,61 @@ class Organisation:
         return found
 
 
-def taught(org: Organisation, sizes: Sequence[int], step: int) -> dict[int, tuple[Figures, bool]]:
+class RelevanceOrganisation:
+    """GermEval's relevance column as one topic's matches and their verdicts (`nlp.relevance`)."""
+
+    def __init__(self, rows: Sequence[tuple[bool, str]]) -> None:
+        self.texts = [t for _, t in rows]
+        self.gold = [g for g, _ in rows]
+        nlp = build_pipeline("de", (GERMEVAL_TOPIC,))
+        self.terms = [
+            tuple(term for m in doc._.earshot_topics or () for term in m.matched_terms)
+            for doc in nlp.pipe(self.texts, batch_size=256)
+        ]
+        self.rules = binary_figures(self.gold, [True] * len(self.gold))
+
+    def learn(self, chosen: Sequence[int]) -> RelevanceModel | None:
+        return learn_relevance(
+            GERMEVAL_TOPIC.topic_id,
+            [self.texts[i] for i in chosen],
+            [self.gold[i] for i in chosen],
+            [self.terms[i] for i in chosen],
+        ).model
+
+    def figures(self, model: RelevanceModel | None, chosen: Sequence[int]) -> Figures:
+        taken = set(chosen)
+        rest = [i for i in range(len(self.texts)) if i not in taken]
+        if model is None:
+            predicted = [True] * len(rest)  # the rules: every match is relevant
+        else:
+            scores = model.scores([self.texts[i] for i in rest], [self.terms[i] for i in rest])
+            predicted = [p >= THRESHOLD for p in scores]
+        return binary_figures([self.gold[i] for i in rest], predicted)
+
+    def told(
+        self, chosen: Sequence[int], rest: Sequence[int], model: RelevanceModel | None
+    ) -> np.ndarray:
+        core = judging_relevance(
+            model.core if model else None,
+            [self.texts[i] for i in chosen],
+            [self.gold[i] for i in chosen],
+            [self.terms[i] for i in chosen],
+        )
+        return relevance_uncertainty(
+            core, [self.texts[i] for i in rest], [self.terms[i] for i in rest]
+        )
+
+
+def taught(org: Any, sizes: Sequence[int], step: int) -> dict[int, tuple[Figures, bool]]:
     """The teach queue: `step` posts at a time, the model relearned after each step."""
     chosen: list[int] = []
-    model: SentimentModel | None = None
+    model: Any = None
     results: dict[int, tuple[Figures, bool]] = {}
     for size in sizes:
         while len(chosen) < size:
             taken = set(chosen)
             rest = [i for i in range(len(org.texts)) if i not in taken]
-            judge = judging_model(
-                model,
-                org.lang,
-                [org.texts[i] for i in chosen],
-                [org.gold[i] for i in chosen],
-                [org.scores[i] for i in chosen],
-            )
-            told = uncertainty(
-                [org.scores[i] for i in rest],
-                [org.texts[i] for i in rest],
-                judge,
-                org.counts(chosen),
-            )
+            told = org.told(chosen, rest, model)
             k = min(step, size - len(chosen))
             picked = choose(told.tolist(), [""] * len(rest), [org.texts[i] for i in rest], k)
             chosen.extend(rest[p] for p in picked)
@@ -115,9 +183,7 @@ def taught(org: Organisation, sizes: Sequence[int], step: int) -> dict[int, tupl
     return results
 
 
-def at_random(
-    org: Organisation, sizes: Sequence[int], seeds: int
-) -> dict[int, tuple[float, float, int]]:
+def at_random(org: Any, sizes: Sequence[int], seeds: int) -> dict[int, tuple[float, float, int]]:
     """(mean macro-F1, mean micro-F1, runs with a model in use) per size, over the seeds."""
     runs: dict[int, list[tuple[Figures, bool]]] = {size: [] for size in sizes}
     for seed in range(seeds):
@@ -136,13 +202,13 @@ def at_random(
     }
 
 
-def curve(org: Organisation, name: str, sizes: Sequence[int], seeds: int, step: int) -> bool:
+def curve(org: Any, name: str, sizes: Sequence[int], seeds: int, step: int) -> bool:
     """Print one file's table; True when the teach queue beats random at `PASS_AT` labels."""
     start = time.perf_counter()
     teach = taught(org, sizes, step)
     rand = at_random(org, sizes, seeds)
     print(
-        f"\n{name}: {len(org.texts):,} posts, {org.lang}; rules on all posts: macro-F1 "
+        f"\n{name}: {len(org.texts):,} posts; rules on all posts: macro-F1 "
         f"{org.rules.macro_f1:.3f}, micro-F1 {org.rules.micro_f1:.3f}"
     )
     print(
@@ -216,8 +282,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             tweets = read_tweets(path)
             org = Organisation("en", [t for _, t in tweets], [gold_label(m) for m, _ in tweets])
-        if not curve(org, path.name, sizes, args.seeds, args.step):
-            failed.append(f"{path.name}: the teach queue does not beat random at {PASS_AT}")
+        name = f"{path.name} sentiment ({lang})"
+        if not curve(org, name, sizes, args.seeds, args.step):
+            failed.append(f"{name}: the teach queue does not beat random at {PASS_AT}")
+        if lang == "de":
+            relevance = RelevanceOrganisation(read_germeval_relevance(path))
+            name = f"{path.name} relevance to {GERMEVAL_TOPIC.topic_id}"
+            if not curve(relevance, name, sizes, args.seeds, args.step):
+                failed.append(f"{name}: the teach queue does not beat random at {PASS_AT}")
     if PASS_AT in sizes:
         print(
             f"\nteach queue beats random at {PASS_AT} labels: "

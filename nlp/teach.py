@@ -123,3 +123,45 @@ class Judge:
             if model is not None:
                 self.models[lang] = model  # asked again (another page of Explore): reused
         return uncertainty(scorer.scores(texts), texts, model, labelled).tolist()
+
+
+def relevance_uncertainty(
+    core: SentimentModel | None, texts: Sequence[str], matched_terms: Sequence[Sequence[str]]
+) -> np.ndarray:
+    """Per match: how much its relevance label would teach, by the margin of a relevance
+    model's core (`nlp.relevance.RelevanceModel.core`, or a provisional one). Without one,
+    the matches of fewest distinct terms first (the rules' weakest evidence)."""
+    from earshot.nlp.relevance import model_text, rules_score
+
+    scores = [rules_score(m) for m in matched_terms]
+    if core is None:
+        return 1.0 / (1.0 + np.asarray(scores, dtype=np.float64))
+    inputs = [model_text(t, m) for t, m in zip(texts, matched_terms, strict=True)]
+    return margin_uncertainty(core.probabilities(inputs, scores))
+
+
+def judging_relevance(
+    model_core: SentimentModel | None,
+    texts: Sequence[str],
+    relevant: Sequence[bool],
+    matched_terms: Sequence[Sequence[str]],
+) -> SentimentModel | None:
+    """The relevance model in use (its core), else a provisional one from `PROVISIONAL_MIN`
+    labels of each verdict (trained as `nlp.relevance` trains, no CV), else None."""
+    from earshot.nlp.relevance import (
+        IRRELEVANT,
+        RELEVANT,
+        SETTINGS,
+        _two_classes,
+        model_text,
+        rules_score,
+    )
+
+    if model_core is not None:
+        return model_core
+    if min(sum(relevant), len(relevant) - sum(relevant)) < PROVISIONAL_MIN:
+        return None
+    inputs = [model_text(t, m) for t, m in zip(texts, matched_terms, strict=True)]
+    names = [RELEVANT if r else IRRELEVANT for r in relevant]
+    core = fit("", inputs, names, [rules_score(m) for m in matched_terms], SETTINGS)[0]
+    return _two_classes(core)  # scikit-learn's one row of weights as a softmax of two

@@ -13,7 +13,9 @@ from earshot.nlp.teach import (
     PROVISIONAL_MIN,
     Judge,
     judging_model,
+    judging_relevance,
     margin_uncertainty,
+    relevance_uncertainty,
     rules_uncertainty,
     uncertainty,
 )
@@ -83,3 +85,20 @@ def test_a_provisional_model_judges_from_a_few_labels_of_each_class(rules: RuleS
     assert judge.uncertainty("de", asked, {}) != rules_uncertainty(rules.scores(asked)).tolist()
     assert "de" in judge.models  # trained once, kept for the next question
     assert judge.uncertainty("fr", asked, {}) == [-1.0, -1.0]  # no rules: nothing to teach
+
+
+def test_relevance_is_judged_by_a_provisional_model_once_both_verdicts_have_labels() -> None:
+    cities = ("Kiel", "Ulm", "Jena", "Gera")
+    about = [f"Die Bahn nach {c} fällt aus" for c in cities]
+    beside = [f"Bahnhofstraße {n} in {c}: Wohnung frei" for n, c in enumerate(cities)]
+    texts, relevant = [*about, *beside], [True] * 4 + [False] * 4
+    terms = [("Bahn",)] * 8
+    assert judging_relevance(None, texts[3:], relevant[3:], terms[3:]) is None  # 1 relevant
+    core = judging_relevance(None, texts, relevant, terms)
+    assert core is not None and core.coef.shape[0] == 2  # a softmax of two classes
+    asked = ["Die Bahn nach Essen fällt aus", "Bahnhofstraße 9 in Essen: Wohnung frei", "Bahn"]
+    told = relevance_uncertainty(core, asked, [("Bahn",)] * 3)
+    assert told.shape == (3,) and ((told >= 0.0) & (told <= 1.0)).all()
+    # without a model, the matches of fewest distinct terms first
+    fallback = relevance_uncertainty(None, asked, [("Bahn", "DB"), ("Bahn",), ()])
+    assert fallback[2] > fallback[1] > fallback[0]
