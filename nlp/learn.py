@@ -509,7 +509,7 @@ class Features:
         last = indptr[1:] - 1
         features = np.ones(int(indptr[-1]), dtype=bool)
         features[last] = False
-        values = np.empty(int(indptr[-1]), dtype=dtype)
+        values: np.ndarray = np.empty(int(indptr[-1]), dtype=dtype)
         columns = np.empty(int(indptr[-1]), dtype=np.int32)
         values[features], columns[features] = data, counts.indices
         lexicon = np.asarray(lexicon_scores, dtype=np.float64) * self.settings.lexicon_weight
