@@ -13,8 +13,11 @@ stratum: the files have no topics or weeks), and after each step Earshot learns 
 where it beats them). Random choice labels as many posts, averaged over `--seeds` seeds. Then:
 macro-F1 (and micro-F1) on the posts not yet labelled, of the model when one is in use, else
 of the rules, beside the rules' figure on all posts. PASS when the teach queue beats random at
-200 labels on every file (exit 1 otherwise). English tweets' mean scores map to classes as
-`nlp.evaluate` does (> 0.5 positive, < -0.5 negative).
+200 labels on every curve (exit 1 otherwise). The German file's relevance column is a third
+curve: one topic's matches (`nlp.evaluate.GERMEVAL_TOPIC`), learned by `nlp.relevance`, asked
+by `nlp.teach.judging_relevance` and `relevance_uncertainty`; the rules: every match relevant.
+English tweets' mean scores map to classes as `nlp.evaluate` does (> 0.5 positive, < -0.5
+negative).
 
 `--train-labels N`: the training-time figure of issue 14 (target <= 30 s for 10,000 labels on
 2 cores). N labels (the German and English files, then pairs of their texts joined, each with
