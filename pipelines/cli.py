@@ -438,7 +438,7 @@ def _learned_report(learned: Any) -> str:
 
 
 labels_app = typer.Typer(
-    help="The organisation's labels: import them from a file, export them to one.",
+    help="The organisation's labels: import, export, and the posts to label next.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
@@ -522,6 +522,29 @@ def labels_export(
             handle.close()
     if out:
         _console(stderr=True).print(f"[green]exported[/] {len(rows)} label(s) to {out}")
+
+
+@labels_app.command("next")
+def labels_next(
+    config: ConfigOption = DEFAULT_CONFIG,
+    n: Annotated[int, typer.Option("--n", help="How many posts to offer.")] = 20,
+) -> None:
+    """The stored posts whose sentiment label would teach the models most (uncertain ones,
+    spread over topics and weeks; never labelled ones): post id, topic, week, text."""
+    if n < 1:
+        _refuse(f"--n {n}: expected at least 1")
+    loaded = _load(config)
+    from earshot.pipelines.teach import next_to_label
+
+    items = _step("Choosing posts to label", lambda: next_to_label(loaded, n))
+    for item in items:
+        text = " ".join(item.text.split())
+        print(f"{item.post_id}\t{item.topic_id}\t{item.week}\t{text}")
+    _console(stderr=True).print(
+        f"{len(items)} post(s) to label: write post_id,sentiment lines and "
+        "`earshot labels import` them",
+        highlight=False,
+    )
 
 
 def _export_cell(value: object, *, tsv: bool) -> str:

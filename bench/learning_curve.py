@@ -1,0 +1,308 @@
+"""Benchmark: how fast Earshot learns from labels chosen by the teach queue, and at random.
+
+    python bench/learning_curve.py [--de ../shared/eval/sentiment-de/germeval2017_dev.tsv]
+                                   [--en ../shared/eval/sentiment-en/tweets_GroundTruth.txt]
+                                   [--sizes 50,100,200,400,800] [--seeds 3] [--step 50]
+                                   [--train-labels 10000]
+
+An organisation with a labelled file: every text is a stored post, its label unknown until
+asked for. The teach queue asks `--step` posts at a time, chosen by `nlp.teach.judging_model`,
+`nlp.teach.uncertainty` and `warehouse.teach.choose` (what `earshot labels next` uses; one
+stratum: the files have no topics or weeks), and after each step Earshot learns as
+`earshot learn` does (`nlp.learn.learn_sentiment`: 5-fold CV against the rules, a model only
+where it beats them). Random choice labels as many posts, averaged over `--seeds` seeds. Then:
+macro-F1 (and micro-F1) on the posts not yet labelled, of the model when one is in use, else
+of the rules, beside the rules' figure on all posts. PASS when the teach queue beats random at
+200 labels on every curve (exit 1 otherwise). The German file's relevance column is a third
+curve: one topic's matches (`nlp.evaluate.GERMEVAL_TOPIC`), learned by `nlp.relevance`, asked
+by `nlp.teach.judging_relevance` and `relevance_uncertainty`; the rules: every match relevant.
+English tweets' mean scores map to classes as `nlp.evaluate` does (> 0.5 positive, < -0.5
+negative).
+
+`--train-labels N`: the training-time figure of issue 14 (target <= 30 s for 10,000 labels on
+2 cores). N labels (the German and English files, then pairs of their texts joined, each with
+its first text's label) learned as `earshot learn` does, with 2 threads and, as the baseline in
+this process, with 1; wall and CPU seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from earshot.nlp.evaluate import (
+    GERMEVAL_TOPIC,
+    gold_label,
+    read_germeval,
+    read_germeval_relevance,
+    read_tweets,
+)
+from earshot.nlp.learn import Figures, RuleScores, SentimentModel, learn_sentiment
+from earshot.nlp.pipeline import build_pipeline
+from earshot.nlp.relevance import (
+    THRESHOLD,
+    RelevanceModel,
+    binary_figures,
+    learn_relevance,
+)
+from earshot.nlp.sentiment import label_for
+from earshot.nlp.teach import (
+    judging_model,
+    judging_relevance,
+    relevance_uncertainty,
+    uncertainty,
+)
+from earshot.warehouse.teach import choose
+
+EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+DEFAULT_DE = EVAL / "sentiment-de" / "germeval2017_dev.tsv"
+DEFAULT_EN = EVAL / "sentiment-en" / "tweets_GroundTruth.txt"
+TARGET_SECONDS = 30.0  # 10,000 labels (issue 14)
+PASS_AT = 200
+
+
+class Organisation:
+    """One labelled file as an organisation's stored posts: texts, rules' scores, the truth."""
+
+    def __init__(self, lang: str, texts: Sequence[str], gold: Sequence[str]) -> None:
+        self.lang = lang
+        self.texts = list(texts)
+        self.gold = list(gold)
+        self.scores = RuleScores(lang).scores(self.texts)
+        self.rules = Figures.of(self.gold, [label_for(s) for s in self.scores])
+
+    def learn(self, chosen: Sequence[int]) -> SentimentModel | None:
+        """What `earshot learn` keeps from the labels of these posts (None: the rules stay)."""
+        return learn_sentiment(
+            self.lang,
+            [self.texts[i] for i in chosen],
+            [self.gold[i] for i in chosen],
+            [self.scores[i] for i in chosen],
+        ).model
+
+    def figures(self, model: SentimentModel | None, chosen: Sequence[int]) -> Figures:
+        """Macro/micro-F1 on the posts not labelled yet: the model's if any, else the rules'."""
+        taken = set(chosen)
+        rest = [i for i in range(len(self.texts)) if i not in taken]
+        if model is None:
+            predicted = [label_for(self.scores[i]) for i in rest]
+        else:
+            pairs = model.predict([self.texts[i] for i in rest], [self.scores[i] for i in rest])
+            predicted = [label for _, label in pairs]
+        return Figures.of([self.gold[i] for i in rest], predicted)
+
+    def told(self, chosen: Sequence[int], rest: Sequence[int], model: Any) -> np.ndarray:
+        """The teach queue's uncertainty about the `rest`, knowing the labels of `chosen`."""
+        judge = judging_model(
+            model,
+            self.lang,
+            [self.texts[i] for i in chosen],
+            [self.gold[i] for i in chosen],
+            [self.scores[i] for i in chosen],
+        )
+        return uncertainty(
+            [self.scores[i] for i in rest],
+            [self.texts[i] for i in rest],
+            judge,
+            self.counts(chosen),
+        )
+
+    def counts(self, chosen: Sequence[int]) -> dict[str, int]:
+        found = {c: 0 for c in ("negative", "neutral", "positive")}
+        for i in chosen:
+            found[self.gold[i]] += 1
+        return found
+
+
+class RelevanceOrganisation:
+    """GermEval's relevance column as one topic's matches and their verdicts (`nlp.relevance`)."""
+
+    def __init__(self, rows: Sequence[tuple[bool, str]]) -> None:
+        self.texts = [t for _, t in rows]
+        self.gold = [g for g, _ in rows]
+        nlp = build_pipeline("de", (GERMEVAL_TOPIC,))
+        self.terms = [
+            tuple(term for m in doc._.earshot_topics or () for term in m.matched_terms)
+            for doc in nlp.pipe(self.texts, batch_size=256)
+        ]
+        self.rules = binary_figures(self.gold, [True] * len(self.gold))
+
+    def learn(self, chosen: Sequence[int]) -> RelevanceModel | None:
+        return learn_relevance(
+            GERMEVAL_TOPIC.topic_id,
+            [self.texts[i] for i in chosen],
+            [self.gold[i] for i in chosen],
+            [self.terms[i] for i in chosen],
+        ).model
+
+    def figures(self, model: RelevanceModel | None, chosen: Sequence[int]) -> Figures:
+        taken = set(chosen)
+        rest = [i for i in range(len(self.texts)) if i not in taken]
+        if model is None:
+            predicted = [True] * len(rest)  # the rules: every match is relevant
+        else:
+            scores = model.scores([self.texts[i] for i in rest], [self.terms[i] for i in rest])
+            predicted = [p >= THRESHOLD for p in scores]
+        return binary_figures([self.gold[i] for i in rest], predicted)
+
+    def told(
+        self, chosen: Sequence[int], rest: Sequence[int], model: RelevanceModel | None
+    ) -> np.ndarray:
+        core = judging_relevance(
+            model.core if model else None,
+            [self.texts[i] for i in chosen],
+            [self.gold[i] for i in chosen],
+            [self.terms[i] for i in chosen],
+        )
+        return relevance_uncertainty(
+            core, [self.texts[i] for i in rest], [self.terms[i] for i in rest]
+        )
+
+
+def taught(org: Any, sizes: Sequence[int], step: int) -> dict[int, tuple[Figures, bool]]:
+    """The teach queue: `step` posts at a time, the model relearned after each step."""
+    chosen: list[int] = []
+    model: Any = None
+    results: dict[int, tuple[Figures, bool]] = {}
+    for size in sizes:
+        while len(chosen) < size:
+            taken = set(chosen)
+            rest = [i for i in range(len(org.texts)) if i not in taken]
+            told = org.told(chosen, rest, model)
+            k = min(step, size - len(chosen))
+            picked = choose(told.tolist(), [""] * len(rest), [org.texts[i] for i in rest], k)
+            chosen.extend(rest[p] for p in picked)
+            model = org.learn(chosen)
+        results[size] = (org.figures(model, chosen), model is not None)
+    return results
+
+
+def at_random(org: Any, sizes: Sequence[int], seeds: int) -> dict[int, tuple[float, float, int]]:
+    """(mean macro-F1, mean micro-F1, runs with a model in use) per size, over the seeds."""
+    runs: dict[int, list[tuple[Figures, bool]]] = {size: [] for size in sizes}
+    for seed in range(seeds):
+        order = list(range(len(org.texts)))
+        random.Random(seed).shuffle(order)
+        for size in sizes:
+            model = org.learn(order[:size])
+            runs[size].append((org.figures(model, order[:size]), model is not None))
+    return {
+        size: (
+            float(np.mean([f.macro_f1 for f, _ in found])),
+            float(np.mean([f.micro_f1 for f, _ in found])),
+            sum(1 for _, used in found if used),
+        )
+        for size, found in runs.items()
+    }
+
+
+def curve(org: Any, name: str, sizes: Sequence[int], seeds: int, step: int) -> bool:
+    """Print one file's table; True when the teach queue beats random at `PASS_AT` labels."""
+    start = time.perf_counter()
+    teach = taught(org, sizes, step)
+    rand = at_random(org, sizes, seeds)
+    print(
+        f"\n{name}: {len(org.texts):,} posts; rules on all posts: macro-F1 "
+        f"{org.rules.macro_f1:.3f}, micro-F1 {org.rules.micro_f1:.3f}"
+    )
+    print(
+        f"  {'labels':>6}  {'teach macro':>11} {'micro':>6} {'model':>5}   "
+        f"{'random macro':>12} {'micro':>6} {'models':>6}   {'teach - random':>14}"
+    )
+    for size in sizes:
+        figures, used = teach[size]
+        macro, micro, models = rand[size]
+        print(
+            f"  {size:>6}  {figures.macro_f1:>11.3f} {figures.micro_f1:>6.3f} "
+            f"{'yes' if used else 'no':>5}   {macro:>12.3f} {micro:>6.3f} "
+            f"{f'{models}/{seeds}':>6}   {figures.macro_f1 - macro:>+14.3f}"
+        )
+    print(f"  ({time.perf_counter() - start:.0f} s)")
+    if PASS_AT not in teach:
+        return True
+    return teach[PASS_AT][0].macro_f1 > rand[PASS_AT][0]
+
+
+def training_time(de: Path, en: Path, labels: int) -> bool:
+    """Learn `labels` labels with 2 threads and with 1; True when 2 threads meet the target."""
+    pool = [(t, g) for g, t in read_germeval(de)] + [(t, gold_label(m)) for m, t in read_tweets(en)]
+    real = len(pool)
+    rng = random.Random(0)
+    while len(pool) < labels:
+        (a, label), (b, _) = rng.sample(pool[:real], 2)
+        pool.append((f"{a} {b}", label))
+    pool = pool[:labels]
+    texts, gold = [t for t, _ in pool], [g for _, g in pool]
+    scores = RuleScores("de").scores(texts)
+    print(f"\ntraining time: {labels:,} labels ({min(real, labels):,} real, the rest pairs)")
+    seconds: dict[int, float] = {}
+    for jobs in (2, 1):
+        wall, cpu = time.perf_counter(), time.process_time()
+        learned = learn_sentiment("de", texts, gold, scores, jobs=jobs)
+        seconds[jobs] = time.perf_counter() - wall
+        cv = learned.model_cv
+        print(
+            f"  {jobs} thread(s): {seconds[jobs]:.1f} s wall, {time.process_time() - cpu:.1f} s "
+            f"CPU (5-fold CV + the model); CV macro-F1 {cv.macro_f1 if cv else float('nan'):.3f}"
+        )
+    scaled = seconds[2] * 10_000 / labels
+    print(
+        f"  2 threads / 1 thread: {seconds[1] / seconds[2]:.2f}x faster; "
+        f"{scaled:.1f} s per 10,000 labels (target <= {TARGET_SECONDS:.0f} s)"
+    )
+    return scaled <= TARGET_SECONDS
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--de", type=Path, default=DEFAULT_DE, help="germeval2017_dev.tsv")
+    parser.add_argument("--en", type=Path, default=DEFAULT_EN, help="tweets_GroundTruth.txt")
+    parser.add_argument(
+        "--sizes", default="50,100,200,400,800", help="labels, comma-separated ('': no curves)"
+    )
+    parser.add_argument("--seeds", type=int, default=3, help="random runs to average")
+    parser.add_argument("--step", type=int, default=50, help="posts the queue asks at a time")
+    parser.add_argument("--train-labels", type=int, default=0, help="time learning N labels")
+    args = parser.parse_args(argv)
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    failed: list[str] = []
+    for lang, path in (("de", args.de), ("en", args.en)) if sizes else ():
+        if not path.is_file():
+            print(f"{path}: not there, skipped")
+            continue
+        if lang == "de":
+            rows = read_germeval(path)
+            org = Organisation("de", [t for _, t in rows], [g for g, _ in rows])
+        else:
+            tweets = read_tweets(path)
+            org = Organisation("en", [t for _, t in tweets], [gold_label(m) for m, _ in tweets])
+        name = f"{path.name} sentiment ({lang})"
+        if not curve(org, name, sizes, args.seeds, args.step):
+            failed.append(f"{name}: the teach queue does not beat random at {PASS_AT}")
+        if lang == "de":
+            relevance = RelevanceOrganisation(read_germeval_relevance(path))
+            name = f"{path.name} relevance to {GERMEVAL_TOPIC.topic_id}"
+            if not curve(relevance, name, sizes, args.seeds, args.step):
+                failed.append(f"{name}: the teach queue does not beat random at {PASS_AT}")
+    if PASS_AT in sizes:
+        print(
+            f"\nteach queue beats random at {PASS_AT} labels: "
+            + ("FAIL (" + "; ".join(failed) + ")" if failed else "PASS")
+        )
+    timed = args.train_labels and args.de.is_file() and args.en.is_file()
+    if timed and not training_time(args.de, args.en, args.train_labels):
+        print(f"SLOW: training above {TARGET_SECONDS:.0f} s per 10,000 labels")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The teach queue on a real warehouse: never a labelled post, spread over topics and weeks,
+the uncertain first (the rules' judgement here: no model is stored)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from earshot.listeners.records import Post
+from earshot.nlp.learn import RuleScores
+from earshot.nlp.records import Annotation, TopicMatch
+from earshot.nlp.teach import Judge
+from earshot.warehouse import open_warehouse
+from earshot.warehouse.annotations import store_annotations
+from earshot.warehouse.labels import LabelRow, store_labels
+from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
+from earshot.warehouse.taxonomy import sync_taxonomy
+from earshot.warehouse.teach import candidates, choose, labelled_counts, teach_queue
+
+NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+# (text, topic, weeks ago): the rules score "pünktlich"/"super" positive, "Störung" negative
+POSTS = [
+    ("Der Zug war super pünktlich, danke!", "bahn", 0),
+    ("Stellwerksstörung, wieder eine Stunde Verspätung", "bahn", 0),
+    ("Der Zug fährt heute von Gleis 7", "bahn", 0),
+    ("Neuer Fahrplan ab Montag", "bahn", 1),
+    ("Die Hotline hat gut geholfen", "service", 0),
+    ("Hotline nicht erreichbar, Störung", "service", 1),
+    ("Das Wetter in Köln", None, 0),
+    ("Schon gelabelt: der Zug", "bahn", 0),
+    ("Schon gelabelt per URL", "bahn", 1),
+    ("Ein Text, den eine Datei schon bewertet hat", "service", 0),
+]
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    c = open_warehouse(tmp_path / "w.duckdb")
+    sync_sources(c, [SourceRow("blog", "feed", "https://example.org/feed", False)])
+    sync_taxonomy(
+        c, [("bahn", "Bahn", None), ("service", "Service", None)], [], timezone="Europe/Berlin"
+    )
+    posts = [
+        Post(
+            platform="feed",
+            source_id="blog",
+            external_id=f"item-{n}",
+            url=f"https://example.org/{n}",
+            author=None,
+            author_handle=None,
+            title=None,
+            text=text,
+            lang_hint="de",
+            published_at=NOW - timedelta(weeks=ago),
+            fetched_at=NOW,
+        )
+        for n, (text, _, ago) in enumerate(POSTS)
+    ]
+    insert_posts(c, posts, load_id="collect-1")
+    ids = dict(c.execute("SELECT url, post_id FROM _posts").fetchall())
+    annotations = [
+        Annotation(
+            ids[f"https://example.org/{n}"],
+            "de",
+            0.99,
+            0.0,
+            "neutral",
+            False,
+            (),
+            (TopicMatch(topic, None, ("x",)),) if topic else (),
+        )
+        for n, (_, topic, _) in enumerate(POSTS)
+    ]
+    store_annotations(c, annotations, pipeline_version="v1", load_id="enrich-1")
+    store_labels(
+        c,
+        [
+            LabelRow(2, post_id=ids["https://example.org/7"], sentiment="neutral"),
+            LabelRow(3, url="https://example.org/8", topic_id="bahn", relevant=True),
+            LabelRow(4, text=POSTS[9][0], lang="de", sentiment="negative"),
+        ],
+        source="f.csv",
+        labelled_by="ana",
+        now=NOW,
+    )
+    return c
+
+
+@pytest.fixture(scope="module")
+def judge() -> Judge:
+    return Judge({"de": RuleScores("de")}, {})
+
+
+def test_labelled_posts_are_never_candidates(con: duckdb.DuckDBPyConnection) -> None:
+    texts = {c.text for c in candidates(con)}
+    assert texts == {text for text, _, _ in POSTS[:7]}  # by id, by URL, by text: left out
+    assert labelled_counts(con) == {"de": {"negative": 1, "neutral": 1, "positive": 0}}
+
+
+def test_the_queue_spreads_over_topics_and_weeks(
+    con: duckdb.DuckDBPyConnection, judge: Judge
+) -> None:
+    queue = teach_queue(con, judge, 5)
+    strata = [(item.topic_id, item.week) for item in queue]
+    assert len(strata) == 5 and len(set(strata)) == 5  # five strata, one post each
+    assert {item.week for item in queue} == {"2026-W47", "2026-W46"}
+    assert "" in {item.topic_id for item in queue}  # a post of no topic is asked about too
+    everything = teach_queue(con, judge, 100)
+    assert len(everything) == 7  # no more than there are, none twice
+    assert len({item.post_id for item in everything}) == 7
+
+
+def test_posts_the_rules_put_in_a_class_short_of_labels_come_first(
+    con: duckdb.DuckDBPyConnection, judge: Judge
+) -> None:
+    # no positive label yet, so the posts the rules call positive are asked about first
+    queue = teach_queue(con, judge, 100)
+    first = [item.text for item in queue[:2]]
+    assert set(first) == {POSTS[0][0], POSTS[4][0]}, [(i.text, i.uncertainty) for i in queue]
+
+
+def test_choose_goes_round_the_strata_most_uncertain_first() -> None:
+    uncertainties = [0.9, 0.8, 0.7, 0.95, 0.1, 0.5]
+    strata = ["a", "a", "a", "b", "b", "c"]
+    keys = [str(i) for i in range(6)]
+    assert choose(uncertainties, strata, keys, 6) == [3, 0, 5, 4, 1, 2]
+    assert choose(uncertainties, strata, keys, 2) == [3, 0]
+    assert choose(uncertainties, ["one"] * 6, keys, 3) == [3, 0, 1]  # plain uncertainty
+
+
+def test_ties_are_not_decided_by_position() -> None:
+    keys = [f"post-{i}" for i in range(50)]
+    picked = choose([0.5] * 50, ["s"] * 50, keys, 10)
+    assert picked != list(range(10))
+    assert picked == choose([0.5] * 50, ["s"] * 50, keys, 10)  # but always the same
