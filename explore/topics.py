@@ -57,7 +57,7 @@ def topic_context(
     evidence = list_posts(
         con, PostFilter(week=week, topic_id=topic_id, audience="audience"), limit=EVIDENCE_POSTS
     )
-    questions = [q for q in audience_questions(con, week, 10) if q.topic_id == topic_id]
+    questions = audience_questions(con, week, 10, topic_id=topic_id)
     authors, sources = topic_voices(con, week, topic_id)
     return {
         "weeks": week_list(con, now),

@@ -47,7 +47,9 @@ def _in_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[str, list[objec
     """A filter on `_post_facts p` for the posts of `week`, and its parameters.
 
     The week's time range in the warehouse's zone: a comparison per post, no zone
-    conversion. A zone Python does not know falls back to the exact test on the local week.
+    conversion; led by the test it implies on `published_at` alone, which DuckDB applies in
+    the scan of `_posts` (zone maps, and the other columns read for the week's rows only).
+    A zone Python does not know falls back to the exact test on the local week.
     """
     row = con.execute("SELECT value FROM _settings WHERE key = 'timezone'").fetchone()
     try:
@@ -55,9 +57,10 @@ def _in_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[str, list[objec
     except (KeyError, ValueError):
         return f"{week_start_sql('coalesce(p.published_at, p.fetched_at)')} = ?", [week_start(week)]
     return (
-        "coalesce(p.published_at, p.fetched_at) >= ? "
+        "(p.published_at IS NULL OR (p.published_at >= ? AND p.published_at < ?)) "
+        "AND coalesce(p.published_at, p.fetched_at) >= ? "
         "AND coalesce(p.published_at, p.fetched_at) < ?",
-        [start, end],
+        [start, end, start, end],
     )
 
 
@@ -163,15 +166,25 @@ def _post_columns(
 
 
 def audience_questions(
-    con: duckdb.DuckDBPyConnection, week: str, per_topic: int = 3
+    con: duckdb.DuckDBPyConnection,
+    week: str,
+    per_topic: int = 3,
+    *,
+    topic_id: str | None = None,
 ) -> list[AudienceQuestion]:
-    """The most engaging open questions of each topic (NULL topic last), most engaging first.
+    """The most engaging open questions of each topic (NULL topic last), most engaging first;
+    of `topic_id` alone when given (the same rows as that topic's in the full list).
 
     `audience_questions`' rows of the week, ranked over the posts of the week's time range
     (the texts read for the rows shown only), less those marked answered in Explore
     (`_answered_questions`): the list is what is still to answer.
     """
     in_week, params = _in_week(con, week)
+    # A topic's questions are ranked among that topic's alone: one topic's are read from its
+    # tags only.
+    tags = "LEFT JOIN post_topics t USING (post_id)"
+    if topic_id is not None:
+        tags = "JOIN post_topics t USING (post_id) WHERE t.topic_id = ?"
     ranked = con.execute(
         f"""
         WITH questions AS (
@@ -191,13 +204,13 @@ def audience_questions(
                        ORDER BY q.engagement DESC, q.published_at DESC NULLS LAST, q.post_id
                    ) AS rank_in_topic
             FROM questions q
-            LEFT JOIN post_topics t USING (post_id)
+            {tags}
         )
         SELECT topic_id, post_id, engagement, row FROM ranked
         WHERE rank_in_topic <= ?
         ORDER BY topic_id NULLS LAST, rank_in_topic
         """,
-        [*params, per_topic],
+        [*params, *([topic_id] if topic_id is not None else []), per_topic],
     ).fetchall()
     if not ranked:
         return []
@@ -231,12 +244,13 @@ def topic_voices(
     """The topic's top authors and its sources in the week (audience posts, duplicates counted
     once, as the topic's figures count them), most posts first."""
     in_week, params = _in_week(con, week)
+    # from `_posts` (as `top_posts`): a post's author, source and owner need no enrichment
     rows = con.execute(
         f"""
         WITH tagged AS (
             SELECT p.content_key, p.author, p.source_id
-            FROM _post_facts p
-            WHERE {in_week} AND NOT p.is_own
+            FROM _posts p LEFT JOIN _sources s USING (source_id)
+            WHERE {in_week} AND NOT coalesce(s.owned, false)
               AND p.post_id IN (SELECT post_id FROM post_topics WHERE topic_id = ?)
         )
         SELECT 'author', author, count(DISTINCT content_key) AS n FROM tagged

@@ -83,6 +83,8 @@ def list_posts(
     if where.audience not in AUDIENCES:
         raise ValueError(f"audience {where.audience!r}: expected one of {', '.join(AUDIENCES)}")
     clauses, params = _clauses(con, where)
+    source = _source(where)
+    row = "p.post_row" if source == _POSTS_AND_OWNER else "NULL::BIGINT"
     order = (
         "engagement DESC, published_at DESC NULLS LAST, post_id"
         if sort == "engagement"
@@ -97,14 +99,14 @@ def list_posts(
     found = con.execute(
         f"""
         WITH matching AS (
-            SELECT p.post_id, p.content_key, p.published_at,
+            SELECT p.post_id, p.content_key, p.published_at, {row} AS post_row,
                    coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
                        AS engagement
-            FROM _post_facts p
+            FROM {source} p
             WHERE {" AND ".join(clauses)}
             {once}
         )
-        SELECT count(*) OVER () AS total, post_id FROM matching
+        SELECT count(*) OVER () AS total, post_id, post_row FROM matching
         ORDER BY {order}
         LIMIT ? OFFSET ?
         """,
@@ -113,10 +115,26 @@ def list_posts(
     if not found:
         total = 0
         if offset > 0:  # past the end: the total is still wanted
-            total = _count(con, clauses, params, once)
+            total = _count(con, source, clauses, params, once)
         return PostPage(total, [])
     ids = [r[1] for r in found]
-    return PostPage(int(found[0][0]), _details(con, ids))
+    rows = [r[2] for r in found] if source == _POSTS_AND_OWNER else None
+    return PostPage(int(found[0][0]), _details(con, ids, rows))
+
+
+# The columns of `_post_facts` a filter without enrichment reads, from `_posts` and `_sources`
+# alone (as `digest_posts.top_posts` reads a week's posts): the view would join every
+# post's annotations and labels to drop them again.
+_POSTS_AND_OWNER = """(
+    SELECT p.post_id, p.content_key, p.published_at, p.fetched_at, p.likes, p.reposts,
+           p.replies, p.source_id, coalesce(s.owned, false) AS is_own, p.rowid AS post_row
+    FROM _posts p LEFT JOIN _sources s USING (source_id))"""
+
+
+def _source(where: PostFilter) -> str:
+    """What `p` is for `where`: `_post_facts`, or its plain columns when those suffice."""
+    enriched = (where.lang, where.sentiment, where.term, where.question, where.extra)
+    return "_post_facts" if any(v is not None for v in enriched) else _POSTS_AND_OWNER
 
 
 def _clauses(con: duckdb.DuckDBPyConnection, where: PostFilter) -> tuple[list[str], list[object]]:
@@ -159,7 +177,11 @@ def _clauses(con: duckdb.DuckDBPyConnection, where: PostFilter) -> tuple[list[st
 
 
 def _count(
-    con: duckdb.DuckDBPyConnection, clauses: list[str], params: list[object], once: str
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    clauses: list[str],
+    params: list[object],
+    once: str,
 ) -> int:
     row = con.execute(
         f"""
@@ -167,27 +189,60 @@ def _count(
             SELECT p.post_id, p.content_key, p.published_at,
                    coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
                        AS engagement
-            FROM _post_facts p WHERE {" AND ".join(clauses)} {once})
+            FROM {source} p WHERE {" AND ".join(clauses)} {once})
         """,
         params,
     ).fetchone()
     return int(row[0]) if row else 0
 
 
-def _details(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[ListedPost]:
-    rows = con.execute(
-        """
+def _details(
+    con: duckdb.DuckDBPyConnection, ids: list[str], rows: list[int] | None = None
+) -> list[ListedPost]:
+    """The posts `ids` with their enrichment and topics: the columns of `_post_facts` (same
+    rules: a stored sentiment label wins, a source's `owned` makes a post own) and the tags of
+    `post_topics`, every table read for the ids alone (`_posts` by rowid, `_annotations` by
+    its key), not joined whole as the view would be. `rows`: the ids' rowids in `_posts` when
+    just read (checked by post_id: looked up again should one not match)."""
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
+    given = rows is not None
+    if rows is None:
+        rows = [
+            r[0]
+            for r in con.execute(
+                f"SELECT rowid FROM _posts WHERE post_id IN ({marks})", ids
+            ).fetchall()
+        ]
+    found = con.execute(
+        f"""
+        WITH p AS (SELECT * FROM _posts WHERE rowid IN (SELECT unnest(?::BIGINT[]))),
+        a AS (SELECT * FROM _annotations WHERE post_id IN ({marks})),
+        l AS (SELECT * FROM _post_sentiment_labels WHERE post_id IN ({marks})),
+        t AS (
+            SELECT post_id, list({{'topic_id': topic_id, 'terms': matched_terms}}
+                                 ORDER BY topic_id) AS topics
+            FROM post_topics WHERE post_id IN ({marks}) GROUP BY post_id
+        )
         SELECT p.post_id, p.url, p.title, p.text, p.published_at, p.source_id, p.platform,
-               p.author, p.lang, p.sentiment, p.sentiment_label, p.is_question, p.is_own,
+               p.author, a.lang,
+               CASE l.sentiment WHEN 'negative' THEN -1.0 WHEN 'neutral' THEN 0.0
+                                WHEN 'positive' THEN 1.0 ELSE a.sentiment END,
+               coalesce(l.sentiment, a.sentiment_label), a.is_question,
+               coalesce(s.owned, false),
                coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0),
-               coalesce((SELECT list({'topic_id': t.topic_id, 'terms': t.matched_terms}
-                                     ORDER BY t.topic_id)
-                         FROM post_topics t WHERE t.post_id = p.post_id), [])
-        FROM _post_facts p
-        WHERE p.post_id IN (SELECT unnest(?::VARCHAR[]))
+               coalesce(t.topics, [])
+        FROM p
+        LEFT JOIN a USING (post_id)
+        LEFT JOIN l USING (post_id)
+        LEFT JOIN _sources s USING (source_id)
+        LEFT JOIN t USING (post_id)
         """,
-        [ids],
+        [rows, *ids, *ids, *ids],
     ).fetchall()
+    if given and {r[0] for r in found} != set(ids):
+        return _details(con, ids)  # a rowid that was not the post's: by post_id
     by_id = {
         r[0]: ListedPost(
             r[0],
@@ -206,7 +261,7 @@ def _details(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[ListedPost]
             int(r[13]),
             tuple(TopicTag(t["topic_id"], tuple(t["terms"] or ())) for t in r[14]),
         )
-        for r in rows
+        for r in found
     }
     return [by_id[i] for i in ids if i in by_id]
 

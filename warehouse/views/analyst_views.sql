@@ -76,10 +76,10 @@ SELECT l.post_id, l.topic_id, coalesce(r.bucket_id, tp.bucket_id) AS bucket_id,
 FROM _post_topic_labels l
 JOIN _topics tp ON tp.topic_id = l.topic_id
 LEFT JOIN _post_topics_rejected r ON r.post_id = l.post_id AND r.topic_id = l.topic_id
-WHERE l.relevant
-  AND NOT EXISTS (
-    SELECT 1 FROM _post_topics t WHERE t.post_id = l.post_id AND t.topic_id = l.topic_id
-);
+-- not already a tag: an anti-join written as a left join, so DuckDB builds its hash table on
+-- the few labels rather than on every tag (NOT EXISTS built it on `_post_topics`, per query)
+LEFT JOIN _post_topics t ON t.post_id = l.post_id AND t.topic_id = l.topic_id
+WHERE l.relevant AND t.post_id IS NULL;
 
 -- post_topics_rejected: topic matches set aside as not about the topic, and by what: the
 -- topic's relevance model (`relevance` = its P(relevant)) or a correction (a label
