@@ -139,3 +139,11 @@ def test_digest_shows_every_section(history: History, language: str) -> None:
         assert "below target" in text and "quiet" in text
     else:
         assert "mehr darüber reden" in html and "unter dem Ziel" in text
+
+
+def test_one_topics_questions_are_its_rows_of_the_full_list(history: History) -> None:
+    full = digest_posts.audience_questions(history.con, WEEK, per_topic=2)
+    for topic in ("price", "service", "climate"):
+        alone = digest_posts.audience_questions(history.con, WEEK, per_topic=2, topic_id=topic)
+        assert alone == [q for q in full if q.topic_id == topic]
+    assert [q.post_id for q in full if q.topic_id == "price"]  # not vacuous

@@ -17,6 +17,7 @@ from earshot.warehouse.annotations import store_enriched
 from earshot.warehouse.digest_queries import coverage
 from earshot.warehouse.facts import needs_refresh, refresh_facts
 from earshot.warehouse.labels import LabelRow, store_labels
+from earshot.warehouse.post_lists import PostFilter, list_posts
 from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
 from earshot.warehouse.taxonomy import sync_taxonomy
 
@@ -165,3 +166,31 @@ def test_a_retag_marks_only_the_posts_whose_tags_change(con: duckdb.DuckDBPyConn
     assert versions == [("t2",)]  # every post is current, changed or not
     refresh_facts(con)
     assert digest_posts(con) == 2 and coverage(con, WEEK).set_aside == 0
+
+
+def test_listed_posts_show_what_the_posts_view_shows(con: duckdb.DuckDBPyConnection) -> None:
+    """A post list reads each table for the listed ids alone: the enrichment and tags it
+    shows are still those of `posts` and `post_topics`, corrections included."""
+    label(con, "rail", relevant=False)
+    label(con, "quiet", relevant=True, line=3)
+    row = LabelRow(4, post_id=ids(con)["lane"], sentiment="positive")
+    store_labels(con, [row], source="explore", labelled_by="ana", now=NOW, origin="explore")
+    refresh_facts(con)
+    expected = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT p.post_id, p.lang, p.sentiment, p.sentiment_label, p.is_question, p.is_own, "
+            "coalesce((SELECT list(t.topic_id ORDER BY t.topic_id) FROM post_topics t "
+            "WHERE t.post_id = p.post_id), []) FROM posts p"
+        ).fetchall()
+    }
+    assert expected[ids(con)["lane"]][2] == "positive" and expected[ids(con)["quiet"]][5] == [
+        "bahn"
+    ]
+    # by the rowids the list just read (`week` alone), and by post_id (`lang` needs the view)
+    for where in (PostFilter(week=WEEK), PostFilter(week=WEEK, lang="de")):
+        listed = list_posts(con, where).posts
+        assert {p.post_id: (
+            p.lang, p.sentiment, p.sentiment_label, p.is_question, p.is_own,
+            [t.topic_id for t in p.topics],
+        ) for p in listed} == expected  # fmt: skip
