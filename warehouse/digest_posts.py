@@ -244,19 +244,18 @@ def topic_voices(
     """The topic's top authors and its sources in the week (audience posts, duplicates counted
     once, as the topic's figures count them), most posts first."""
     in_week, params = _in_week(con, week)
-    # from `_posts` (as `top_posts`): a post's author, source and owner need no enrichment
+    # From `_posts` (as `top_posts`): a post's author, source and owner need no enrichment;
+    # both counts in one pass over the week's posts of the topic.
     rows = con.execute(
         f"""
-        WITH tagged AS (
-            SELECT p.content_key, p.author, p.source_id
-            FROM _posts p LEFT JOIN _sources s USING (source_id)
-            WHERE {in_week} AND NOT coalesce(s.owned, false)
-              AND p.post_id IN (SELECT post_id FROM post_topics WHERE topic_id = ?)
-        )
-        SELECT 'author', author, count(DISTINCT content_key) AS n FROM tagged
-        WHERE author IS NOT NULL GROUP BY author
-        UNION ALL
-        SELECT 'source', source_id, count(DISTINCT content_key) FROM tagged GROUP BY source_id
+        SELECT CASE WHEN grouping(p.author) = 0 THEN 'author' ELSE 'source' END,
+               CASE WHEN grouping(p.author) = 0 THEN p.author ELSE p.source_id END,
+               count(DISTINCT p.content_key)
+        FROM _posts p LEFT JOIN _sources s USING (source_id)
+        WHERE {in_week} AND NOT coalesce(s.owned, false)
+          AND p.post_id IN (SELECT post_id FROM post_topics WHERE topic_id = ?)
+        GROUP BY GROUPING SETS ((p.author), (p.source_id))
+        HAVING grouping(p.author) = 1 OR p.author IS NOT NULL
         ORDER BY 1, 3 DESC, 2
         """,
         [*params, topic_id],
