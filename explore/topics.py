@@ -4,8 +4,10 @@ top authors and sources."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 from fastapi import APIRouter
@@ -25,6 +27,10 @@ from earshot.warehouse.post_lists import PostFilter, list_posts
 router = APIRouter()
 HISTORY_WEEKS = 12
 EVIDENCE_POSTS = 20
+T = TypeVar("T")
+# The page's independent reads run side by side, each on a cursor of its own: a read's
+# hash-table builds and small final steps leave a core idle that another read then uses.
+_READS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="explore-topic")
 
 
 @router.get("/topics/{topic_id}", response_class=HTMLResponse)
@@ -53,12 +59,18 @@ def topic_context(
     con: duckdb.DuckDBPyConnection, topic_id: str, week: str, now: datetime | None
 ) -> dict[str, Any]:
     require_fresh(con)
-    history = topic_weeks(con, topic_id, week, HISTORY_WEEKS)
-    evidence = list_posts(
-        con, PostFilter(week=week, topic_id=topic_id, audience="audience"), limit=EVIDENCE_POSTS
-    )
-    questions = audience_questions(con, week, 10, topic_id=topic_id)
-    authors, sources = topic_voices(con, week, topic_id)
+    where = PostFilter(week=week, topic_id=topic_id, audience="audience")
+    evidence_read = _beside(con, lambda c: list_posts(c, where, limit=EVIDENCE_POSTS))
+    questions_read = _beside(con, lambda c: audience_questions(c, week, 10, topic_id=topic_id))
+    voices_read = _beside(con, lambda c: topic_voices(c, week, topic_id))
+    reads: list[Future[Any]] = [evidence_read, questions_read, voices_read]
+    try:
+        history = topic_weeks(con, topic_id, week, HISTORY_WEEKS)
+    finally:
+        wait(reads)  # none left running on the copy once the page is done (or failed)
+    evidence = evidence_read.result()
+    questions = questions_read.result()
+    authors, sources = voices_read.result()
     return {
         "weeks": week_list(con, now),
         "history": history,
@@ -73,3 +85,18 @@ def topic_context(
             con, [p.post_id for p in evidence.posts] + [q.post_id for q in questions]
         ),
     }
+
+
+def _beside(
+    con: duckdb.DuckDBPyConnection, read: Callable[[duckdb.DuckDBPyConnection], T]
+) -> Future[T]:
+    """`read` on a new cursor of `con`'s database, in the page's pool; the cursor closed after."""
+
+    def run() -> T:
+        cur = con.cursor()
+        try:
+            return read(cur)
+        finally:
+            cur.close()
+
+    return _READS.submit(run)
