@@ -212,7 +212,8 @@ def _details(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[ListedPost]
 
 
 def listed_posts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[ListedPost]:
-    """The stored posts of `ids` as lists show them, in the order of `ids` (unknown ids left out)."""
+    """The stored posts of `ids` as lists show them, in the order of `ids` (unknown ones left
+    out)."""
     return _details(con, ids)
 
 
