@@ -31,7 +31,7 @@ from earshot.nlp.teach import JudgeSettings, build_judge
 from earshot.warehouse.corrections import answered_questions
 from earshot.warehouse.labels import labelled_texts
 from earshot.warehouse.post_lists import listed_posts
-from earshot.warehouse.teach import TeachItem, teach_queue
+from earshot.warehouse.teach import TeachItem, relevance_labels, teach_queue
 
 router = APIRouter()
 DEFAULT_N = 20
@@ -69,7 +69,9 @@ def judging(settings: ExploreSettings) -> JudgeSettings:
     the models folder beside the warehouse)."""
     if settings.teach is not None:
         return settings.teach
-    return JudgeSettings(("de", "en"), settings.warehouse_path.parent / "models")
+    return JudgeSettings(
+        ("de", "en"), settings.warehouse_path.parent / "models", tuple(settings.topics)
+    )
 
 
 def app_rules(state: Any, settings: JudgeSettings) -> dict[str, RuleScores]:
@@ -91,7 +93,8 @@ def queue(
     con: duckdb.DuckDBPyConnection, settings: JudgeSettings, rules: dict[str, RuleScores]
 ) -> list[TeachItem]:
     """The longest teach queue the page shows, judged as `earshot labels next` judges."""
-    return teach_queue(con, build_judge(settings, labelled_texts(con), rules), MAX_N)
+    judge = build_judge(settings, labelled_texts(con), rules, relevance_labels(con))
+    return teach_queue(con, judge, MAX_N)
 
 
 def teach_context(

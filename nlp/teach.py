@@ -108,10 +108,15 @@ class Judge:
         rules: Mapping[str, RuleScores],
         models: Mapping[str, SentimentModel],
         labelled: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None,
+        relevance: Mapping[str, SentimentModel] | None = None,
+        relevance_labelled: Mapping[str, RelevanceLabelled] | None = None,
     ) -> None:
         self.rules = dict(rules)
         self.models = dict(models)
         self.labelled = dict(labelled or {})
+        # per topic: the relevance model's core in use, and the topic's relevance labels
+        self.relevance: dict[str, SentimentModel | None] = dict(relevance or {})
+        self.relevance_labelled = dict(relevance_labelled or {})
 
     def uncertainty(
         self, lang: str, texts: Sequence[str], labelled: Mapping[str, int]
@@ -129,6 +134,33 @@ class Judge:
                 self.models[lang] = model  # asked again (another page of Explore): reused
         return uncertainty(scorer.scores(texts), texts, model, labelled).tolist()
 
+    def relevance_topics(self) -> list[str]:
+        """The topics with a relevance model, or `PROVISIONAL_MIN` labels of each verdict."""
+        enough = [
+            t
+            for t, given in self.relevance_labelled.items()
+            if min(sum(given.relevant), len(given.relevant) - sum(given.relevant))
+            >= PROVISIONAL_MIN
+        ]
+        return sorted({t for t, core in self.relevance.items() if core is not None} | set(enough))
+
+    def relevance_uncertainty(
+        self, topic_id: str, texts: Sequence[str], matched_terms: Sequence[Sequence[str]]
+    ) -> Sequence[float]:
+        """Uncertainty per match of `topic_id`; -1 (not asked) for a topic without a model
+        and too few labels for a provisional one."""
+        if topic_id not in self.relevance:
+            given = self.relevance_labelled.get(topic_id)
+            self.relevance[topic_id] = (
+                None
+                if given is None
+                else judging_relevance(None, given.texts, given.relevant, given.matched_terms)
+            )
+        core = self.relevance[topic_id]
+        if core is None:
+            return [-1.0] * len(texts)
+        return relevance_uncertainty(core, texts, matched_terms).tolist()
+
 
 @dataclass(frozen=True)
 class JudgeSettings:
@@ -137,8 +169,20 @@ class JudgeSettings:
 
     languages: tuple[str, ...]
     models_folder: Path  # where `earshot learn` leaves the models
+    topics: tuple[str, ...] = ()  # the configured topics (their relevance models)
     lexicons: Mapping[str, Path] = field(default_factory=dict)  # per language, if configured
     pipelines: Mapping[str, str] = field(default_factory=dict)  # trained spaCy pipeline names
+
+
+class RelevanceLabelled(Protocol):
+    """A topic's relevance labels (`warehouse.teach.RelevanceLabels` is one)."""
+
+    @property
+    def texts(self) -> Sequence[str]: ...
+    @property
+    def relevant(self) -> Sequence[bool]: ...
+    @property
+    def matched_terms(self) -> Sequence[Sequence[str]]: ...
 
 
 class SentimentLabel(Protocol):
@@ -164,11 +208,14 @@ def build_judge(
     settings: JudgeSettings,
     labelled: Iterable[SentimentLabel],
     rules: Mapping[str, RuleScores] | None = None,
+    relevance_labelled: Mapping[str, RelevanceLabelled] | None = None,
 ) -> Judge:
     """The judge of `earshot labels next` and Explore's teach page: the rules of every
-    configured language (`rules` if already built), the models `earshot learn` left in the
-    models folder, and the sentiment labels per language (a label's own language, else
-    identified from its text, as `earshot learn` reads them) for provisional models."""
+    configured language (`rules` if already built), the sentiment and relevance models
+    `earshot learn` left in the models folder, the sentiment labels per language (a label's
+    own language, else identified from its text, as `earshot learn` reads them) and the
+    relevance labels per topic, for provisional models."""
+    from earshot.nlp import relevance
     from earshot.nlp.language import LanguageIdentifier
     from earshot.nlp.tokenizer import split
 
@@ -185,7 +232,18 @@ def build_judge(
         path = model_path(settings.models_folder, lang)
         if path.is_file():
             models[lang] = load_model(path)
-    return Judge(judge_rules(settings) if rules is None else rules, models, taught)
+    cores = {}
+    for topic_id in settings.topics:
+        path = relevance.model_path(settings.models_folder, topic_id)
+        if path.is_file():
+            cores[topic_id] = relevance.load_model(path).core
+    return Judge(
+        judge_rules(settings) if rules is None else rules,
+        models,
+        taught,
+        cores,
+        {t: given for t, given in (relevance_labelled or {}).items() if t in settings.topics},
+    )
 
 
 def relevance_uncertainty(

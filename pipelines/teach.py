@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from earshot.nlp.teach import Judge, JudgeSettings, build_judge
 from earshot.pipelines.config import LoadedConfig
 from earshot.warehouse.labels import LabelledText, labelled_texts
-from earshot.warehouse.teach import TeachItem, candidates, labelled_counts, rank
+from earshot.warehouse.teach import RelevanceLabels, TeachItem, queue_inputs, rank, relevance_labels
 
 
 def judge_settings(loaded: LoadedConfig) -> JudgeSettings:
@@ -17,30 +17,39 @@ def judge_settings(loaded: LoadedConfig) -> JudgeSettings:
     return JudgeSettings(
         languages=tuple(cfg.nlp.languages),
         models_folder=loaded.models_path,
+        topics=tuple(t.id for t in cfg.topics),
         lexicons=loaded.lexicons(),
         pipelines=dict(cfg.nlp.pipelines),
     )
 
 
-def judge(loaded: LoadedConfig, labelled: Sequence[LabelledText]) -> Judge:
+def judge(
+    loaded: LoadedConfig,
+    labelled: Sequence[LabelledText],
+    relevance: dict[str, RelevanceLabels] | None = None,
+) -> Judge:
     """The rules of every configured language, the models `earshot learn` left, and the
-    sentiment labels (per language, as `earshot learn` reads them) for provisional models."""
-    return build_judge(judge_settings(loaded), labelled)
+    labels (sentiment per language, as `earshot learn` reads them; relevance per topic) for
+    provisional models."""
+    return build_judge(judge_settings(loaded), labelled, relevance_labelled=relevance)
 
 
 def next_to_label(loaded: LoadedConfig, n: int) -> list[TeachItem]:
-    """The `n` stored posts whose sentiment label would teach the models most.
+    """The `n` stored posts whose label would teach the models most (sentiment, and
+    relevance for the topics with a relevance model or enough labels for a provisional one).
 
-    The candidates and the label counts are read under the writer lock (labels just
-    imported count); the rules and models judge them after it is released
-    (`warehouse.teach.teach_queue` is these same two steps on one connection).
+    The labels, then the candidates and the label counts, are read under the writer lock
+    (labels just imported count); the judge is built and judges them outside it
+    (`warehouse.teach.teach_queue` is these same steps on one connection).
     """
     from earshot.pipelines.jobs import warehouse, write_session
 
     with warehouse(loaded):  # migrated: the labels table exists
         pass
     with write_session(loaded) as con:
-        found = candidates(con)
-        counts = labelled_counts(con)
         labelled = labelled_texts(con)
-    return rank(found, judge(loaded, labelled), counts, n)
+        relevance = relevance_labels(con)
+    judged = judge(loaded, labelled, relevance)
+    with write_session(loaded) as con:
+        found, counts, matches = queue_inputs(con, judged)
+    return rank(found, judged, counts, n, matches)

@@ -5,16 +5,33 @@ the queue."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
 
 from earshot.explore.auth import csrf_token
 from earshot.explore.teach import judging
+from earshot.listeners.records import Post
+from earshot.nlp.records import Annotation, TopicMatch
 from earshot.nlp.teach import build_judge
+from earshot.pipelines.cli import entry_point
+from earshot.pipelines.config import LoadedConfig, load_config
+from earshot.pipelines.explore import explore_settings
+from earshot.pipelines.jobs import warehouse
 from earshot.warehouse import open_warehouse
+from earshot.warehouse.annotations import store_annotations
 from earshot.warehouse.labels import labelled_texts
-from earshot.warehouse.teach import teach_queue
-from tests.explore.support import TOKEN, Site
+from earshot.warehouse.publish import publish_analytics_copy
+from earshot.warehouse.sources import insert_posts
+from earshot.warehouse.teach import relevance_labels, teach_queue
+from tests.explore.support import TOKEN, Site, serve
+from tests.pipelines.test_cli import make_config
 
 POST_ID = re.compile(r'<li class="teach-item" data-post="([^"]+)"')
+QUESTION = re.compile(r'<li class="teach-item" data-post="([^"]+)" data-question="([^"]+)"')
 
 
 def offered(page: str) -> list[str]:
@@ -25,7 +42,9 @@ def cli_queue(site: Site, n: int) -> list[str]:
     """The queue on the warehouse itself, as `earshot labels next --n N` computes it."""
     con = open_warehouse(site.settings.warehouse_path, read_only=True)
     try:
-        judge = build_judge(judging(site.settings), labelled_texts(con))
+        judge = build_judge(
+            judging(site.settings), labelled_texts(con), relevance_labelled=relevance_labels(con)
+        )
         return [item.post_id for item in teach_queue(con, judge, n)]
     finally:
         con.close()
@@ -89,3 +108,72 @@ def test_a_post_labelled_through_the_page_leaves_the_queue(writable_site: Site) 
         )
         assert r.status_code == 303, r.text
         assert tagged not in offered(c.get("/teach").text)
+
+
+def _service_posts(loaded: LoadedConfig, texts: list[str], tagged: int) -> list[str]:
+    """German posts of the config's `blog` feed, the first `tagged` matched by `service`."""
+    now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+    with warehouse(loaded):  # migrated, the config's sources and topics synced
+        pass
+    con = open_warehouse(loaded.warehouse_path)
+    try:
+        posts = [
+            Post("feed", "blog", f"i{n}", f"https://blog.example.org/{n}", None, None, None,
+                 text, "de", now, now)
+            for n, text in enumerate(texts)
+        ]  # fmt: skip
+        insert_posts(con, posts, load_id="collect-1")
+        ids = [pid for (pid,) in con.execute("SELECT post_id FROM _posts ORDER BY url").fetchall()]
+        match = (TopicMatch("service", None, ("Kundenservice",)),)
+        store_annotations(
+            con,
+            [
+                Annotation(pid, "de", 0.99, 0.0, "neutral", False, (), match if n < tagged else ())
+                for n, pid in enumerate(ids)
+            ],
+            pipeline_version="v1",
+            load_id="enrich-1",
+        )
+    finally:
+        con.close()
+    return ids
+
+
+def test_the_page_asks_what_labels_next_asks_relevance_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path)
+    loaded = load_config(config)
+    texts = [f"Kundenservice Anruf Nummer {n} heute" for n in range(14)] + [
+        f"Der Zug Nummer {n} fährt heute" for n in range(6)
+    ]
+    ids = sorted(_service_posts(loaded, texts, 14))
+    # ids are ordered by URL: 0, 1, 10, 11, ...; label six of the matched posts' relevance
+    by_text = dict(
+        zip(sorted(f"https://blog.example.org/{n}" for n in range(20)), ids, strict=True)
+    )
+    labelled = [by_text[f"https://blog.example.org/{n}"] for n in range(6)]
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "post_id,topic,relevant\n"
+        + "".join(
+            f"{pid},service,{'true' if k < 3 else 'false'}\n" for k, pid in enumerate(labelled)
+        ),
+        encoding="utf-8",
+    )
+    assert entry_point(["labels", "import", str(labels), "--config", str(config)]) == 0
+    capsys.readouterr()
+    assert entry_point(["labels", "next", "--n", "8", "--config", str(config)]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    asked = [(fields[0], fields[3]) for fields in lines]
+    assert len(asked) == 8 and not set(labelled) & {pid for pid, _ in asked}
+    assert {q for _, q in asked} == {"sentiment", "relevant"}  # a provisional relevance model
+    publish_analytics_copy(loaded.warehouse_path, loaded.analytics_path)
+    settings = replace(explore_settings(loaded, host="127.0.0.1", port=0), token=TOKEN)
+    assert settings.teach is not None and settings.teach.models_folder == loaded.models_path
+    for url in serve(settings):
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+            page = c.get("/teach?n=8").text
+    shown = QUESTION.findall(page)
+    assert shown == [(pid, "relevance" if q == "relevant" else q) for pid, q in asked]
+    assert "Question: is it about Service?" in page
