@@ -1,6 +1,7 @@
-"""The teach page (`/teach`): the posts whose label would teach the models most, each with the
-correction forms, so that labelling 20 posts a week happens here. A correction is a label, so
-the post leaves the queue with the next copy.
+"""The teach page (`/teach`): the posts whose label would teach the models most (their
+sentiment, or for a topic with a relevance model or enough labels, whether a match is about
+it), each with the correction forms, so that labelling 20 posts a week happens here. A
+correction is a label, so the post leaves the queue with the next copy.
 
 The queue is `warehouse.teach.teach_queue` (what `earshot labels next` computes) with the judge
 the CLI builds (`nlp.teach.build_judge`, from `ExploreSettings.teach`), on the analytics copy:

@@ -1,4 +1,4 @@
-"""The teach queue: the stored, unlabelled posts whose sentiment label would teach most.
+"""The teach queue: the stored, unlabelled posts whose label would teach most.
 
 Candidates are read per stratum, a (topic, ISO week) pair of the newest `weeks` weeks (a post
 of several topics counts for the first by id; a post of none for topic ""), at most
