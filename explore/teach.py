@@ -13,6 +13,7 @@ spaCy pipelines are built once per app, and they remember each text's score, so 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -43,26 +44,24 @@ _BUILDING = threading.Lock()
 
 class RememberingRules(RuleScores):
     """The rules' scores, each text's computed once per app (the rules do not change while
-    the app runs; the models and provisional models, trained on the labels, do)."""
+    the app runs; the models and provisional models, trained on the labels, do). Texts are
+    remembered by a digest, at most `REMEMBERED_SCORES` of them."""
 
     def __init__(self, lang: str, *args: Any) -> None:
         super().__init__(lang, *args)
-        self._known: dict[str, float] = {}
+        self._known: dict[bytes, float] = {}
         self._lock = threading.Lock()
 
     def scores(self, texts: Sequence[str]) -> list[float]:
+        keys = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in texts]
         with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._known))
-        if missing:
-            fresh = dict(zip(missing, super().scores(missing), strict=True))
-            with self._lock:
-                if len(self._known) + len(fresh) > REMEMBERED_SCORES:
-                    self._known.clear()
-                self._known.update(fresh)
-        else:
-            fresh = {}
+            missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._known}
+        fresh = dict(zip(missing, super().scores(list(missing.values())), strict=True))
         with self._lock:
-            return [fresh[t] if t in fresh else self._known[t] for t in texts]
+            if len(self._known) + len(fresh) > REMEMBERED_SCORES:
+                self._known.clear()
+            self._known.update(fresh)
+            return [fresh[k] if k in fresh else self._known[k] for k in keys]
 
 
 def judging(settings: ExploreSettings) -> JudgeSettings:
