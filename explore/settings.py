@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from earshot.nlp.teach import JudgeSettings
+    from earshot.nlp.judging import JudgeSettings
 
 TOKEN_ENV = "EARSHOT_EXPLORE_TOKEN"
 USER_ENV = "EARSHOT_EXPLORE_USER"

@@ -4,7 +4,7 @@ it), each with the correction forms, so that labelling 20 posts a week happens h
 correction is a label, so the post leaves the queue with the next copy.
 
 The queue is `warehouse.teach.teach_queue` (what `earshot labels next` computes) with the judge
-the CLI builds (`nlp.teach.build_judge`, from `ExploreSettings.teach`), on the analytics copy:
+the CLI builds (`nlp.judging.build_judge`, from `ExploreSettings.teach`), on the analytics copy:
 computed once per copy for the longest queue the page offers (a shorter one is its head, as
 `choose` goes round the strata in a fixed order) and kept in the reader's memo. The rules'
 spaCy pipelines are built once per app, and they remember each text's score, so a new copy
@@ -13,10 +13,8 @@ spaCy pipelines are built once per app, and they remember each text's score, so 
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import duckdb
 from fastapi import APIRouter, Query
@@ -28,45 +26,26 @@ from earshot.explore.posts import topic_labels
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.render import page
 from earshot.explore.settings import ExploreSettings
-from earshot.nlp.learn import RuleScores
-from earshot.nlp.teach import JudgeSettings, build_judge
 from earshot.warehouse.corrections import answered_questions
 from earshot.warehouse.labels import labelled_texts
 from earshot.warehouse.post_lists import listed_posts
 from earshot.warehouse.teach import TeachItem, relevance_labels, teach_queue
 
+if TYPE_CHECKING:  # the NLP (spaCy, scikit-learn) is imported on the page's first request
+    from earshot.nlp.judging import JudgeSettings
+    from earshot.nlp.learn import RuleScores
+
 router = APIRouter()
 DEFAULT_N = 20
 MAX_N = 100
-REMEMBERED_SCORES = 200_000  # texts whose rules' score a RememberingRules keeps
 _BUILDING = threading.Lock()
-
-
-class RememberingRules(RuleScores):
-    """The rules' scores, each text's computed once per app (the rules do not change while
-    the app runs; the models and provisional models, trained on the labels, do). Texts are
-    remembered by a digest, at most `REMEMBERED_SCORES` of them."""
-
-    def __init__(self, lang: str, *args: Any) -> None:
-        super().__init__(lang, *args)
-        self._known: dict[bytes, float] = {}
-        self._lock = threading.Lock()
-
-    def scores(self, texts: Sequence[str]) -> list[float]:
-        keys = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in texts]
-        with self._lock:
-            missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._known}
-        fresh = dict(zip(missing, super().scores(list(missing.values())), strict=True))
-        with self._lock:
-            if len(self._known) + len(fresh) > REMEMBERED_SCORES:
-                self._known.clear()
-            self._known.update(fresh)
-            return [fresh[k] if k in fresh else self._known[k] for k in keys]
 
 
 def judging(settings: ExploreSettings) -> JudgeSettings:
     """The judge's settings the CLI gave, else the config's defaults (German and English,
     the models folder beside the warehouse)."""
+    from earshot.nlp.judging import JudgeSettings
+
     if settings.teach is not None:
         return settings.teach
     return JudgeSettings(
@@ -79,12 +58,9 @@ def app_rules(state: Any, settings: JudgeSettings) -> dict[str, RuleScores]:
     with _BUILDING:
         rules: dict[str, RuleScores] | None = getattr(state, "teach_rules", None)
         if rules is None:
-            rules = {
-                lang: RememberingRules(
-                    lang, settings.lexicons.get(lang), settings.pipelines.get(lang)
-                )
-                for lang in settings.languages
-            }
+            from earshot.nlp.judging import judge_rules
+
+            rules = judge_rules(settings, remember=True)
             state.teach_rules = rules
         return rules
 
@@ -93,6 +69,8 @@ def queue(
     con: duckdb.DuckDBPyConnection, settings: JudgeSettings, rules: dict[str, RuleScores]
 ) -> list[TeachItem]:
     """The longest teach queue the page shows, judged as `earshot labels next` judges."""
+    from earshot.nlp.judging import build_judge
+
     judge = build_judge(settings, labelled_texts(con), rules, relevance_labels(con))
     return teach_queue(con, judge, MAX_N)
 

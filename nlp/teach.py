@@ -14,9 +14,7 @@ The choice among uncertain texts (spread over topics and weeks) is the warehouse
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -28,8 +26,6 @@ from earshot.nlp.learn import (
     RuleScores,
     SentimentModel,
     fit,
-    load_model,
-    model_path,
 )
 from earshot.nlp.sentiment import label_for
 
@@ -96,6 +92,17 @@ def judging_model(
     return fit(lang, texts, labels, lexicon_scores, FeatureSettings())[0]
 
 
+class RelevanceLabelled(Protocol):
+    """A topic's relevance labels (`warehouse.teach.RelevanceLabels` is one)."""
+
+    @property
+    def texts(self) -> Sequence[str]: ...
+    @property
+    def relevant(self) -> Sequence[bool]: ...
+    @property
+    def matched_terms(self) -> Sequence[Sequence[str]]: ...
+
+
 class Judge:
     """The languages' rules and learned models, asked how uncertain they are about texts.
 
@@ -160,90 +167,6 @@ class Judge:
         if core is None:
             return [-1.0] * len(texts)
         return relevance_uncertainty(core, texts, matched_terms).tolist()
-
-
-@dataclass(frozen=True)
-class JudgeSettings:
-    """What a `Judge` is built from, as plain values of the config (the CLI fills it from the
-    loaded config; Explore gets it through its settings, since it never imports `pipelines/`)."""
-
-    languages: tuple[str, ...]
-    models_folder: Path  # where `earshot learn` leaves the models
-    topics: tuple[str, ...] = ()  # the configured topics (their relevance models)
-    lexicons: Mapping[str, Path] = field(default_factory=dict)  # per language, if configured
-    pipelines: Mapping[str, str] = field(default_factory=dict)  # trained spaCy pipeline names
-
-
-class RelevanceLabelled(Protocol):
-    """A topic's relevance labels (`warehouse.teach.RelevanceLabels` is one)."""
-
-    @property
-    def texts(self) -> Sequence[str]: ...
-    @property
-    def relevant(self) -> Sequence[bool]: ...
-    @property
-    def matched_terms(self) -> Sequence[Sequence[str]]: ...
-
-
-class SentimentLabel(Protocol):
-    """A label as the judge reads it (`warehouse.labels.LabelledText` is one)."""
-
-    @property
-    def text(self) -> str: ...
-    @property
-    def lang(self) -> str | None: ...
-    @property
-    def sentiment(self) -> str | None: ...
-
-
-def judge_rules(settings: JudgeSettings) -> dict[str, RuleScores]:
-    """The rules of every configured language (spaCy pipelines: built once, reused)."""
-    return {
-        lang: RuleScores(lang, settings.lexicons.get(lang), settings.pipelines.get(lang))
-        for lang in settings.languages
-    }
-
-
-def build_judge(
-    settings: JudgeSettings,
-    labelled: Iterable[SentimentLabel],
-    rules: Mapping[str, RuleScores] | None = None,
-    relevance_labelled: Mapping[str, RelevanceLabelled] | None = None,
-) -> Judge:
-    """The judge of `earshot labels next` and Explore's teach page: the rules of every
-    configured language (`rules` if already built), the sentiment and relevance models
-    `earshot learn` left in the models folder, the sentiment labels per language (a label's
-    own language, else identified from its text, as `earshot learn` reads them) and the
-    relevance labels per topic, for provisional models."""
-    from earshot.nlp import relevance
-    from earshot.nlp.language import LanguageIdentifier
-    from earshot.nlp.tokenizer import split
-
-    identifier = LanguageIdentifier(tuple(settings.languages))
-    taught: dict[str, tuple[list[str], list[str]]] = {}
-    for label in labelled:
-        if label.sentiment is not None:
-            lang = label.lang or identifier.identify_tokens(split(label.text)[0]).lang
-            texts, labels = taught.setdefault(lang, ([], []))
-            texts.append(label.text)
-            labels.append(label.sentiment)
-    models = {}
-    for lang in settings.languages:
-        path = model_path(settings.models_folder, lang)
-        if path.is_file():
-            models[lang] = load_model(path)
-    cores = {}
-    for topic_id in settings.topics:
-        path = relevance.model_path(settings.models_folder, topic_id)
-        if path.is_file():
-            cores[topic_id] = relevance.load_model(path).core
-    return Judge(
-        judge_rules(settings) if rules is None else rules,
-        models,
-        taught,
-        cores,
-        {t: given for t, given in (relevance_labelled or {}).items() if t in settings.topics},
-    )
 
 
 def relevance_uncertainty(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from earshot.nlp.teach import Judge, JudgeSettings, build_judge
+from earshot.nlp.judging import JudgeSettings, build_judge
+from earshot.nlp.teach import Judge
 from earshot.pipelines.config import LoadedConfig
 from earshot.warehouse.labels import LabelledText, labelled_texts
 from earshot.warehouse.teach import RelevanceLabels, TeachItem, queue_inputs, rank, relevance_labels

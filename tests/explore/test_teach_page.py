@@ -15,8 +15,8 @@ import pytest
 from earshot.explore.auth import csrf_token
 from earshot.explore.teach import judging
 from earshot.listeners.records import Post
+from earshot.nlp.judging import build_judge
 from earshot.nlp.records import Annotation, TopicMatch
-from earshot.nlp.teach import build_judge
 from earshot.pipelines.cli import entry_point
 from earshot.pipelines.config import LoadedConfig, load_config
 from earshot.pipelines.explore import explore_settings
