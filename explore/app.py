@@ -19,6 +19,7 @@ from earshot.explore.i18n import ui_strings
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.render import error_page
 from earshot.explore.settings import ExploreSettings
+from earshot.explore.teach import warm_teach
 from earshot.warehouse.connection import WarehouseError
 
 # Each module has `router = APIRouter()`; included in this order. The search helper adds
@@ -32,6 +33,7 @@ PAGE_MODULES = (
     "earshot.explore.health",
     "earshot.explore.search",
     "earshot.explore.preview",
+    "earshot.explore.teach",
 )
 
 
@@ -40,6 +42,7 @@ def create_app(settings: ExploreSettings, reader: AnalyticsReader | None = None)
     app.state.settings = settings
     app.state.reader = reader or AnalyticsReader(settings.analytics_path)
     app.state.republisher = republisher_for(settings, app.state.reader)
+    app.state.reader.on_open.append(lambda: warm_teach(app.state, settings))
     app.middleware("http")(token_middleware(settings.token))
     static = files("earshot.explore").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

@@ -14,6 +14,22 @@ _EN: dict[str, str] = {
     "nav_posts": "Posts",
     "nav_search": "Search",
     "nav_preview": "Query preview",
+    "nav_teach": "Teach",
+    "teach_title": "Teach Earshot",
+    "teach_intro": (
+        "The posts whose label would teach the models most: the ones they are least sure "
+        "about, spread over topics and weeks. Say what each is really about and how it "
+        "sounds; a labelled post leaves this list. 20 a week are enough."
+    ),
+    "teach_none": "Nothing to label: every recent post is labelled, or no language has sentiment.",
+    "teach_count": "{count} posts to label",
+    "teach_topic": "Topic",
+    "teach_no_topic": "no topic",
+    "teach_week": "Week",
+    "teach_uncertainty": "Uncertainty",
+    "teach_n": "How many",
+    "teach_question_sentiment": "Question: how does it sound?",
+    "teach_question_relevance": "Question: is it about {topic}?",
     "skip": "Skip to content",
     "week_picker": "Week",
     "show": "Show",
@@ -82,6 +98,26 @@ _DE: dict[str, str] = {
     "nav_posts": "Beiträge",
     "nav_search": "Suche",
     "nav_preview": "Abfrage testen",
+    "nav_teach": "Anlernen",
+    "teach_title": "Earshot anlernen",
+    "teach_intro": (
+        "Die Beiträge, deren Einordnung den Modellen am meisten beibringt: die, bei denen sie "
+        "am unsichersten sind, verteilt über Themen und Wochen. Sagen Sie, worum es wirklich "
+        "geht und wie es klingt; ein eingeordneter Beitrag verlässt die Liste. 20 pro Woche "
+        "genügen."
+    ),
+    "teach_none": (
+        "Nichts einzuordnen: jeder neuere Beitrag ist eingeordnet, oder keine Sprache hat "
+        "eine Stimmung."
+    ),
+    "teach_count": "{count} Beiträge einzuordnen",
+    "teach_topic": "Thema",
+    "teach_no_topic": "kein Thema",
+    "teach_week": "Woche",
+    "teach_uncertainty": "Unsicherheit",
+    "teach_n": "Wie viele",
+    "teach_question_sentiment": "Frage: Wie klingt es?",
+    "teach_question_relevance": "Frage: Geht es um {topic}?",
     "skip": "Zum Inhalt springen",
     "week_picker": "Woche",
     "show": "Anzeigen",

@@ -9,7 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from earshot.nlp.judging import JudgeSettings
 
 TOKEN_ENV = "EARSHOT_EXPLORE_TOKEN"
 USER_ENV = "EARSHOT_EXPLORE_USER"
@@ -45,6 +48,10 @@ class ExploreSettings:
     save_topic: Callable[[Path, dict[str, Any]], None] | None = None
     publish_wait_seconds: float = 5.0  # how long a correction waits for its republish
     now: datetime | None = None  # "now" for the default week (tests pin it); None: the clock
+    # the teach page's judge, as `earshot labels next` builds it: the languages, lexicons,
+    # trained pipelines and the models folder (`models_path`) of the config; None: the
+    # config's defaults (de, en; the models folder beside the warehouse)
+    teach: JudgeSettings | None = None
 
 
 def explore_token(environ: dict[str, str] | None = None) -> tuple[str, bool]:

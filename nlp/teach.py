@@ -15,6 +15,7 @@ The choice among uncertain texts (spread over topics and weeks) is the warehouse
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -91,6 +92,17 @@ def judging_model(
     return fit(lang, texts, labels, lexicon_scores, FeatureSettings())[0]
 
 
+class RelevanceLabelled(Protocol):
+    """A topic's relevance labels (`warehouse.teach.RelevanceLabels` is one)."""
+
+    @property
+    def texts(self) -> Sequence[str]: ...
+    @property
+    def relevant(self) -> Sequence[bool]: ...
+    @property
+    def matched_terms(self) -> Sequence[Sequence[str]]: ...
+
+
 class Judge:
     """The languages' rules and learned models, asked how uncertain they are about texts.
 
@@ -103,10 +115,15 @@ class Judge:
         rules: Mapping[str, RuleScores],
         models: Mapping[str, SentimentModel],
         labelled: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None,
+        relevance: Mapping[str, SentimentModel] | None = None,
+        relevance_labelled: Mapping[str, RelevanceLabelled] | None = None,
     ) -> None:
         self.rules = dict(rules)
         self.models = dict(models)
         self.labelled = dict(labelled or {})
+        # per topic: the relevance model's core in use, and the topic's relevance labels
+        self.relevance: dict[str, SentimentModel | None] = dict(relevance or {})
+        self.relevance_labelled = dict(relevance_labelled or {})
 
     def uncertainty(
         self, lang: str, texts: Sequence[str], labelled: Mapping[str, int]
@@ -123,6 +140,33 @@ class Judge:
             if model is not None:
                 self.models[lang] = model  # asked again (another page of Explore): reused
         return uncertainty(scorer.scores(texts), texts, model, labelled).tolist()
+
+    def relevance_topics(self) -> list[str]:
+        """The topics with a relevance model, or `PROVISIONAL_MIN` labels of each verdict."""
+        enough = [
+            t
+            for t, given in self.relevance_labelled.items()
+            if min(sum(given.relevant), len(given.relevant) - sum(given.relevant))
+            >= PROVISIONAL_MIN
+        ]
+        return sorted({t for t, core in self.relevance.items() if core is not None} | set(enough))
+
+    def relevance_uncertainty(
+        self, topic_id: str, texts: Sequence[str], matched_terms: Sequence[Sequence[str]]
+    ) -> Sequence[float]:
+        """Uncertainty per match of `topic_id`; -1 (not asked) for a topic without a model
+        and too few labels for a provisional one."""
+        if topic_id not in self.relevance:
+            given = self.relevance_labelled.get(topic_id)
+            self.relevance[topic_id] = (
+                None
+                if given is None
+                else judging_relevance(None, given.texts, given.relevant, given.matched_terms)
+            )
+        core = self.relevance[topic_id]
+        if core is None:
+            return [-1.0] * len(texts)
+        return relevance_uncertainty(core, texts, matched_terms).tolist()
 
 
 def relevance_uncertainty(

@@ -529,8 +529,9 @@ def labels_next(
     config: ConfigOption = DEFAULT_CONFIG,
     n: Annotated[int, typer.Option("--n", help="How many posts to offer.")] = 20,
 ) -> None:
-    """The stored posts whose sentiment label would teach the models most (uncertain ones,
-    spread over topics and weeks; never labelled ones): post id, topic, week, text."""
+    """The stored posts whose label would teach the models most (uncertain ones, spread over
+    topics and weeks; never labelled ones): post id, topic, week, question (sentiment, or
+    relevant: is it about the topic?), text."""
     if n < 1:
         _refuse(f"--n {n}: expected at least 1")
     loaded = _load(config)
@@ -539,10 +540,11 @@ def labels_next(
     items = _step("Choosing posts to label", lambda: next_to_label(loaded, n))
     for item in items:
         text = " ".join(item.text.split())
-        print(f"{item.post_id}\t{item.topic_id}\t{item.week}\t{text}")
+        question = "relevant" if item.question == "relevance" else "sentiment"
+        print(f"{item.post_id}\t{item.topic_id}\t{item.week}\t{question}\t{text}")
     _console(stderr=True).print(
-        f"{len(items)} post(s) to label: write post_id,sentiment lines and "
-        "`earshot labels import` them",
+        f"{len(items)} post(s) to label: write post_id,sentiment lines (post_id,topic,relevant "
+        "for a relevant question) and `earshot labels import` them",
         highlight=False,
     )
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from earshot.explore.settings import ExploreSettings, explore_token, explore_user
 from earshot.pipelines.config import LoadedConfig
+from earshot.pipelines.teach import judge_settings
 from earshot.pipelines.topic_config import save_topic
 
 
@@ -29,6 +30,7 @@ def explore_settings(loaded: LoadedConfig, *, host: str, port: int) -> ExploreSe
         topics={t.id: t.model_dump(mode="json") for t in config.topics},
         config_path=loaded.path,
         save_topic=save_topic,
+        teach=judge_settings(loaded),
     )
 
 

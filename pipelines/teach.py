@@ -4,47 +4,53 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from earshot.nlp.language import LanguageIdentifier
-from earshot.nlp.learn import RuleScores, load_model
+from earshot.nlp.judging import JudgeSettings, build_judge
 from earshot.nlp.teach import Judge
-from earshot.nlp.tokenizer import split
 from earshot.pipelines.config import LoadedConfig
-from earshot.pipelines.jobs import learned_models, warehouse, write_session
 from earshot.warehouse.labels import LabelledText, labelled_texts
-from earshot.warehouse.teach import TeachItem, candidates, labelled_counts, rank
+from earshot.warehouse.teach import RelevanceLabels, TeachItem, queue_inputs, rank, relevance_labels
 
 
-def judge(loaded: LoadedConfig, labelled: Sequence[LabelledText]) -> Judge:
-    """The rules of every configured language, the models `earshot learn` left, and the
-    sentiment labels (per language, as `earshot learn` reads them) for provisional models."""
+def judge_settings(loaded: LoadedConfig) -> JudgeSettings:
+    """The config's languages, lexicons, trained pipelines and models folder, as plain values
+    (what Explore's settings carry too, so its teach page judges as this command does)."""
     cfg = loaded.config
-    identifier = LanguageIdentifier(tuple(cfg.nlp.languages))
-    taught: dict[str, tuple[list[str], list[str]]] = {}
-    for label in labelled:
-        if label.sentiment is not None:
-            lang = label.lang or identifier.identify_tokens(split(label.text)[0]).lang
-            texts, labels = taught.setdefault(lang, ([], []))
-            texts.append(label.text)
-            labels.append(label.sentiment)
-    lexicons = loaded.lexicons()
-    rules = {
-        lang: RuleScores(lang, lexicons.get(lang), cfg.nlp.pipelines.get(lang))
-        for lang in cfg.nlp.languages
-    }
-    models = {lang: load_model(path) for lang, path in learned_models(loaded).items()}
-    return Judge(rules, models, taught)
+    return JudgeSettings(
+        languages=tuple(cfg.nlp.languages),
+        models_folder=loaded.models_path,
+        topics=tuple(t.id for t in cfg.topics),
+        lexicons=loaded.lexicons(),
+        pipelines=dict(cfg.nlp.pipelines),
+    )
+
+
+def judge(
+    loaded: LoadedConfig,
+    labelled: Sequence[LabelledText],
+    relevance: dict[str, RelevanceLabels] | None = None,
+) -> Judge:
+    """The rules of every configured language, the models `earshot learn` left, and the
+    labels (sentiment per language, as `earshot learn` reads them; relevance per topic) for
+    provisional models."""
+    return build_judge(judge_settings(loaded), labelled, relevance_labelled=relevance)
 
 
 def next_to_label(loaded: LoadedConfig, n: int) -> list[TeachItem]:
-    """The `n` stored posts whose sentiment label would teach the models most.
+    """The `n` stored posts whose label would teach the models most (sentiment, and
+    relevance for the topics with a relevance model or enough labels for a provisional one).
 
-    The candidates and the label counts are read under the writer lock (labels just
-    imported count); the rules and models judge them after it is released.
+    The labels, then the candidates and the label counts, are read under the writer lock
+    (labels just imported count); the judge is built and judges them outside it
+    (`warehouse.teach.teach_queue` is these same steps on one connection).
     """
+    from earshot.pipelines.jobs import warehouse, write_session
+
     with warehouse(loaded):  # migrated: the labels table exists
         pass
     with write_session(loaded) as con:
-        found = candidates(con)
-        counts = labelled_counts(con)
         labelled = labelled_texts(con)
-    return rank(found, judge(loaded, labelled), counts, n)
+        relevance = relevance_labels(con)
+    judged = judge(loaded, labelled, relevance)
+    with write_session(loaded) as con:
+        found, counts, matches = queue_inputs(con, judged)
+    return rank(found, judged, counts, n, matches)

@@ -266,6 +266,12 @@ def _details(
     return [by_id[i] for i in ids if i in by_id]
 
 
+def listed_posts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[ListedPost]:
+    """The stored posts of `ids` as lists show them, in the order of `ids` (unknown ones left
+    out)."""
+    return _details(con, ids)
+
+
 def get_post(con: duckdb.DuckDBPyConnection, post_id: str) -> ListedPost | None:
     """One stored post with its enrichment and topics, or None."""
     found = _details(con, [post_id])

@@ -1,4 +1,4 @@
-"""The teach queue: the stored, unlabelled posts whose sentiment label would teach most.
+"""The teach queue: the stored, unlabelled posts whose label would teach most.
 
 Candidates are read per stratum, a (topic, ISO week) pair of the newest `weeks` weeks (a post
 of several topics counts for the first by id; a post of none for topic ""), at most
@@ -7,6 +7,11 @@ A `Judge` (`nlp.teach.Judge`: the rules and the learned models) says how uncerta
 about each; `choose` then goes round the strata, most uncertain stratum first, taking each
 stratum's most uncertain post in turn, so that 20 labels cover many topics and weeks.
 A post with any label (by id or URL), and a post whose text is a label's text, is never offered.
+
+A judge that also judges relevance (`RelevanceJudge`: a topic with a relevance model, or
+enough relevance labels for a provisional one) is asked about the matches of its topics too
+(`match_candidates`, the same strata, kept apart from the sentiment ones); a post asked
+about twice is offered once, for the question that came first.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import duckdb
 
@@ -30,6 +35,28 @@ class Judge(Protocol):
     ) -> Sequence[float]: ...
 
 
+@runtime_checkable
+class RelevanceJudge(Protocol):
+    """A judge that also says how uncertain the relevance of a topic's matches is."""
+
+    def relevance_topics(self) -> Sequence[str]:
+        """The topics it can judge (a relevance model, or enough labels for a provisional one)."""
+        ...
+
+    def relevance_uncertainty(
+        self, topic_id: str, texts: Sequence[str], matched_terms: Sequence[Sequence[str]]
+    ) -> Sequence[float]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RelevanceLabels:
+    """A topic's relevance labels as a provisional model learns from them."""
+
+    texts: list[str]
+    relevant: list[bool]
+    matched_terms: list[tuple[str, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A stored post no one has labelled, with what the queue spreads over."""
@@ -39,6 +66,7 @@ class Candidate:
     lang: str
     topic_id: str  # "" when the post has no topic
     week: str  # ISO week of its publication (else its fetching), e.g. "2026-W48"
+    matched_terms: tuple[str, ...] = ()  # a match's terms (relevance questions only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +79,26 @@ class TeachItem:
     topic_id: str
     week: str
     uncertainty: float
+    question: str = "sentiment"  # 'sentiment' | 'relevance' (is it about `topic_id`?)
+
+
+_POSTS = """
+    posts AS (
+        SELECT p.post_id, p.url, a.lang,
+               CASE WHEN p.title IS NULL OR p.title = '' THEN p.text
+                    WHEN p.text = '' THEN p.title
+                    ELSE p.title || E'\\n' || p.text END AS body,
+               strftime(coalesce(p.published_at, p.fetched_at), '%G-W%V') AS week
+        FROM _posts p JOIN _annotations a USING (post_id)
+    ),
+    recent AS (SELECT DISTINCT week FROM posts ORDER BY week DESC LIMIT $weeks),
+    unlabelled AS (
+        SELECT posts.* FROM posts JOIN recent USING (week)
+        WHERE NOT EXISTS (SELECT 1 FROM _labels l WHERE l.post_id = posts.post_id
+                                                    OR l.url = posts.url
+                                                    OR l.text = posts.body)
+          AND body IS NOT NULL AND trim(body) <> ''
+    )"""
 
 
 def candidates(
@@ -58,29 +106,14 @@ def candidates(
 ) -> list[Candidate]:
     """Unlabelled annotated posts of the newest `weeks` weeks, `per_stratum` per (topic, week)."""
     rows = con.execute(
-        """
-        WITH posts AS (
-            SELECT p.post_id, p.url, a.lang,
-                   CASE WHEN p.title IS NULL OR p.title = '' THEN p.text
-                        WHEN p.text = '' THEN p.title
-                        ELSE p.title || E'\\n' || p.text END AS body,
-                   strftime(coalesce(p.published_at, p.fetched_at), '%G-W%V') AS week
-            FROM _posts p JOIN _annotations a USING (post_id)
-        ),
-        recent AS (SELECT DISTINCT week FROM posts ORDER BY week DESC LIMIT $weeks),
-        unlabelled AS (
-            SELECT posts.* FROM posts JOIN recent USING (week)
-            WHERE NOT EXISTS (SELECT 1 FROM _labels l WHERE l.post_id = posts.post_id
-                                                        OR l.url = posts.url
-                                                        OR l.text = posts.body)
-        ),
+        f"""
+        WITH {_POSTS},
         placed AS (
             SELECT u.*, coalesce((SELECT min(t.topic_id) FROM _post_topics t
                                   WHERE t.post_id = u.post_id), '') AS topic_id
             FROM unlabelled u
         )
         SELECT post_id, body, lang, topic_id, week FROM placed
-        WHERE body IS NOT NULL AND trim(body) <> ''
         QUALIFY row_number() OVER (PARTITION BY topic_id, week ORDER BY md5(post_id))
                 <= $per_stratum
         ORDER BY week DESC, topic_id, post_id
@@ -88,6 +121,64 @@ def candidates(
         {"weeks": weeks, "per_stratum": per_stratum},
     ).fetchall()
     return [Candidate(*row) for row in rows]
+
+
+def match_candidates(
+    con: duckdb.DuckDBPyConnection,
+    topic_ids: Sequence[str],
+    *,
+    weeks: int = 12,
+    per_stratum: int = 200,
+) -> list[Candidate]:
+    """The matches of `topic_ids` (kept or set aside as not relevant) on unlabelled posts of
+    the newest `weeks` weeks, `per_stratum` per (topic, week), with their matched terms."""
+    if not topic_ids:
+        return []
+    rows = con.execute(
+        f"""
+        WITH {_POSTS},
+        matches AS (
+            SELECT post_id, topic_id, matched_terms FROM _post_topics
+            UNION ALL
+            SELECT post_id, topic_id, matched_terms FROM _post_topics_rejected
+        )
+        SELECT u.post_id, u.body, u.lang, m.topic_id, u.week, m.matched_terms
+        FROM unlabelled u JOIN matches m USING (post_id)
+        WHERE m.topic_id IN (SELECT unnest($topics::VARCHAR[]))
+        QUALIFY row_number() OVER (PARTITION BY m.topic_id, u.week ORDER BY md5(u.post_id))
+                <= $per_stratum
+        ORDER BY u.week DESC, m.topic_id, u.post_id
+        """,
+        {"weeks": weeks, "per_stratum": per_stratum, "topics": list(topic_ids)},
+    ).fetchall()
+    return [
+        Candidate(pid, body, lang, topic_id, week, tuple(terms or ()))
+        for pid, body, lang, topic_id, week, terms in rows
+    ]
+
+
+def relevance_labels(con: duckdb.DuckDBPyConnection) -> dict[str, RelevanceLabels]:
+    """Relevance labels per topic, with the terms the topic matched in the label's post (none
+    for a label of a text that is no stored post, or of a post the topic did not match)."""
+    from earshot.warehouse.labels import labelled_texts
+
+    terms = {
+        (pid, tid): tuple(found or ())
+        for pid, tid, found in con.execute(
+            "SELECT * FROM (SELECT post_id, topic_id, matched_terms FROM _post_topics "
+            "UNION ALL SELECT post_id, topic_id, matched_terms FROM _post_topics_rejected) "
+            "WHERE post_id IN (SELECT post_id FROM _labels WHERE relevant IS NOT NULL)"
+        ).fetchall()
+    }
+    out: dict[str, RelevanceLabels] = {}
+    for label in labelled_texts(con):
+        if label.topic_id is None or label.relevant is None:
+            continue
+        per = out.setdefault(label.topic_id, RelevanceLabels([], [], []))
+        per.texts.append(label.text)
+        per.relevant.append(bool(label.relevant))
+        per.matched_terms.append(terms.get((label.post_id or "", label.topic_id), ()))
+    return out
 
 
 def labelled_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
@@ -130,10 +221,9 @@ def choose(
     return chosen
 
 
-def rank(
-    found: Sequence[Candidate], judge: Judge, labelled: Mapping[str, Mapping[str, int]], n: int
-) -> list[TeachItem]:
-    """The `n` candidates a label would teach most, spread over topics and weeks."""
+def _scores(
+    found: Sequence[Candidate], judge: Judge, labelled: Mapping[str, Mapping[str, int]]
+) -> list[float]:
     scores = [0.0] * len(found)
     by_lang: dict[str, list[int]] = {}
     for i, c in enumerate(found):
@@ -142,18 +232,57 @@ def rank(
         told = judge.uncertainty(lang, [found[i].text for i in positions], labelled.get(lang, {}))
         for i, u in zip(positions, told, strict=True):
             scores[i] = float(u)
+    return scores
+
+
+def _relevance_scores(matches: Sequence[Candidate], judge: RelevanceJudge) -> list[float]:
+    scores = [-1.0] * len(matches)
+    by_topic: dict[str, list[int]] = {}
+    for i, c in enumerate(matches):
+        by_topic.setdefault(c.topic_id, []).append(i)
+    for topic_id, positions in by_topic.items():
+        told = judge.relevance_uncertainty(
+            topic_id,
+            [matches[i].text for i in positions],
+            [matches[i].matched_terms for i in positions],
+        )
+        for i, u in zip(positions, told, strict=True):
+            scores[i] = float(u)
+    return scores
+
+
+def rank(
+    found: Sequence[Candidate],
+    judge: Judge,
+    labelled: Mapping[str, Mapping[str, int]],
+    n: int,
+    matches: Sequence[Candidate] = (),
+) -> list[TeachItem]:
+    """The `n` candidates a label would teach most, spread over topics and weeks: sentiment
+    questions about `found`, relevance questions about `matches` (a `RelevanceJudge` only)."""
+    asked = [(c, "sentiment") for c in found]
+    scores = _scores(found, judge, labelled)
+    if matches and isinstance(judge, RelevanceJudge):
+        asked += [(c, "relevance") for c in matches]
+        scores += _relevance_scores(matches, judge)
     teachable = [i for i, u in enumerate(scores) if u >= 0.0]
     picked = choose(
         [scores[i] for i in teachable],
-        [(found[i].topic_id, found[i].week) for i in teachable],
-        [found[i].post_id for i in teachable],
-        n,
+        [(asked[i][1], asked[i][0].topic_id, asked[i][0].week) for i in teachable],
+        [f"{asked[i][0].post_id}/{asked[i][1]}" for i in teachable],
+        2 * n,  # a post may be asked about twice: offered once, for its first question
     )
-    return [
-        TeachItem(c.post_id, c.text, c.lang, c.topic_id, c.week, round(scores[i], 4))
-        for i in (teachable[p] for p in picked)
-        for c in (found[i],)
-    ]
+    items: list[TeachItem] = []
+    offered: set[str] = set()
+    for i in (teachable[p] for p in picked):
+        c, question = asked[i]
+        if c.post_id in offered or len(items) == n:
+            continue
+        offered.add(c.post_id)
+        items.append(
+            TeachItem(c.post_id, c.text, c.lang, c.topic_id, c.week, round(scores[i], 4), question)
+        )
+    return items
 
 
 def teach_queue(
@@ -165,6 +294,18 @@ def teach_queue(
     per_stratum: int = 200,
 ) -> list[TeachItem]:
     """The teach queue on this connection (a writer's or a read-only one, as Explore has)."""
-    return rank(
-        candidates(con, weeks=weeks, per_stratum=per_stratum), judge, labelled_counts(con), n
+    found, counts, matches = queue_inputs(con, judge, weeks=weeks, per_stratum=per_stratum)
+    return rank(found, judge, counts, n, matches)
+
+
+def queue_inputs(
+    con: duckdb.DuckDBPyConnection, judge: Judge, *, weeks: int = 12, per_stratum: int = 200
+) -> tuple[list[Candidate], dict[str, dict[str, int]], list[Candidate]]:
+    """What `rank` judges, read from the warehouse: the sentiment candidates, the labels per
+    language and class, the relevance candidates of the topics the judge can judge."""
+    topics = judge.relevance_topics() if isinstance(judge, RelevanceJudge) else ()
+    return (
+        candidates(con, weeks=weeks, per_stratum=per_stratum),
+        labelled_counts(con),
+        match_candidates(con, topics, weeks=weeks, per_stratum=per_stratum),
     )

@@ -7,5 +7,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (notice && target) {
     target.setAttribute("tabindex", "-1");
     target.focus();
+  } else if (notice) {
+    // the post left the list (the teach page: it is labelled): start again at the content
+    document.getElementById("main")?.focus();
   }
 });

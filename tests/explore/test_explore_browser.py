@@ -161,3 +161,34 @@ def test_not_about_this_topic_drops_the_count_and_is_kept(
         assert price_posts_cell(page) == "23"
     finally:
         page.context.close()
+
+
+def test_a_post_labelled_on_the_teach_page_by_keyboard_leaves_it(
+    chromium: Any, writable_site: Site, tmp_path: Path
+) -> None:
+    s = writable_site
+    page = open_page(chromium, s, 390)
+    try:
+        page.goto(f"{s.url}/?token={TOKEN}&week={WEEK}")
+        page.click('nav a[href="/teach"]')
+        page.wait_for_load_state()
+        assert page.title().startswith("Earshot anlernen")
+        items = page.locator("li.teach-item")
+        assert items.count() == 20
+        first = items.first.get_attribute("data-post")
+        page.screenshot(path=str(shots(tmp_path) / "explore-teach-390.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.focus('li.teach-item:first-child button[value="sentiment:negative"]')
+        page.keyboard.press("Shift+Tab")  # the forms are open: the keyboard moves among them
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.value") == "sentiment:negative"
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.is_visible(".notice[role=status]")
+        # the labelled post is gone; the keyboard starts again at the content
+        assert page.evaluate("document.activeElement.id") == "main"
+        assert page.locator(f'li.teach-item[data-post="{first}"]').count() == 0
+        assert items.count() == 20  # the next post took its place
+        assert page.errors == [] and page.external == []
+    finally:
+        page.context.close()

@@ -126,10 +126,11 @@ def test_labels_next_offers_unlabelled_posts_and_imports_back(
     assert entry_point(["labels", "next", "--n", "3", "--config", str(config)]) == 0
     out, err = capsys.readouterr()
     lines = [line.split("\t") for line in out.splitlines()]
-    assert len(lines) == 3 and all(len(fields) == 4 for fields in lines)
+    assert len(lines) == 3 and all(len(fields) == 5 for fields in lines)
     offered = [fields[0] for fields in lines]
     assert ids[0] not in offered and set(offered) <= set(ids[1:])
-    assert {fields[3] for fields in lines} <= set(texts[1:])
+    assert {fields[3] for fields in lines} == {"sentiment"}  # no topic has relevance labels
+    assert {fields[4] for fields in lines} <= set(texts[1:])
     assert "3 post(s) to label" in err
     # what it printed is what a label file names: label them, and they are offered no more
     labels.write_text(

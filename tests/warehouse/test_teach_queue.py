@@ -18,7 +18,13 @@ from earshot.warehouse.annotations import store_annotations
 from earshot.warehouse.labels import LabelRow, store_labels
 from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
 from earshot.warehouse.taxonomy import sync_taxonomy
-from earshot.warehouse.teach import candidates, choose, labelled_counts, teach_queue
+from earshot.warehouse.teach import (
+    RelevanceLabels,
+    candidates,
+    choose,
+    labelled_counts,
+    teach_queue,
+)
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 # (text, topic, weeks ago): the rules score "pünktlich"/"super" positive, "Störung" negative
@@ -136,3 +142,24 @@ def test_ties_are_not_decided_by_position() -> None:
     picked = choose([0.5] * 50, ["s"] * 50, keys, 10)
     assert picked != list(range(10))
     assert picked == choose([0.5] * 50, ["s"] * 50, keys, 10)  # but always the same
+
+
+def test_a_topic_with_enough_relevance_labels_is_asked_about_each_post_once(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    bahn = RelevanceLabels(
+        ["Zug fällt aus", "Zug verspätet", "Bahn streikt", "Bahnhof Kiosk", "Bahn frei", "Zugluft"],
+        [True, True, True, False, False, False],
+        [("x",)] * 6,
+    )
+    few = RelevanceLabels(["Hotline", "Hotelhotline"], [True, False], [("x",), ("x",)])
+    judge = Judge({"de": RuleScores("de")}, {}, relevance_labelled={"bahn": bahn, "service": few})
+    assert judge.relevance_topics() == ["bahn"]  # service: too few labels of each verdict
+    everything = teach_queue(con, judge, 100)
+    asked = {(item.question, item.topic_id) for item in everything}
+    assert ("relevance", "bahn") in asked and ("relevance", "service") not in asked
+    assert len(everything) == 7 == len({item.post_id for item in everything})  # each once
+    assert all(  # a judge without relevance labels asks about sentiment only
+        item.question == "sentiment"
+        for item in teach_queue(con, Judge({"de": RuleScores("de")}, {}), 100)
+    )
