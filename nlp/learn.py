@@ -358,7 +358,15 @@ def model_path(folder: Path, lang: str) -> Path:
 
 
 def load_model(npz_path: Path) -> SentimentModel:
-    """Read a model saved by `SentimentModel.save`; `ModelError` for anything else.
+    """Read a model saved by `SentimentModel.save`; `ModelError` for anything else."""
+    return read_model(npz_path, fmt=FORMAT, what="sentiment", classes=LABELS)[1]
+
+
+def read_model(
+    npz_path: Path, *, fmt: str, what: str, classes: Sequence[str]
+) -> tuple[dict[str, Any], SentimentModel]:
+    """Read a model's `.json` description and `.npz` arrays, checked against each other: (the
+    description, the model). Sentiment and relevance models share this reader.
 
     The arrays are read with `allow_pickle=False`: a file holding pickled objects is refused
     before any of it is unpickled.
@@ -368,8 +376,8 @@ def load_model(npz_path: Path) -> SentimentModel:
         meta = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"{json_path}: not a readable model description: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelError(f"{json_path}: not an Earshot sentiment model ({FORMAT})")
+    if not isinstance(meta, dict) or meta.get("format") != fmt:
+        raise ModelError(f"{json_path}: not an Earshot {what} model ({fmt})")
     try:
         with np.load(npz_path, allow_pickle=False) as arrays:
             idf, coef, intercept = (np.array(arrays[k]) for k in ("idf", "coef", "intercept"))
@@ -377,20 +385,20 @@ def load_model(npz_path: Path) -> SentimentModel:
         raise ModelError(
             f"{npz_path}: not a model's arrays (plain .npz, no pickles): {exc}"
         ) from None
-    classes = tuple(str(c) for c in meta["classes"])
+    found = tuple(str(c) for c in meta["classes"])
     vocabulary = tuple(str(v) for v in meta["vocabulary"])
     n = len(vocabulary)
     if (
         any(a.dtype != np.float64 for a in (idf, coef, intercept))
         or idf.shape != (n,)
-        or coef.shape != (len(classes), n + 1)
-        or intercept.shape != (len(classes),)
-        or set(classes) != set(LABELS)
+        or coef.shape != (len(found), n + 1)
+        or intercept.shape != (len(found),)
+        or set(found) != set(classes)
     ):
         raise ModelError(f"{npz_path}: arrays do not fit the model's description")
-    return SentimentModel(
-        lang=str(meta["lang"]),
-        classes=classes,
+    model = SentimentModel(
+        lang=str(meta.get("lang", "")),
+        classes=found,
         vocabulary=vocabulary,
         idf=idf,
         coef=coef,
@@ -399,6 +407,7 @@ def load_model(npz_path: Path) -> SentimentModel:
         identity=str(meta["identity"]),
         info=dict(meta.get("info") or {}),
     )
+    return meta, model
 
 
 # -- training (scikit-learn) ---------------------------------------------------------------

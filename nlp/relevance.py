@@ -14,16 +14,15 @@ import hashlib
 import json
 import re
 import time
-import zipfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from earshot.nlp import learn
-from earshot.nlp.learn import FeatureSettings, Figures, ModelError, SentimentModel
+from earshot.nlp.learn import FeatureSettings, Figures, SentimentModel
 
 VERSION = "1"  # bump when the features or the prediction change: part of a model's identity
 FORMAT = "earshot-relevance-model/1"
@@ -117,44 +116,9 @@ def model_path(folder: Path, topic_id: str) -> Path:
 
 def load_model(npz_path: Path) -> RelevanceModel:
     """Read a model saved by `RelevanceModel.save`; `ModelError` for anything else."""
-    json_path = npz_path.with_suffix(".json")
-    try:
-        meta = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{json_path}: not a readable model description: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelError(f"{json_path}: not an Earshot relevance model ({FORMAT})")
-    try:
-        with np.load(npz_path, allow_pickle=False) as arrays:
-            idf, coef, intercept = (np.array(arrays[k]) for k in ("idf", "coef", "intercept"))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        raise ModelError(
-            f"{npz_path}: not a model's arrays (plain .npz, no pickles): {exc}"
-        ) from None
-    classes = tuple(str(c) for c in meta["classes"])
-    vocabulary = tuple(str(v) for v in meta["vocabulary"])
-    n = len(vocabulary)
-    if (
-        any(a.dtype != np.float64 for a in (idf, coef, intercept))
-        or idf.shape != (n,)
-        or coef.shape != (2, n + 1)
-        or intercept.shape != (2,)
-        or set(classes) != set(CLASSES)
-    ):
-        raise ModelError(f"{npz_path}: arrays do not fit the model's description")
-    core = SentimentModel(
-        lang=str(meta.get("lang", "")),
-        classes=classes,
-        vocabulary=vocabulary,
-        idf=idf,
-        coef=coef,
-        intercept=intercept,
-        settings=FeatureSettings.from_json(meta["settings"]),
-        identity=str(meta["identity"]),
-    )
-    return RelevanceModel(
-        str(meta["topic_id"]), core, str(meta["identity"]), dict(meta.get("info") or {})
-    )
+    meta, core = learn.read_model(npz_path, fmt=FORMAT, what="relevance", classes=CLASSES)
+    info = dict(core.info)
+    return RelevanceModel(str(meta["topic_id"]), replace(core, info={}), core.identity, info)
 
 
 # -- training (scikit-learn, through `nlp.learn`) --------------------------------------------
