@@ -392,49 +392,15 @@ def learn(config: ConfigOption = DEFAULT_CONFIG) -> None:
     used only where it beats the rules in cross-validation on those labels (the next
     `earshot enrich` re-tags)."""
     loaded = _load(config)
-    from earshot.pipelines.learning import learn_all, relevance_report
+    from earshot.pipelines.learning import learn_all, relevance_report, sentiment_report
 
     learning = _step("Learning", lambda: learn_all(loaded))
     if not learning.sentiment:
         _console(stderr=True).print("no language with rules' sentiment to learn for")
     for learned in learning.sentiment:
-        _console().print(_learned_report(learned), highlight=False, markup=False)
+        _console().print(sentiment_report(learned), highlight=False, markup=False)
     for topic in learning.relevance:
         _console().print(relevance_report(topic), highlight=False, markup=False)
-
-
-def _learned_report(learned: Any) -> str:
-    """One language's figures: the rules and the model side by side, and the verdict."""
-    from earshot.nlp.learn import FOLDS, LABELS, MIN_PER_CLASS
-
-    counts = ", ".join(f"{learned.counts[c]} {c}" for c in LABELS)
-    total = sum(learned.counts.values())
-    lines = [f"{learned.lang} sentiment: {total} label(s) ({counts})"]
-    if learned.needs:
-        more = ", ".join(f"{n} more {c}" for c, n in learned.needs.items())
-        lines.append(
-            f"  too few labels to learn from: needs {more} (at least {MIN_PER_CLASS} of each "
-            "class); the rules stay"
-        )
-    header = f"  {'':<22}{'macro-F1':>9}{'micro-F1':>9}" + "".join(f"{c:>10}" for c in LABELS)
-    rows = [("rules", learned.rules)]
-    if learned.model_cv is not None:
-        rows.append((f"model ({FOLDS}-fold CV)", learned.model_cv))
-    if any(f is not None for _, f in rows) and total:
-        lines.append(header)
-        for name, figures in rows:
-            if figures is None:
-                continue
-            per = "".join(f"{figures.per_class[c]:>10.3f}" for c in LABELS)
-            lines.append(f"  {name:<22}{figures.macro_f1:>9.3f}{figures.micro_f1:>9.3f}{per}")
-    if learned.model_cv is not None:
-        verdict = (
-            f"model in use ({learned.model.identity})"
-            if learned.used
-            else "the model does not beat the rules: the rules stay"
-        )
-        lines.append(f"  {verdict}; learned in {learned.seconds:.1f} s")
-    return "\n".join(lines)
 
 
 labels_app = typer.Typer(

@@ -19,7 +19,7 @@ import duckdb
 from earshot.nlp import Enricher, relevance
 from earshot.nlp import learn as sentiment_learning
 from earshot.nlp.language import LanguageIdentifier
-from earshot.nlp.learn import Learned, remove_model
+from earshot.nlp.learn import Figures, Learned, remove_model
 from earshot.nlp.relevance import LearnedRelevance, learn_relevance
 from earshot.nlp.tokenizer import split
 from earshot.pipelines import jobs
@@ -159,34 +159,83 @@ def learn_relevances(
     return results
 
 
+def sentiment_report(learned: Learned) -> str:
+    """One language's figures: the rules and the model side by side, and the verdict."""
+    return _report(
+        f"{learned.lang} sentiment",
+        learned.counts,
+        sentiment_learning.LABELS,
+        learned.needs,
+        [
+            ("rules", learned.rules),
+            (f"model ({sentiment_learning.FOLDS}-fold CV)", learned.model_cv),
+        ],
+        learned.model.identity if learned.model is not None else None,
+        learned.seconds,
+        stays="the rules stay",
+        least=sentiment_learning.MIN_PER_CLASS,
+        widths=(22, 10),
+    )
+
+
 def relevance_report(learned: LearnedRelevance) -> str:
     """One topic's figures: the rules and the model side by side, and the verdict."""
-    classes = relevance.CLASSES
-    total = sum(learned.counts.values())
-    counts = ", ".join(f"{learned.counts[c]} {c}" for c in classes)
-    lines = [f"topic {learned.topic_id} relevance: {total} label(s) ({counts})"]
-    if learned.needs:
-        more = ", ".join(f"{n} more {c}" for c, n in learned.needs.items())
+    return _report(
+        f"topic {learned.topic_id} relevance",
+        learned.counts,
+        relevance.CLASSES,
+        learned.needs,
+        [
+            ("rules (every match relevant)", learned.rules),
+            (f"model ({sentiment_learning.FOLDS}-fold CV)", learned.model_cv),
+        ],
+        learned.model.identity if learned.model is not None else None,
+        learned.seconds,
+        stays="every match stays relevant",
+        least=relevance.MIN_PER_CLASS,
+        widths=(30, 14),
+    )
+
+
+def _report(
+    title: str,
+    counts: dict[str, int],
+    classes: Sequence[str],
+    needs: dict[str, int],
+    rows: list[tuple[str, Figures | None]],
+    identity: str | None,
+    seconds: float,
+    *,
+    stays: str,
+    least: int,
+    widths: tuple[int, int],
+) -> str:
+    """A model's report: labels per class, what is missing, the figures table, the verdict."""
+    name_width, class_width = widths
+    total = sum(counts.values())
+    lines = [f"{title}: {total} label(s) (" + ", ".join(f"{counts[c]} {c}" for c in classes) + ")"]
+    if needs:
+        more = ", ".join(f"{n} more {c}" for c, n in needs.items())
         lines.append(
-            f"  too few labels to learn from: needs {more} (at least {relevance.MIN_PER_CLASS} "
-            "of each class); every match stays relevant"
+            f"  too few labels to learn from: needs {more} (at least {least} of each class); "
+            f"{stays}"
         )
-    header = f"  {'':<30}{'macro-F1':>9}{'micro-F1':>9}" + "".join(f"{c:>14}" for c in classes)
-    rows = [("rules (every match relevant)", learned.rules)]
-    if learned.model_cv is not None:
-        rows.append((f"model ({sentiment_learning.FOLDS}-fold CV)", learned.model_cv))
-    if total:
-        lines.append(header)
-        for name, figures in rows:
-            if figures is None:
-                continue
-            per = "".join(f"{figures.per_class[c]:>14.3f}" for c in classes)
-            lines.append(f"  {name:<30}{figures.macro_f1:>9.3f}{figures.micro_f1:>9.3f}{per}")
-    if learned.model_cv is not None:
+    shown = [(name, figures) for name, figures in rows if figures is not None]
+    if shown and total:
+        lines.append(
+            f"  {'':<{name_width}}{'macro-F1':>9}{'micro-F1':>9}"
+            + "".join(f"{c:>{class_width}}" for c in classes)
+        )
+        for name, figures in shown:
+            per = "".join(f"{figures.per_class[c]:>{class_width}.3f}" for c in classes)
+            lines.append(
+                f"  {name:<{name_width}}{figures.macro_f1:>9.3f}{figures.micro_f1:>9.3f}{per}"
+            )
+    if rows[1][1] is not None:  # the model was cross-validated
         verdict = (
-            f"model in use ({learned.model.identity})"
-            if learned.model is not None
-            else "the model does not beat the rules: every match stays relevant"
+            f"model in use ({identity})"
+            if identity is not None
+            else f"the model does not beat the rules: {stays}"
         )
-        lines.append(f"  {verdict}; learned in {learned.seconds:.1f} s")
+        lines.append(f"  {verdict}; learned in {seconds:.1f} s")
     return "\n".join(lines)
