@@ -17,7 +17,7 @@ import re
 import time
 import zipfile
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from itertools import repeat
@@ -326,21 +326,25 @@ class SentimentModel:
         return [(round(float(p[pos] - p[neg]), 4), self.classes[int(p.argmax())]) for p in probs]
 
     # -- files ---------------------------------------------------------------------------
-    def save(self, npz_path: Path) -> None:
-        """Write `<name>.npz` (arrays) and `<name>.json` (vocabulary, settings) beside it.
+    def save(
+        self, npz_path: Path, *, fmt: str = FORMAT, extra: Mapping[str, Any] | None = None
+    ) -> None:
+        """Write `<name>.npz` (arrays) and `<name>.json` (vocabulary, settings) beside it;
+        `fmt` and `extra` (more description fields) for the relevance models that wrap one.
 
         Written to temporary names and renamed, the JSON last: a reader sees the old model
         or the new one.
         """
         npz_path.parent.mkdir(parents=True, exist_ok=True)
         meta = {
-            "format": FORMAT,
+            "format": fmt,
             "lang": self.lang,
             "classes": list(self.classes),
             "settings": self.settings.to_json(),
             "identity": self.identity,
             "info": self.info,
             "vocabulary": list(self.vocabulary),
+            **(extra or {}),
         }
         tmp_npz = npz_path.with_name(npz_path.name + ".tmp.npz")
         with tmp_npz.open("wb") as handle:

@@ -86,26 +86,8 @@ class RelevanceModel:
 
     def save(self, npz_path: Path) -> None:
         """`<name>.npz` (arrays) and `<name>.json` beside it; renamed into place, JSON last."""
-        npz_path.parent.mkdir(parents=True, exist_ok=True)
-        core = self.core
-        meta = {
-            "format": FORMAT,
-            "topic_id": self.topic_id,
-            "lang": core.lang,
-            "classes": list(core.classes),
-            "settings": core.settings.to_json(),
-            "identity": self.identity,
-            "info": self.info,
-            "vocabulary": list(core.vocabulary),
-        }
-        tmp_npz = npz_path.with_name(npz_path.name + ".tmp.npz")
-        with tmp_npz.open("wb") as handle:
-            np.savez(handle, idf=core.idf, coef=core.coef, intercept=core.intercept)
-        json_path = npz_path.with_suffix(".json")
-        tmp_json = json_path.with_name(json_path.name + ".tmp")
-        tmp_json.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        tmp_npz.replace(npz_path)
-        tmp_json.replace(json_path)
+        extra = {"topic_id": self.topic_id, "identity": self.identity, "info": self.info}
+        self.core.save(npz_path, fmt=FORMAT, extra=extra)
 
 
 def model_path(folder: Path, topic_id: str) -> Path:
