@@ -200,7 +200,8 @@ def _details(
     con: duckdb.DuckDBPyConnection, ids: list[str], rows: list[int] | None = None
 ) -> list[ListedPost]:
     """The posts `ids` with their enrichment and topics: the columns of `_post_facts` (same
-    rules: a stored sentiment label wins, a source's `owned` makes a post own) and the tags of
+    rules: a stored sentiment label wins, through the view's own macros `_sentiment_in_force`
+    and `_sentiment_label_in_force`; a source's `owned` makes a post own) and the tags of
     `post_topics`, every table read for the ids alone (`_posts` by rowid, `_annotations` by
     its key), not joined whole as the view would be. `rows`: the ids' rowids in `_posts` when
     just read (checked by post_id: looked up again should one not match)."""
@@ -227,9 +228,8 @@ def _details(
         )
         SELECT p.post_id, p.url, p.title, p.text, p.published_at, p.source_id, p.platform,
                p.author, a.lang,
-               CASE l.sentiment WHEN 'negative' THEN -1.0 WHEN 'neutral' THEN 0.0
-                                WHEN 'positive' THEN 1.0 ELSE a.sentiment END,
-               coalesce(l.sentiment, a.sentiment_label), a.is_question,
+               _sentiment_in_force(l.sentiment, a.sentiment),
+               _sentiment_label_in_force(l.sentiment, a.sentiment_label), a.is_question,
                coalesce(s.owned, false),
                coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0),
                coalesce(t.topics, [])

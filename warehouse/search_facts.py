@@ -104,10 +104,10 @@ def _read(con: duckdb.DuckDBPyConnection, size: int) -> DocFacts:
                coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
                    AS engagement,
                p.source_id, a.lang,
-               CASE coalesce(l.sentiment, a.sentiment_label) WHEN 'negative' THEN 0
-                    WHEN 'neutral' THEN 1 WHEN 'positive' THEN 2 ELSE -1 END AS sentiment,
-               coalesce(CASE l.sentiment WHEN 'negative' THEN -1.0 WHEN 'neutral' THEN 0.0
-                        WHEN 'positive' THEN 1.0 ELSE a.sentiment END, 'NaN'::DOUBLE) AS score,
+               CASE _sentiment_label_in_force(l.sentiment, a.sentiment_label)
+                    WHEN 'negative' THEN 0 WHEN 'neutral' THEN 1 WHEN 'positive' THEN 2
+                    ELSE -1 END AS sentiment,
+               coalesce(_sentiment_in_force(l.sentiment, a.sentiment), 'NaN'::DOUBLE) AS score,
                coalesce(a.is_question, false) AS question,
                coalesce(s.owned, false) AS own
         FROM _posts p

@@ -8,6 +8,15 @@ FROM _labels
 WHERE post_id IS NOT NULL AND sentiment IS NOT NULL
 GROUP BY post_id;
 
+-- _sentiment_in_force / _sentiment_label_in_force (internal): a stored post's own sentiment
+-- label wins over the rules and any model (-1 / 0 / 1); `_post_facts` and the readers that
+-- fetch a few posts' columns directly (warehouse/post_lists.py, warehouse/search_facts.py)
+-- all say it through these two.
+CREATE OR REPLACE MACRO _sentiment_in_force(label, computed) AS
+    CASE label WHEN 'negative' THEN -1.0 WHEN 'neutral' THEN 0.0
+               WHEN 'positive' THEN 1.0 ELSE computed END;
+CREATE OR REPLACE MACRO _sentiment_label_in_force(label, computed) AS coalesce(label, computed);
+
 -- _post_facts (internal): every post with its enrichment, plus the post's ISO week and the
 -- Monday it starts on (local time), from one pass over _posts. `posts` and the digest's views
 -- and metrics read it, so a week's filter reaches _posts before the join with _annotations.
@@ -28,9 +37,8 @@ SELECT
     p.replies,
     p.rating,  -- a review's stars (1 to 5; App Store), NULL for other posts
     -- a stored post's own sentiment label wins over the rules and any model (-1 / 0 / 1)
-    CASE l.sentiment WHEN 'negative' THEN -1.0 WHEN 'neutral' THEN 0.0
-                     WHEN 'positive' THEN 1.0 ELSE a.sentiment END AS sentiment,
-    coalesce(l.sentiment, a.sentiment_label) AS sentiment_label,
+    _sentiment_in_force(l.sentiment, a.sentiment) AS sentiment,
+    _sentiment_label_in_force(l.sentiment, a.sentiment_label) AS sentiment_label,
     a.is_question,
     coalesce(s.owned, false) AS is_own,
     a.key_terms,
