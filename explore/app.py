@@ -20,6 +20,7 @@ from earshot.explore.reader import AnalyticsReader
 from earshot.explore.render import error_page
 from earshot.explore.settings import ExploreSettings
 from earshot.explore.teach import warm_teach
+from earshot.explore.warm import Warmer
 from earshot.warehouse.connection import WarehouseError
 
 # Each module has `router = APIRouter()`; included in this order. The search helper adds
@@ -43,6 +44,8 @@ def create_app(settings: ExploreSettings, reader: AnalyticsReader | None = None)
     app.state.reader = reader or AnalyticsReader(settings.analytics_path)
     app.state.republisher = republisher_for(settings, app.state.reader)
     app.state.reader.on_open.append(lambda: warm_teach(app.state, settings))
+    # run on each new copy by the server (`explore.server.serve`); corrections say what first
+    app.state.warmer = Warmer(settings, app.state.reader)
     app.middleware("http")(token_middleware(settings.token))
     static = files("earshot.explore").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

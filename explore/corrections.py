@@ -28,6 +28,7 @@ from earshot.explore.deps import bad, not_found, settings_of
 from earshot.explore.publisher import Republisher
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.settings import ExploreSettings
+from earshot.explore.warm import Corrected, Warmer
 from earshot.warehouse.corrections import (
     Correction,
     CorrectionError,
@@ -49,12 +50,19 @@ def _check_csrf(request: Request, given: str | None) -> None:
 
 
 def apply_correction(
-    settings: ExploreSettings, republisher: Republisher, **fields: Any
+    settings: ExploreSettings,
+    republisher: Republisher,
+    *,
+    warmer: Warmer | None = None,
+    back: str | None = None,
+    **fields: Any,
 ) -> tuple[Correction, bool]:
     """Store the correction (durable from here on), then have the analytics copy republished
     and reopened. Returns (correction, counted): counted is True when the republish finished
     within `settings.publish_wait_seconds`, so the app's next read counts the correction;
-    otherwise it is still under way (or failed: the next write cycle publishes)."""
+    otherwise it is still under way (or failed: the next write cycle publishes). The new
+    copy's warm-up (`warmer`) computes first the pages the user returns to: `back` (the page
+    the form came from) and the corrected post's week and topic pages."""
     stored = store_correction(
         settings.warehouse_path,
         by=settings.user,
@@ -62,6 +70,8 @@ def apply_correction(
         lock_timeout_seconds=settings.lock_timeout_seconds,
         **fields,
     )
+    if warmer is not None:
+        warmer.prefer(Corrected(stored.post_id, stored.topic_id, back))
     return stored, republisher.request_and_wait(settings.publish_wait_seconds)
 
 
@@ -77,10 +87,16 @@ def republisher_for(settings: ExploreSettings, reader: AnalyticsReader) -> Repub
     )
 
 
-def correct(request: Request, **fields: Any) -> tuple[Correction, bool]:
+def correct(request: Request, back: str | None = None, **fields: Any) -> tuple[Correction, bool]:
     """`apply_correction` for a request: unknown records 404, bad fields 400, naming them."""
     try:
-        return apply_correction(settings_of(request), request.app.state.republisher, **fields)
+        return apply_correction(
+            settings_of(request),
+            request.app.state.republisher,
+            warmer=getattr(request.app.state, "warmer", None),
+            back=back,
+            **fields,
+        )
     except UnknownRecord as exc:
         raise not_found(exc.field, str(exc).split(": ", 1)[1]) from None
     except CorrectionError as exc:
@@ -158,8 +174,8 @@ async def corrections_form(request: Request) -> Response:
         raise bad(
             "action", f"{action!r}: expected not_about:<topic>, about, sentiment:<s> or answered"
         )
-    stored, counted = await run_in_threadpool(lambda: correct(request, **fields))
     back = _back(field("back"))
+    stored, counted = await run_in_threadpool(lambda: correct(request, back, **fields))
     split = urlsplit(back)
     query = [(k, v) for k, v in parse_qsl(split.query) if k not in ("saved", "pending")]
     query.append(("saved", stored.kind))

@@ -26,6 +26,7 @@ class Republisher:
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
         self.last_seconds: float | None = None
+        self.last_result: object = None  # what the last successful `publish` returned
 
     def request_and_wait(self, wait_seconds: float) -> bool:
         """Ask for a republish after now; True when one finished within `wait_seconds`."""
@@ -48,9 +49,10 @@ class Republisher:
                 taking = self._wanted
             started = time.monotonic()
             try:
-                self._publish()
+                result = self._publish()
                 self._after()
                 error = None
+                self.last_result = result
             except Exception as exc:  # said once per failed republish; the next cycle publishes
                 error = str(exc)
                 print(f"explore: republishing the analytics copy: {exc}", flush=True)

@@ -119,6 +119,17 @@ class AnalyticsReader:
         finally:
             self._release()
 
+    @property
+    def opened_stamp(self) -> tuple[int, int, int] | None:
+        """The stamp (inode, mtime, size) of the copy open now; None before the first read."""
+        with self._cond:
+            return self._stamp
+
+    def current_stamp(self) -> tuple[int, int, int] | None:
+        """The stamp of the file at `path` now: differs from `opened_stamp` once a publish
+        replaced it (the next read opens the new copy)."""
+        return _stamp(self.path)
+
     def refresh(self) -> None:
         """Open the copy now if a publish replaced it (after a correction, or polled by the
         server so that the first page after a scheduled publish finds the memo warm)."""

@@ -14,7 +14,6 @@ import uvicorn
 from earshot.explore.app import create_app
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.settings import ExploreSettings, check_bind
-from earshot.explore.warm import warm
 from earshot.warehouse.corrections import prepare_corrections
 
 
@@ -60,9 +59,9 @@ def serve(
             settings.warehouse_path, lock_timeout_seconds=settings.lock_timeout_seconds
         )
     app = create_app(settings, reader)
-    reader.on_open.append(lambda: warm(settings, reader))
+    reader.on_open.append(app.state.warmer)
     # the start page and its topics, while the browser opens (its request waits for them)
-    threading.Thread(target=warm, args=(settings, reader), daemon=True).start()
+    threading.Thread(target=app.state.warmer, daemon=True).start()
     _watch(reader)
     url = app_url(settings)
     say(f"Earshot Explore: {url}")

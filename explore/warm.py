@@ -1,32 +1,137 @@
-"""Warming a newly opened analytics copy: the start page and the default week's topic pages
-are computed in the background before anyone asks (at 1,000,000 posts a week's digest takes
-seconds; from the memo a page takes milliseconds)."""
+"""Warming a newly opened analytics copy: pages computed in the background before anyone asks
+(at 1,000,000 posts a week's digest takes more than a second; from the memo a page takes
+milliseconds).
+
+After a correction the pages its user returns to come first: the page the form came from, the
+corrected post's week page and its topic pages (`Warmer.prefer`, said before the republish).
+Then the default week's start page and topic pages. A warm-up stops as soon as a newer copy
+replaced the one it warms (a second correction): its pages would be thrown away with the memo,
+and the cores are better spent on the newer copy's.
+"""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import duckdb
 
 from earshot.explore.deps import default_week, memo_key
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.settings import ExploreSettings
 from earshot.explore.topics import topic_context
 from earshot.explore.week import week_context
+from earshot.warehouse.weeks import parse_week
+
+MAX_PREFERRED = 8  # pages kept for the next copy (a burst of corrections: the newest win)
 
 
-def warm(settings: ExploreSettings, copy: AnalyticsReader) -> None:
-    """Compute the default week's pages into the memo; a failure is said once and costs
-    nothing else (the page itself will say what is wrong)."""
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A memoised page: the week page of `week`, or the topic page of `topic_id` in `week`."""
+
+    week: str
+    topic_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Corrected:
+    """What a correction's user returns to: its post (and topic), and the page it came from."""
+
+    post_id: str
+    topic_id: str | None = None
+    back: str | None = None
+
+
+def warm(
+    settings: ExploreSettings, copy: AnalyticsReader, first: Sequence[Corrected] = ()
+) -> None:
+    """Compute into the memo the pages `first` names, then the default week's; a failure is
+    said once and costs nothing else (the page itself will say what is wrong)."""
+    opened = copy.opened_stamp
     week = default_week(settings)
     try:
-        copy.memo(
-            memo_key(settings, ("week-page", week)), lambda con: week_context(con, settings, week)
-        )
         with copy.cursor() as con:
+            pages = [p for c in first for p in _pages_of(con, c, week)]
             topics = [
                 r[0] for r in con.execute("SELECT topic_id FROM topics ORDER BY 1").fetchall()
             ]
-        for topic_id in topics:
-            copy.memo(
-                memo_key(settings, ("topic-page", topic_id, week)),
-                lambda con, t=topic_id: topic_context(con, t, week, settings.now),  # type: ignore[misc]
-            )
+        pages += [Page(week)] + [Page(week, t) for t in topics]
+        known = set(topics)
+        for page in dict.fromkeys(p for p in pages if p.topic_id is None or p.topic_id in known):
+            if opened is not None and copy.current_stamp() != opened:
+                return  # a newer copy replaced this one: its own warm-up has started
+            _compute(settings, copy, page)
     except Exception as exc:
         print(f"explore: preparing the pages of {week}: {exc}", flush=True)
+
+
+class Warmer:
+    """The app's warm-up, run each time a new copy was opened (`AnalyticsReader.on_open`)."""
+
+    def __init__(self, settings: ExploreSettings, copy: AnalyticsReader) -> None:
+        self.settings, self.copy = settings, copy
+        self._lock = threading.Lock()
+        self._first: list[Corrected] = []
+
+    def prefer(self, corrected: Corrected) -> None:
+        """Warm the pages of `corrected` first on the next copy opened (its republish's)."""
+        with self._lock:
+            self._first = [*self._first, corrected][-MAX_PREFERRED:]
+
+    def __call__(self) -> None:
+        with self._lock:
+            first, self._first = self._first, []
+        warm(self.settings, self.copy, first[::-1])  # the newest correction's pages first
+
+
+def _pages_of(con: duckdb.DuckDBPyConnection, corrected: Corrected, default: str) -> list[Page]:
+    """The page the form came from, then the post's week page and its topics' pages."""
+    pages = []
+    back = _page_of_path(corrected.back, default) if corrected.back else None
+    if back is not None:
+        pages.append(back)
+    row = con.execute("SELECT week FROM posts WHERE post_id = ?", [corrected.post_id]).fetchone()
+    if row is not None and row[0] is not None:
+        week = str(row[0])
+        pages.append(Page(week))
+        if corrected.topic_id is not None:
+            pages.append(Page(week, corrected.topic_id))
+        tagged = con.execute(
+            "SELECT DISTINCT topic_id FROM post_topics WHERE post_id = ? ORDER BY 1",
+            [corrected.post_id],
+        ).fetchall()
+        pages += [Page(week, r[0]) for r in tagged]
+    return pages
+
+
+def _page_of_path(back: str, default: str) -> Page | None:
+    """The memoised page a path of this app shows (`/`, `/topics/<id>`), or None."""
+    parts = urlsplit(back)
+    week = (parse_qs(parts.query).get("week") or [default])[0] or default
+    try:
+        parse_week(week)
+    except ValueError:
+        return None
+    if parts.path == "/":
+        return Page(week)
+    if parts.path.startswith("/topics/") and parts.path.count("/") == 2:
+        return Page(week, unquote(parts.path.removeprefix("/topics/")))
+    return None
+
+
+def _compute(settings: ExploreSettings, copy: AnalyticsReader, page: Page) -> None:
+    """The page's context into the memo, under the key its route reads."""
+    if page.topic_id is None:
+        copy.memo(
+            memo_key(settings, ("week-page", page.week)),
+            lambda con: week_context(con, settings, page.week),
+        )
+    else:
+        topic_id = page.topic_id
+        copy.memo(
+            memo_key(settings, ("topic-page", topic_id, page.week)),
+            lambda con: topic_context(con, topic_id, page.week, settings.now),
+        )

@@ -65,8 +65,9 @@ def week_context(
 def week_api(request: Request, week: str) -> dict[str, Any]:
     settings = settings_of(request)
     chosen = chosen_week(request, week)
-    digest = memo(request, ("digest", chosen), lambda con: week_digest(con, settings, chosen))
-    return week_json(digest)
+    # the week page's digest: one computation per copy for the page and the API
+    context = memo(request, ("week-page", chosen), lambda con: week_context(con, settings, chosen))
+    return week_json(context["d"])
 
 
 def week_json(d: Digest) -> dict[str, Any]:

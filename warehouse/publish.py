@@ -20,7 +20,9 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -35,6 +37,20 @@ class Published:
     path: Path
     bytes: int
     seconds: float
+    # seconds of each step, in order: lock (waiting for the writer lock, opening the
+    # warehouse), facts, search_index, checkpoint, copy, unlock (closing it, letting go of the
+    # lock), check (the copy opens), fsync, replace
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _timed(steps: dict[str, float], name: str) -> Iterator[None]:
+    """Add the block's seconds to `steps[name]`."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        steps[name] = steps.get(name, 0.0) + time.monotonic() - started
 
 
 def default_analytics_path(warehouse_path: str | Path) -> Path:
@@ -56,27 +72,38 @@ def publish_analytics_copy(
         raise WarehouseError(f"{target}: the analytics copy cannot be the warehouse itself")
     target.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    steps: dict[str, float] = {}
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
+        asked = time.monotonic()
         with writing(source, lock_timeout_seconds=lock_timeout_seconds, holder="publish") as con:
-            refresh_facts(con)  # analysts read the digest views of the copy
-            refresh_search_index(con)  # Explore searches the copy: its new posts indexed
-            con.execute("CHECKPOINT")
+            steps["lock"] = time.monotonic() - asked
+            with _timed(steps, "facts"):
+                refresh_facts(con)  # analysts read the digest views of the copy
+            with _timed(steps, "search_index"):
+                refresh_search_index(con)  # Explore searches the copy: its new posts indexed
+            with _timed(steps, "checkpoint"):
+                con.execute("CHECKPOINT")
             wal = source.with_name(source.name + ".wal")
             if wal.exists() and wal.stat().st_size > 0:
                 raise WarehouseError(
                     f"{wal}: write-ahead log not empty after CHECKPOINT; copy not published"
                 )
-            shutil.copyfile(source, temporary)
-        _check_opens(temporary)
-        with open(temporary, "rb+") as handle:
+            with _timed(steps, "copy"):
+                shutil.copyfile(source, temporary)
+            copied = time.monotonic()
+        steps["unlock"] = time.monotonic() - copied
+        with _timed(steps, "check"):
+            _check_opens(temporary)
+        with _timed(steps, "fsync"), open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        with _timed(steps, "replace"):
+            os.replace(temporary, target)
     except OSError as exc:
         raise WarehouseError(f"{target}: cannot publish the analytics copy: {exc}") from exc
     finally:
         temporary.unlink(missing_ok=True)
-    return Published(target, target.stat().st_size, time.monotonic() - started)
+    return Published(target, target.stat().st_size, time.monotonic() - started, steps)
 
 
 def _check_opens(copy: Path) -> None:
