@@ -8,11 +8,13 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import duckdb
 
+from earshot.warehouse.connection import WarehouseError
 from earshot.warehouse.publish import open_analytics_copy
 
 T = TypeVar("T")
@@ -27,13 +29,32 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+@dataclass(eq=False)
+class _Opened:
+    """One copy as opened: its connection, its stamp, the requests reading it, and the name
+    it was opened under (a hard link of its own, removed when it is closed; None: opened
+    under the copy's name)."""
+
+    con: duckdb.DuckDBPyConnection
+    stamp: tuple[int, int, int] | None
+    alias: Path | None
+    readers: int = 0
+
+    def close(self) -> None:
+        self.con.close()
+        if self.alias is not None:
+            self.alias.unlink(missing_ok=True)
+
+
 class AnalyticsReader:
     """Cursors on the newest analytics copy at `path`.
 
     A publish replaces the copy atomically (a new file under the old name). The next request
-    sees the new stamp, waits for the requests still reading the old file, closes it and
-    opens the new one. (The old connection must be closed first: while it is open, DuckDB
-    hands a new `connect` of the same path the same, old, database.)
+    sees the new stamp and opens the new copy at once, under a name of its own (a hard link
+    `.<name>.<pid>.<n>.open` beside it: while a connection of a path is open, DuckDB hands a
+    new `connect` of the same path the same, old, database); requests still reading the old
+    copy finish on it, and the last of them closes it. (Where no hard link can be made, the
+    new copy waits for the old one's readers, which is then closed first.)
 
     A copy never changes once published, so what a page computed from it (a week's digest)
     is kept with it (`memo`) until the next copy replaces it.
@@ -42,58 +63,94 @@ class AnalyticsReader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._cond = threading.Condition()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._stamp: tuple[int, int, int] | None = None
-        self._reading = 0  # requests holding a cursor of `_con`
+        self._open: _Opened | None = None
+        self._retired: list[_Opened] = []  # older copies that requests still read
+        self._opened = 0  # copies opened so far (names the links)
         self._memo: OrderedDict[Hashable, object] = OrderedDict()
         self._computing: set[Hashable] = set()  # memo slots being computed now
         # called (in a thread of their own) each time a new copy was opened: warm the memo
         self.on_open: list[Callable[[], None]] = []
+        _remove_stale_links(path)
 
-    def _acquire(self) -> duckdb.DuckDBPyConnection:
+    @property
+    def _open_stamp(self) -> tuple[int, int, int] | None:
+        return self._open.stamp if self._open is not None else None
+
+    def _acquire(self) -> _Opened:
         stamp = _stamp(self.path)
         opened = False
+        closing: list[_Opened] = []
         with self._cond:
-            if self._con is None or stamp != self._stamp:
-                self._cond.wait_for(lambda: self._reading == 0)
-                if self._con is not None:
-                    self._con.close()
-                    self._con = None
-                self._con = open_analytics_copy(self.path)  # WarehouseError naming the file
-                self._stamp = stamp
+            if self._open is None or stamp != self._open.stamp:
+                old, self._open = self._open, None
+                if old is not None:
+                    self._retired.append(old)
+                self._open = self._open_copy()
+                closing = [r for r in self._retired if r.readers == 0]
+                self._retired = [r for r in self._retired if r.readers > 0]
                 self._memo.clear()
                 opened = True
-            self._reading += 1
-            con = self._con
+            self._open.readers += 1
+            held = self._open
+        for old in closing:
+            old.close()
         if opened:
             for warm in self.on_open:
                 threading.Thread(target=warm, daemon=True, name="explore-warm").start()
-        return con
+        return held
 
-    def _release(self) -> None:
+    def _open_copy(self) -> _Opened:
+        """The copy at `path` now, opened under a link of its own (called holding `_cond`)."""
+        if not self.path.exists():
+            open_analytics_copy(self.path)  # WarehouseError: no analytics copy yet
+        self._opened += 1
+        alias = self.path.with_name(f".{self.path.name}.{os.getpid()}.{self._opened}.open")
+        try:
+            alias.unlink(missing_ok=True)
+            os.link(self.path, alias)
+        except OSError:
+            # no link here: the old copies are closed first (their readers waited for)
+            self._cond.wait_for(lambda: all(r.readers == 0 for r in self._retired))
+            for old in self._retired:
+                old.close()
+            self._retired = []
+            return _Opened(open_analytics_copy(self.path), _stamp(self.path), None)
+        try:
+            con = duckdb.connect(str(alias), read_only=True)
+        except duckdb.Error as exc:
+            alias.unlink(missing_ok=True)
+            raise WarehouseError(f"{self.path}: cannot open the analytics copy: {exc}") from exc
+        return _Opened(con, _stamp(alias), alias)
+
+    def _release(self, held: _Opened) -> None:
         with self._cond:
-            self._reading -= 1
+            held.readers -= 1
+            done = held is not self._open and held.readers == 0 and held in self._retired
+            if done:
+                self._retired.remove(held)
             self._cond.notify_all()
+        if done:
+            held.close()  # the last reader of an older copy closes it
 
     @contextlib.contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = self._acquire()
+        held = self._acquire()
         try:
-            cur = con.cursor()
+            cur = held.con.cursor()
             try:
                 yield cur
             finally:
                 cur.close()
         finally:
-            self._release()
+            self._release(held)
 
     def memo(self, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """`compute(cursor)` of the current copy, computed once per copy and `key`: a second
         request for a key being computed waits for that computation instead of repeating it."""
-        con = self._acquire()
+        held = self._acquire()
         try:
             with self._cond:
-                slot = (self._stamp, key)
+                slot = (held.stamp, key)
                 while slot in self._computing:
                     self._cond.wait()
                 if slot in self._memo:
@@ -101,13 +158,13 @@ class AnalyticsReader:
                     return self._memo[slot]  # type: ignore[return-value]
                 self._computing.add(slot)
             try:
-                cur = con.cursor()
+                cur = held.con.cursor()
                 try:
                     value = compute(cur)
                 finally:
                     cur.close()
                 with self._cond:
-                    if self._stamp == slot[0]:
+                    if self._open_stamp == slot[0]:
                         self._memo[slot] = value
                         while len(self._memo) > MEMO_ENTRIES:
                             self._memo.popitem(last=False)
@@ -117,13 +174,13 @@ class AnalyticsReader:
                     self._cond.notify_all()
             return value
         finally:
-            self._release()
+            self._release(held)
 
     @property
     def opened_stamp(self) -> tuple[int, int, int] | None:
         """The stamp (inode, mtime, size) of the copy open now; None before the first read."""
         with self._cond:
-            return self._stamp
+            return self._open_stamp
 
     def current_stamp(self) -> tuple[int, int, int] | None:
         """The stamp of the file at `path` now: differs from `opened_stamp` once a publish
@@ -133,12 +190,27 @@ class AnalyticsReader:
     def refresh(self) -> None:
         """Open the copy now if a publish replaced it (after a correction, or polled by the
         server so that the first page after a scheduled publish finds the memo warm)."""
-        self._acquire()
-        self._release()
+        self._release(self._acquire())
 
     def close(self) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: self._reading == 0)
-            if self._con is not None:
-                self._con.close()
-            self._con, self._stamp = None, None
+            self._cond.wait_for(
+                lambda: all(r.readers == 0 for r in [*self._retired, *filter(None, [self._open])])
+            )
+            for held in [*self._retired, *filter(None, [self._open])]:
+                held.close()
+            self._open, self._retired = None, []
+
+
+def _remove_stale_links(path: Path) -> None:
+    """Links a process left behind when it was killed (`.<name>.<pid>.<n>.open`)."""
+    for link in path.parent.glob(f".{path.name}.*.open"):
+        pid = link.name.removeprefix(f".{path.name}.").split(".", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            link.unlink(missing_ok=True)
+        except OSError:
+            pass  # another user's process: alive

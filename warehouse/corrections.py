@@ -70,15 +70,19 @@ def store_correction(
         raise CorrectionError(
             "sentiment", f"{sentiment!r}: expected one of {', '.join(SENTIMENTS)}"
         )
+    # the schema brought up to date once per process and warehouse (re-applying every view
+    # on each correction cost as much as the insert: a catalog write to check point)
+    key = _identity(warehouse_path)
     with (
         writing(
             warehouse_path,
             lock_timeout_seconds=lock_timeout_seconds,
-            migrate=True,
+            migrate=key not in _migrated,
             holder="explore",
         ) as con,
         transaction(con),
     ):
+        _migrated.add(_identity(warehouse_path))
         _check_known(con, post_id, topic_id)
         if answered:
             row = con.execute(
@@ -112,7 +116,19 @@ def prepare_corrections(warehouse_path: str | Path, *, lock_timeout_seconds: flo
     with writing(
         warehouse_path, lock_timeout_seconds=lock_timeout_seconds, migrate=True, holder="explore"
     ):
-        pass
+        _migrated.add(_identity(warehouse_path))
+
+
+_migrated: set[tuple[Path, int]] = set()  # warehouses (path, inode) this process brought up to date
+
+
+def _identity(path: str | Path) -> tuple[Path, int]:
+    """The warehouse file by path and inode (a file made anew at the same path is another)."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved, resolved.stat().st_ino
+    except FileNotFoundError:
+        return resolved, -1
 
 
 def _check_known(con: duckdb.DuckDBPyConnection, post_id: str, topic_id: str | None) -> None:
