@@ -140,7 +140,7 @@ def run(root: Path, posts: int, corrections: int) -> int:
     )
     reader = AnalyticsReader(analytics)
     republisher = republisher_for(settings, reader)
-    warmer = Warmer(settings, reader)
+    warmer = Warmer(settings, reader, lambda: republisher.pending)
     reader.on_open.append(warmer)  # as `explore.server.serve` does
 
     def week_page() -> dict[str, Any]:

@@ -23,10 +23,18 @@ class Republisher:
         self._cond = threading.Condition()
         self._wanted = 0  # generation asked for
         self._done = 0  # generation whose publish finished (successfully or not)
+        self._copied = 0  # generation whose publish finished, before its copy is reopened
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
         self.last_seconds: float | None = None
         self.last_result: object = None  # what the last successful `publish` returned
+
+    @property
+    def pending(self) -> bool:
+        """A republish was asked for whose copy is not made yet: the copy open now (or the one
+        being opened) will be replaced soon."""
+        with self._cond:
+            return self._wanted > self._copied
 
     def request_and_wait(self, wait_seconds: float) -> bool:
         """Ask for a republish after now; True when one finished within `wait_seconds`."""
@@ -50,6 +58,8 @@ class Republisher:
             started = time.monotonic()
             try:
                 result = self._publish()
+                with self._cond:
+                    self._copied = taking
                 self._after()
                 error = None
                 self.last_result = result
@@ -57,6 +67,7 @@ class Republisher:
                 error = str(exc)
                 print(f"explore: republishing the analytics copy: {exc}", flush=True)
             with self._cond:
+                self._copied = taking
                 self.last_error = error
                 self.last_seconds = time.monotonic() - started
                 self._done = taking

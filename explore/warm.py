@@ -5,14 +5,15 @@ milliseconds).
 After a correction the pages its user returns to come first: the page the form came from, the
 corrected post's week page and its topic pages (`Warmer.prefer`, said before the republish).
 Then the default week's start page and topic pages. A warm-up stops as soon as a newer copy
-replaced the one it warms (a second correction): its pages would be thrown away with the memo,
-and the cores are better spent on the newer copy's.
+replaced the one it warms, or a republish is under way (a second correction): its pages would
+be thrown away with the memo, and the cores are better spent on the republish and the newer
+copy's pages.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -46,10 +47,14 @@ class Corrected:
 
 
 def warm(
-    settings: ExploreSettings, copy: AnalyticsReader, first: Sequence[Corrected] = ()
+    settings: ExploreSettings,
+    copy: AnalyticsReader,
+    first: Sequence[Corrected] = (),
+    replacing: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Compute into the memo the pages `first` names, then the default week's; a failure is
-    said once and costs nothing else (the page itself will say what is wrong)."""
+    """Compute into the memo the pages `first` names, then the default week's, until the copy
+    is replaced (or `replacing()` says a republish is under way); a failure is said once and
+    costs nothing else (the page itself will say what is wrong)."""
     opened = copy.opened_stamp
     week = default_week(settings)
     try:
@@ -61,8 +66,8 @@ def warm(
         pages += [Page(week)] + [Page(week, t) for t in topics]
         known = set(topics)
         for page in dict.fromkeys(p for p in pages if p.topic_id is None or p.topic_id in known):
-            if opened is not None and copy.current_stamp() != opened:
-                return  # a newer copy replaced this one: its own warm-up has started
+            if replacing() or (opened is not None and copy.current_stamp() != opened):
+                return  # a newer copy replaces this one: its own warm-up will start
             _compute(settings, copy, page)
     except Exception as exc:
         print(f"explore: preparing the pages of {week}: {exc}", flush=True)
@@ -71,8 +76,13 @@ def warm(
 class Warmer:
     """The app's warm-up, run each time a new copy was opened (`AnalyticsReader.on_open`)."""
 
-    def __init__(self, settings: ExploreSettings, copy: AnalyticsReader) -> None:
-        self.settings, self.copy = settings, copy
+    def __init__(
+        self,
+        settings: ExploreSettings,
+        copy: AnalyticsReader,
+        replacing: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.settings, self.copy, self.replacing = settings, copy, replacing
         self._lock = threading.Lock()
         self._first: list[Corrected] = []
 
@@ -84,7 +94,8 @@ class Warmer:
     def __call__(self) -> None:
         with self._lock:
             first, self._first = self._first, []
-        warm(self.settings, self.copy, first[::-1])  # the newest correction's pages first
+        # the newest correction's pages first
+        warm(self.settings, self.copy, first[::-1], self.replacing)
 
 
 def _pages_of(con: duckdb.DuckDBPyConnection, corrected: Corrected, default: str) -> list[Page]:

@@ -40,3 +40,19 @@ def test_a_failed_republish_is_said_and_not_counted() -> None:
     r = Republisher(publish, lambda: None)
     assert r.request_and_wait(30) is False
     assert r.last_error == "disk full"
+
+
+def test_pending_says_a_copy_is_on_its_way_until_it_is_made() -> None:
+    """What the warm-up of the copy open now stops on; the new copy's own warm-up (run while
+    it is reopened) does not see it."""
+    gate = threading.Event()
+    seen_while_reopening: list[bool] = []
+    r = Republisher(lambda: gate.wait(timeout=30), lambda: seen_while_reopening.append(r.pending))
+    assert r.pending is False
+    asked = threading.Thread(target=r.request_and_wait, args=(30,))
+    asked.start()
+    while not r.pending:
+        time.sleep(0.01)
+    gate.set()
+    asked.join(timeout=30)
+    assert seen_while_reopening == [False] and r.pending is False
