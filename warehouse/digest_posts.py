@@ -101,11 +101,14 @@ def top_posts(
             WHERE engagement >= (SELECT min(engagement) FROM (
                 SELECT engagement FROM week_posts ORDER BY engagement DESC LIMIT ?))
         )
-        SELECT c.post_id, c.engagement, a.sentiment_label, c.published_at, c.row,
+        SELECT c.post_id, c.engagement,
+               _sentiment_label_in_force(l.sentiment, a.sentiment_label) AS sentiment_label,
+               c.published_at, c.row,
                coalesce(list(t.topic_id ORDER BY t.topic_id)
                         FILTER (WHERE t.topic_id IS NOT NULL), []) AS topics
         FROM candidates c
         LEFT JOIN _annotations a USING (post_id)
+        LEFT JOIN _post_sentiment_labels l USING (post_id)  -- a correction wins
         LEFT JOIN post_topics t USING (post_id)
         GROUP BY ALL
         ORDER BY c.engagement DESC, len(topics) DESC, c.published_at DESC NULLS LAST, c.post_id
