@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,10 @@ def test_a_new_copy_opens_while_a_request_still_reads_the_old_one(
                 assert new.execute(sql).fetchone() == ("second",)
                 assert old.execute(sql).fetchone() != ("second",)
             assert len(_links(settings.analytics_path)) == 2
-        # the old copy's last reader closed it and removed its link
+        # the old copy's last reader had it closed (in a thread of its own) and its link removed
+        deadline = time.monotonic() + 30
+        while len(_links(settings.analytics_path)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert len(_links(settings.analytics_path)) == 1
     finally:
         copy.close()
