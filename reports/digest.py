@@ -15,6 +15,7 @@ from earshot.warehouse.digest_posts import (
     AudienceQuestion,
     TopPost,
     audience_questions,
+    top_post_of_topics,
     top_posts,
 )
 from earshot.warehouse.digest_queries import (
@@ -225,11 +226,8 @@ def build_digest(
     shares = topic_shares(con, week)
     named = [m.topic_id for m in movements if m.at_risk or m.movement in ("rising", "falling")]
     named += [x.topic_id for x in shares if x.advice == "talk more"][:1]
-    topic_posts = {
-        tid: found[0]
-        for tid in dict.fromkeys(named)
-        if (found := top_posts(con, week, 1, topic_id=tid))
-    }
+    tops = top_post_of_topics(con, week, list(dict.fromkeys(named)))
+    topic_posts = {tid: tops[tid] for tid in dict.fromkeys(named) if tid in tops}
     term_posts = {
         e.term: found[0] for e in emerging[:1] if (found := top_posts(con, week, 1, term=e.term))
     }

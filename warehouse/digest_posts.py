@@ -143,6 +143,83 @@ def top_posts(
     return posts
 
 
+def top_post_of_topics(
+    con: duckdb.DuckDBPyConnection, week: str, topic_ids: list[str]
+) -> dict[str, TopPost]:
+    """`top_posts(con, week, 1, topic_id=t)[0]` of each of `topic_ids` that has one, from one
+    query (the week's posts and their tags read once, not once per topic: the digest names
+    most topics)."""
+    if not topic_ids:
+        return {}
+    in_week, params = _in_week(con, week)
+    top = con.execute(
+        f"""
+        WITH week_posts AS (
+            SELECT p.post_id, p.published_at, p.rowid AS row,
+                   coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
+                       AS engagement
+            FROM _posts p LEFT JOIN _sources s USING (source_id)
+            WHERE {in_week} AND NOT coalesce(s.owned, false)
+        ),
+        tags AS (
+            SELECT t.post_id, t.topic_id FROM post_topics t
+            WHERE t.post_id IN (SELECT post_id FROM week_posts)
+        ),
+        wanted AS (
+            SELECT w.*, t.topic_id AS wanted FROM week_posts w JOIN tags t USING (post_id)
+            WHERE t.topic_id IN (SELECT unnest(?::VARCHAR[]))
+        ),
+        -- as in top_posts: only posts at least as engaging as their topic's most engaging
+        -- can win, so their topics (the ordering's second key) are listed for those alone
+        candidates AS (
+            SELECT * FROM wanted
+            QUALIFY engagement = max(engagement) OVER (PARTITION BY wanted)
+        ),
+        listed AS (
+            SELECT c.wanted, c.post_id, c.engagement,
+                   _sentiment_label_in_force(l.sentiment, a.sentiment_label) AS sentiment_label,
+                   c.published_at, c.row,
+                   coalesce(list(t.topic_id ORDER BY t.topic_id)
+                            FILTER (WHERE t.topic_id IS NOT NULL), []) AS topics
+            FROM candidates c
+            LEFT JOIN _annotations a USING (post_id)
+            LEFT JOIN _post_sentiment_labels l USING (post_id)  -- a correction wins
+            LEFT JOIN tags t USING (post_id)
+            GROUP BY ALL
+        )
+        SELECT * FROM listed
+        QUALIFY row_number() OVER (
+            PARTITION BY wanted
+            ORDER BY engagement DESC, len(topics) DESC, published_at DESC NULLS LAST,
+                     post_id) = 1
+        """,
+        [*params, list(topic_ids)],
+    ).fetchall()
+    if not top:
+        return {}
+    texts = _post_columns(
+        con,
+        "p.url, p.title, p.text, p.source_id, p.author, p.published_at",
+        {r[1]: r[5] for r in top},
+    )
+    found: dict[str, TopPost] = {}
+    for wanted, post_id, engagement, label, _published, _row, topics in top:
+        url, title, text, source_id, author, published_at = texts[post_id]
+        found[wanted] = TopPost(
+            post_id,
+            url,
+            title,
+            text,
+            source_id,
+            author,
+            published_at,
+            engagement,
+            label,
+            tuple(topics),
+        )
+    return found
+
+
 def _post_columns(
     con: duckdb.DuckDBPyConnection, columns: str, rows: dict[str, int]
 ) -> dict[str, tuple[Any, ...]]:

@@ -8,14 +8,14 @@ filter is a mask over the hits and costs microseconds.
 
 The columns are `_post_facts`'s (analyst_views.sql: a post's sentiment label wins over the
 computed sentiment), computed the same way but with the rowid; the topics are the `post_topics`
-view's (a correction that view applies applies here). They are kept per database and checked on each use by a cheap
-fingerprint (the file's inode, time and size, and the post, annotation, tag, label and
-own-source counts): a new analytics copy (a publish replaces the file) or new rows make the
-next search read them again. A new copy that differs from the last one read only in labels
-added (a correction's republish: sums of row hashes of everything else, ~0.2 s at 1,000,000
-posts, say so) has only the labelled posts read again, by the same queries narrowed to them,
-instead of every post (~2 s). (A live warehouse that rewrites annotations in place without a
-checkpoint is not noticed; Explore reads the analytics copy.)
+view's (a correction that view applies applies here). They are kept per database and checked on
+each use by a cheap fingerprint (the file's inode, time and size, and the post, annotation,
+tag, label and own-source counts): a new analytics copy (a publish replaces the file) or new
+rows make the next search read them again. A new copy that differs from the last one read only
+in labels added (a correction's republish: sums of row hashes of everything else, ~0.2 s at
+1,000,000 posts, say so) has only the labelled posts read again, by the same queries narrowed
+to them, instead of every post (~2 s). (A live warehouse that rewrites annotations in place
+without a checkpoint is not noticed; Explore reads the analytics copy.)
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """A week's top posts show a corrected sentiment as the posts' lists and the digest's figures
-do (the label in force), not the one computed: a correction shows "in the app at once"."""
+do (the label in force), not the one computed: a correction shows "in the app at once". The
+top post of each of several topics, from one query, is each topic's own `top_posts`."""
 
 from __future__ import annotations
 
@@ -32,3 +33,26 @@ def test_a_corrected_sentiment_is_the_top_posts_label(history: History) -> None:
     assert [p.sentiment_label for p in after] == [
         p.sentiment_label for p in ref.top_posts(con, WEEK, 3)
     ]
+
+
+def test_the_top_post_of_each_topic_is_its_own_top_posts_first(history: History) -> None:
+    con = history.con
+    refresh_facts(con)
+    topics = [r[0] for r in con.execute("SELECT topic_id FROM _topics ORDER BY 1").fetchall()]
+    tagged = con.execute(
+        "SELECT post_id, topic_id FROM _post_topics ORDER BY post_id, topic_id LIMIT 1"
+    ).fetchone()
+    assert tagged is not None
+    with transaction(con):  # corrections, which both must apply: a tag gone, a sentiment
+        con.execute(
+            "INSERT INTO _labels (post_id, topic_id, relevant, labelled_by, labelled_at, origin) "
+            "VALUES (?, ?, false, 'tester', ?, 'explore')",
+            [*tagged, datetime(2026, 11, 24, tzinfo=UTC)],
+        )
+    found = 0
+    for week in [f"2026-W{n}" for n in range(38, 50)]:
+        each = {t: f[0] for t in topics if (f := digest_posts.top_posts(con, week, 1, topic_id=t))}
+        assert digest_posts.top_post_of_topics(con, week, topics) == each, week
+        found += len(each)
+    assert found > 0
+    assert digest_posts.top_post_of_topics(con, WEEK, []) == {}
