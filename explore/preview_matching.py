@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import spacy
 
-from earshot.nlp.normalise import split_parts
+from earshot.nlp.normalise import BOUNDARY, split_parts
 from earshot.nlp.query import evaluate, parse_query, query_terms
 from earshot.nlp.records import TopicRule
 from earshot.nlp.tokenizer import EarshotTokenizer, split
@@ -74,6 +74,28 @@ def _tokenizer(lang: str) -> EarshotTokenizer:
         return tok
 
 
+_URL_STARTS = ("http:", "https:", "www.")  # `WordInfo.is_url` whatever else the word holds
+_URL_PARTS = (BOUNDARY,)  # a URL's `WordInfo.topic_parts`
+
+
+def word_sequence(tok: EarshotTokenizer, text: str) -> list[str]:
+    """`nlp.topics.word_sequence` of the doc `tok` makes of `text`, without making the doc.
+
+    A URL's parts are known without its `WordInfo` (a boundary): most posts carry a URL of
+    their own, whose info would be computed once, never reused, and crowd the word cache.
+    """
+    words, _ = split(text)
+    info = tok.info
+    cache = tok._infos
+    return [
+        part
+        for w in words
+        for part in (
+            _URL_PARTS if w.startswith(_URL_STARTS) else (cache.get(w) or info(w)).topic_parts
+        )
+    ]
+
+
 # Word sequences of posts already looked at, by rowid: tokenizing is most of a preview's cost
 # and does not depend on the definition, so the next preview (the user typing on) reuses them.
 # Posts never change their text; the sequences are dropped when the facts are read anew.
@@ -101,13 +123,8 @@ def match(
         for doc, text in _texts(con, np.array(missing, dtype=np.int64)):
             code = int(facts.lang[doc])
             tok = _tokenizer(facts.langs[code] if code >= 0 else "xx")
-            words, _ = split(text)
-            info = tok.info
-            cache = tok._infos
-            # `view_sequence(tok.view(words, spaces, text))`, without the view's other lists
-            seq = [part for w in words for part in (cache.get(w) or info(w)).topic_parts]
             target = _sequences if len(_sequences) < MAX_SEQUENCES else extra
-            target[doc] = seq
+            target[doc] = word_sequence(tok, text)
     index = {rule.topic_id: n for n, rule in enumerate(rules)}
     taggers: dict[str, TopicTagger] = {}
     matched: list[list[int]] = [[] for _ in rules]

@@ -51,6 +51,17 @@ def stored_definition(con: duckdb.DuckDBPyConnection, topic_id: str) -> StoredDe
     """The definition of `topic_id` the stored tags come from, when every stored post was
     tagged under one topics version that recorded it; else None (posts not tagged yet, a
     re-tag half-way, or tags from before versions were recorded)."""
+    try:
+        found = con.execute(
+            "SELECT definition, matcher FROM _topic_definitions "
+            "WHERE topic_id = ? AND topics_version = "
+            "(SELECT min(topics_version) FROM _topic_runs)",
+            [topic_id],
+        ).fetchall()
+    except duckdb.CatalogException:  # a copy published before migration 0018
+        return None
+    if not found:
+        return None
     row = con.execute(
         """
         WITH runs AS (SELECT topics_version, count(*) AS posts FROM _topic_runs GROUP BY 1)
@@ -60,13 +71,6 @@ def stored_definition(con: duckdb.DuckDBPyConnection, topic_id: str) -> StoredDe
     ).fetchall()[0]
     versions, version, tagged, posts = row
     if versions != 1 or tagged != posts:
-        return None
-    found = con.execute(
-        "SELECT definition, matcher FROM _topic_definitions "
-        "WHERE topics_version = ? AND topic_id = ?",
-        [version, topic_id],
-    ).fetchall()
-    if not found:
         return None
     return StoredDefinition(str(version), json.loads(found[0][0]), str(found[0][1]))
 
