@@ -12,6 +12,7 @@ from collections.abc import Callable
 import uvicorn
 
 from earshot.explore.app import create_app
+from earshot.explore.preview_matching import warm_tokenizers
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.settings import ExploreSettings, check_bind
 from earshot.explore.warm import warm
@@ -64,6 +65,7 @@ def serve(
     # the start page and its topics, while the browser opens (its request waits for them)
     threading.Thread(target=warm, args=(settings, reader), daemon=True).start()
     _watch(reader)
+    threading.Thread(target=warm_tokenizers, daemon=True, name="explore-tokenizers").start()
     url = app_url(settings)
     say(f"Earshot Explore: {url}")
     if not settings.token_from_env:

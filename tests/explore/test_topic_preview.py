@@ -64,3 +64,21 @@ def test_the_preview_reads_words_as_enrichment_does(text: str, lang: str) -> Non
 
     tok = preview_matching._tokenizer(lang)
     assert preview_matching.word_sequence(tok, text) == word_sequence(tok(text))
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Kundenservice", "Hotline kaputt"),
+        ("Customer", "service is slow"),  # a phrase across the line break, as enrichment reads
+        ("Titel ", " Text mit  Lücken\nund Zeilen"),
+        ("", "nur Text"),
+        ("nur Titel", ""),
+    ],
+)
+def test_title_and_text_read_as_one_post(title: str, text: str) -> None:
+    from earshot.nlp.topics import word_sequence
+
+    tok = preview_matching._tokenizer("de")
+    whole = text if not title else title if not text else f"{title}\n{text}"
+    assert preview_matching.post_sequence(tok, title, text) == word_sequence(tok(whole))
