@@ -3,8 +3,10 @@
     python bench/explore.py [--posts 100000] [--requests 30] [--dir DIR]
 
 Builds a warehouse of `--posts` synthetic posts (bench/synth.py: 12 weeks, German and English,
-the example taxonomy), publishes its analytics copy the product's way
-(`warehouse.publish.publish_analytics_copy`: digest facts, then the full-text index), and
+the example taxonomy), enriches them as the `enrich` flow does (the example config's enricher,
+two worker processes: the stored tags are the product's own), publishes its analytics copy the
+product's way (`warehouse.publish.publish_analytics_copy`: digest facts, then the full-text
+index), and
 serves Explore on a loopback port in a child process (`explore.server.serve`, uvicorn, with a
 token). Then, over HTTP with the token, it times the week page, a topic page, a search page
 (`/search?q=` with a German word in another inflection, an English one, two words, a filter)
@@ -12,12 +14,14 @@ and a query preview (`/api/preview`), each `--requests` times round-robin over i
 after one warm-up request (printed as "first": the first search reads the per-post facts, the
 first preview opens a topic and matches all of its pieces). The preview is timed as it is
 used: a topic's definition edited one piece at a time (each edit matches only the changed
-piece); the first preview of another topic (every piece matched) is timed and judged apart.
+piece); the first preview of another configured topic (its terms' posts from the stored tags,
+`explore.preview_stored`) and of a topic not in the config yet (every piece matched over all of
+its candidates) are timed and judged apart.
 Prints p50/p95 per page, the server's peak RSS, and the baseline: a plain scan (`count(*)` of
 `text ILIKE '%word%'`) of the same copy in this process, what a search costs without the index.
 
 Targets (printed PASS/FAIL; exit status 1 when one fails): search p95 <= 500 ms, week and
-topic page p95 <= 300 ms, query preview p95 <= 2 s (and the other topic's first <= 2 s).
+topic page p95 <= 300 ms, query preview p95 <= 2 s (and each first preview <= 2 s).
 """
 
 from __future__ import annotations
@@ -68,6 +72,8 @@ PREVIEW_EDITS = (
     {**_SERVICE, "terms_en": "customer service\ncustomer experience\ncustomer support"},  # one less
 )
 PREVIEW_COLD = {"topic": "data-privacy"}
+# a topic not in the config yet, first time: the matcher runs over all of its candidates
+PREVIEW_NEW = {"new_id": "events", "terms_de": "Messe\nKöln", "terms_en": "trade fair\nLondon"}
 TARGETS = {"week": 0.3, "topic": 0.3, "search": 0.5, "preview": 2.0}
 
 
@@ -89,10 +95,34 @@ def build(folder: Path, posts: int, seed: int) -> tuple[Path, Path, dict[str, fl
     if built is not None:
         seconds["synth"] = built
         analytics.unlink(missing_ok=True)
+    tagged = enrich(warehouse)
+    if tagged is not None:
+        seconds["enrich"] = tagged
+        analytics.unlink(missing_ok=True)
     start = time.perf_counter()
     publish_analytics_copy(warehouse, analytics)  # first time: indexes every post
     seconds["publish"] = time.perf_counter() - start
     return warehouse, analytics, seconds
+
+
+def enrich(warehouse: Path) -> float | None:
+    """Enrich the synthetic posts as the `enrich` flow does (the example config's enricher, two
+    worker processes; `bench/scale_enrich.py`'s loop), so that the stored tags are the
+    product's own; None when they already are. Seconds."""
+    from bench.scale_enrich import run_enrichment
+    from earshot.pipelines import jobs
+    from earshot.pipelines.config import load_config
+    from earshot.warehouse.annotations import count_stale
+    from earshot.warehouse.connection import writing
+
+    enricher = jobs.build_enricher(load_config(ROOT / "examples" / "listening.yaml"))
+    with writing(warehouse) as con:
+        stale = count_stale(con, enricher.analysis_version, enricher.topics_version)
+    if not stale:
+        return None
+    start = time.perf_counter()
+    run_enrichment(warehouse, workers=2, batch_size=4000, quiet=True)
+    return time.perf_counter() - start
 
 
 def serve_child(spec: Path) -> None:
@@ -224,6 +254,11 @@ def run(args: argparse.Namespace, folder: Path) -> int:
             start = time.perf_counter()
             client.get("/api/preview", params=PREVIEW_COLD).raise_for_status()
             results["preview_cold"] = time.perf_counter() - start
+            start = time.perf_counter()
+            found = client.get("/api/preview", params=PREVIEW_NEW)
+            found.raise_for_status()
+            results["preview_new"] = time.perf_counter() - start
+            results["preview_new_posts"] = found.json().get("matched")
             results["pages"] = figures
             results["server_peak_rss_mib"] = peak_rss_mib(child.pid)
     finally:
@@ -254,8 +289,16 @@ def report(results: dict[str, Any]) -> int:
     ok = cold <= TARGETS["preview"]
     failed |= not ok
     print(
-        f"  preview of another topic, first time (every piece matched): {cold * 1000:.0f} ms  "
+        f"  preview of another configured topic, first time: {cold * 1000:.0f} ms  "
         f"target <= {TARGETS['preview'] * 1000:.0f} ms: {'PASS' if ok else 'FAIL'}"
+    )
+    new = results["preview_new"]
+    ok = new <= TARGETS["preview"]
+    failed |= not ok
+    print(
+        f"  preview of a new topic ({results['preview_new_posts']} posts), first time: "
+        f"{new * 1000:.0f} ms  target <= {TARGETS['preview'] * 1000:.0f} ms: "
+        f"{'PASS' if ok else 'FAIL'}"
     )
     search = results["pages"]["search"]
     print(

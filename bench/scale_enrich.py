@@ -59,8 +59,9 @@ def rss_kib(pid: int, field_name: str = "VmRSS") -> int:
 # --- child: the enrichment run ---------------------------------------------------------
 
 
-def run_enrichment(path: Path, workers: int, batch_size: int) -> None:
-    """Enrich every stale post of `path`; print one flushed line per stored batch."""
+def run_enrichment(path: Path, workers: int, batch_size: int, *, quiet: bool = False) -> None:
+    """Enrich every stale post of `path`; print one flushed line per stored batch (`quiet`:
+    none)."""
     from earshot.nlp.records import EnrichResult
     from earshot.nlp.workers import EnricherPool, batches_per_worker, local_enricher
     from earshot.pipelines import jobs
@@ -75,9 +76,11 @@ def run_enrichment(path: Path, workers: int, batch_size: int) -> None:
     cursor = StaleCursor(enricher.analysis_version, enricher.topics_version)
     with writing(path) as con:
         load_id = start_load(con, "enrich")
+        jobs.record_tagging(con, enricher)  # as the flow does before it stores tags
         batch, cursor = next_stale(con, cursor, batch_size)
     start = time.perf_counter()
-    print(f"start {load_id} {cursor.pipeline_version}/{cursor.topics_version}", flush=True)
+    say = _silent if quiet else print
+    say(f"start {load_id} {cursor.pipeline_version}/{cursor.topics_version}", flush=True)
     done = 0
     in_flight: deque[Future[EnrichResult]] = deque()
     recycle = batches_per_worker(batch_size)  # as the flow does: a fresh worker every 100k posts
@@ -102,7 +105,7 @@ def run_enrichment(path: Path, workers: int, batch_size: int) -> None:
             if result is not None:
                 pids = pool.worker_pids()
                 worker_rss = ",".join(str(rss_kib(p)) for p in pids) or "-"
-                print(
+                say(
                     f"batch {done} {time.perf_counter() - start:.3f} "
                     f"{rss_kib(os.getpid())} {worker_rss}",
                     flush=True,
@@ -110,7 +113,11 @@ def run_enrichment(path: Path, workers: int, batch_size: int) -> None:
         peaks = ",".join(str(rss_kib(p, "VmHWM")) for p in pool.worker_pids()) or "-"
     with writing(path) as con:
         finish_load(con, load_id, status="done", rows_added=done)
-    print(f"done {done} {time.perf_counter() - start:.3f} {rss_kib(os.getpid(), 'VmHWM')} {peaks}")
+    say(f"done {done} {time.perf_counter() - start:.3f} {rss_kib(os.getpid(), 'VmHWM')} {peaks}")
+
+
+def _silent(*_args: object, **_kwargs: object) -> None:
+    pass
 
 
 # --- parent: set up, measure, kill, check ------------------------------------------------

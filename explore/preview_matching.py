@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import spacy
 
-from earshot.nlp.normalise import split_parts
+from earshot.nlp.normalise import BOUNDARY, split_parts
 from earshot.nlp.query import evaluate, parse_query, query_terms
 from earshot.nlp.records import TopicRule
 from earshot.nlp.tokenizer import EarshotTokenizer, split
@@ -74,6 +74,47 @@ def _tokenizer(lang: str) -> EarshotTokenizer:
         return tok
 
 
+_URL_STARTS = ("http:", "https:", "www.")  # `WordInfo.is_url` whatever else the word holds
+_URL_PARTS = (BOUNDARY,)  # a URL's `WordInfo.topic_parts`
+
+
+def word_sequence(tok: EarshotTokenizer, text: str) -> list[str]:
+    """`nlp.topics.word_sequence` of the doc `tok` makes of `text`, without making the doc.
+
+    A URL's parts are known without its `WordInfo` (a boundary): most posts carry a URL of
+    their own, whose info would be computed once, never reused, and crowd the word cache.
+    """
+    words, _ = split(text)
+    info = tok.info
+    cache = tok._infos
+    return [
+        part
+        for w in words
+        for part in (
+            _URL_PARTS if w.startswith(_URL_STARTS) else (cache.get(w) or info(w)).topic_parts
+        )
+    ]
+
+
+def post_sequence(tok: EarshotTokenizer, title: str, text: str) -> list[str]:
+    """The word sequence of a post as enrichment reads it: "title\ntext" (or either alone).
+
+    Whitespace adds nothing to a word sequence and no token spans it, so the title's and the
+    text's sequences joined are the whole one (and each takes `split`'s quick way when its
+    words are separated by single spaces, which the line break between them prevents).
+    """
+    if not title:
+        return word_sequence(tok, text)
+    return word_sequence(tok, title) + word_sequence(tok, text)
+
+
+def warm_tokenizers(langs: Sequence[str] = ("de", "en", "xx")) -> None:
+    """Build the tokenizers before the first preview needs them (a blank pipeline's vocabulary
+    takes a quarter of a second per language)."""
+    for lang in langs:
+        _tokenizer(lang)
+
+
 # Word sequences of posts already looked at, by rowid: tokenizing is most of a preview's cost
 # and does not depend on the definition, so the next preview (the user typing on) reuses them.
 # Posts never change their text; the sequences are dropped when the facts are read anew.
@@ -98,16 +139,11 @@ def match(
     extra: dict[int, list[str]] = {}  # beyond MAX_SEQUENCES: used once, not kept
     missing = [d for d in docs.tolist() if d not in _sequences]
     if missing:
-        for doc, text in _texts(con, np.array(missing, dtype=np.int64)):
+        for doc, title, text in _texts(con, np.array(missing, dtype=np.int64)):
             code = int(facts.lang[doc])
             tok = _tokenizer(facts.langs[code] if code >= 0 else "xx")
-            words, _ = split(text)
-            info = tok.info
-            cache = tok._infos
-            # `view_sequence(tok.view(words, spaces, text))`, without the view's other lists
-            seq = [part for w in words for part in (cache.get(w) or info(w)).topic_parts]
             target = _sequences if len(_sequences) < MAX_SEQUENCES else extra
-            target[doc] = seq
+            target[doc] = post_sequence(tok, title, text)
     index = {rule.topic_id: n for n, rule in enumerate(rules)}
     taggers: dict[str, TopicTagger] = {}
     matched: list[list[int]] = [[] for _ in rules]
@@ -128,14 +164,12 @@ def match(
     return [(np.array(m, dtype=np.int64), e) for m, e in zip(matched, evidence, strict=True)]
 
 
-def _texts(con: duckdb.DuckDBPyConnection, docs: np.ndarray) -> Sequence[tuple[int, str]]:
-    """(rowid, the text enrichment reads: title and text) of each doc."""
+def _texts(con: duckdb.DuckDBPyConnection, docs: np.ndarray) -> Sequence[tuple[int, str, str]]:
+    """(rowid, title, text) of each doc: what enrichment reads is the title, a line break and
+    the text (the text alone without a title, the title alone without a text)."""
     rows = con.execute(
-        """
-        SELECT rowid, CASE WHEN title IS NULL OR title = '' THEN text
-                           WHEN text = '' THEN title ELSE title || E'\n' || text END
-        FROM _posts WHERE rowid IN (SELECT unnest(?::BIGINT[]))
-        """,
+        "SELECT rowid, coalesce(title, ''), coalesce(text, '') FROM _posts "
+        "WHERE rowid IN (SELECT unnest(?::BIGINT[]))",
         [docs.tolist()],
     ).fetchall()
-    return [(int(r[0]), r[1] or "") for r in rows]
+    return [(int(r[0]), r[1], r[2]) for r in rows]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import uvicorn
 
 from earshot.explore.app import create_app
+from earshot.explore.preview_matching import warm_tokenizers
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.settings import ExploreSettings, check_bind
 from earshot.warehouse.corrections import prepare_corrections
@@ -63,6 +64,7 @@ def serve(
     # the start page and its topics, while the browser opens (its request waits for them)
     threading.Thread(target=app.state.warmer, daemon=True).start()
     _watch(reader)
+    threading.Thread(target=warm_tokenizers, daemon=True, name="explore-tokenizers").start()
     url = app_url(settings)
     say(f"Earshot Explore: {url}")
     if not settings.token_from_env:

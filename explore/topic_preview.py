@@ -29,6 +29,7 @@ import duckdb
 import numpy as np
 
 from earshot.explore.preview_matching import candidates, match
+from earshot.explore.preview_stored import stored_term_pieces
 from earshot.nlp.query import QueryError, parse_query
 from earshot.nlp.records import TopicRule
 from earshot.warehouse.search_facts import DocFacts, doc_facts
@@ -186,6 +187,16 @@ def _decide(
             if key in _pieces:
                 results[n] = _pieces[key]
     todo = [n for n in range(len(specs)) if n not in results]
+    if any(specs[n][0] == "term" for n in todo):
+        # the configured terms' posts from the stored matches (not kept as pieces: they lack
+        # the posts the stored exclusions removed, so they hold only while those stay)
+        known = stored_term_pieces(con, rule, facts, window)
+        for n in [n for n in todo if specs[n][0] == "term"]:
+            lang = next(iter(specs[n][2].terms))
+            docs = known.get((lang, specs[n][1] or ""))
+            if docs is not None:
+                results[n] = (docs, {})
+                todo.remove(n)
     looked = 0
     if todo:
         # the pieces not known yet, as topics of one matcher: one pass over each candidate

@@ -6,9 +6,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from earshot.nlp import tokenizer
 from earshot.nlp.normalise import TokenView, split_parts, token_view
 from earshot.nlp.query import Node, QueryError, evaluate, parse_query, query_terms
 from earshot.nlp.records import TopicMatch, TopicRule
@@ -26,6 +28,17 @@ SUFFIXES: dict[str, tuple[str, ...]] = {
 DEFAULT_SUFFIXES: tuple[str, ...] = ("s", "es")
 # Languages that glue nouns together: a term word may end a longer word ("Contentmarketing").
 COMPOUNDING = frozenset({"de", "nl", "sv", "da", "no", "nb", "fi"})
+
+
+def matcher_identity() -> str:
+    """What decides a topic match besides the definition and the post's language: the matcher's
+    and the tokenizer's versions and spaCy's. Stored with each topics version's definitions
+    (`warehouse.topic_definitions`) so a reader knows whether stored tags are what this code
+    would tag."""
+    return (
+        f"topics {VERSION}; matching {MATCHING}; tokenizer {tokenizer.VERSION}; "
+        f"spacy {spacy.__version__}"
+    )
 
 
 def suffixes_for(lang: str) -> tuple[str, ...]:

@@ -259,6 +259,7 @@ def enrich_batches(config: str = "listening.yaml") -> EnrichSummary:
     cursor = StaleCursor(enricher.analysis_version, enricher.topics_version)
     with jobs.warehouse(loaded) as con:
         load_id = start_load(con, "enrich")
+        jobs.record_tagging(con, enricher)
         stale = count_stale(con, cursor.pipeline_version, cursor.topics_version)
     summary = EnrichSummary(load_id, enricher.version, stale_before=stale)
     # A run of a couple of batches is not worth starting worker processes for; on Dask

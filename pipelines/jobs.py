@@ -28,6 +28,7 @@ from earshot.nlp.learn import Learned, RuleScores, learn_sentiment, model_path, 
 from earshot.nlp.records import EnrichResult, PendingPost
 from earshot.nlp.relevance import model_path as relevance_model_path
 from earshot.nlp.tokenizer import split
+from earshot.nlp.topics import matcher_identity, rule_to_config
 from earshot.pipelines.config import (
     ConfigError,
     LoadedConfig,
@@ -55,6 +56,7 @@ from earshot.warehouse.sources import (
     sync_sources,
 )
 from earshot.warehouse.taxonomy import sync_taxonomy
+from earshot.warehouse.topic_definitions import record_topic_definitions
 
 # A source is due a little before its next attempt, so a schedule firing a few seconds
 # early does not skip it for a whole interval.
@@ -288,6 +290,17 @@ def build_enricher(loaded: LoadedConfig, *, with_models: bool = True) -> Enriche
         batch_size=min(cfg.nlp.batch_size, 1000),
         sentiment_models=learned_models(loaded) if with_models else {},
         relevance_models=relevance_models(loaded) if with_models else {},
+    )
+
+
+def record_tagging(con: duckdb.DuckDBPyConnection, enricher: Enricher) -> None:
+    """Record the definitions `enricher` tags with under its topics version (before it stores
+    tags), for readers that want to know what produced the stored matches."""
+    record_topic_definitions(
+        con,
+        enricher.topics_version,
+        [rule_to_config(rule) for rule in enricher.topics],
+        matcher=matcher_identity(),
     )
 
 

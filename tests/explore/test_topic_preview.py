@@ -47,3 +47,38 @@ def test_the_preview_counts_the_planted_posts(history: History) -> None:
     found = topic_preview.preview_topic(history.con, RULES[1], now=NOW, timezone="Europe/Berlin")
     assert found.matched == 3  # four say "Kundenservice", one of them "abends"
     assert sum(w.matched for w in found.weeks) == 3 and len(found.weeks) == 12
+
+
+SEQUENCE_TEXTS = (
+    "Mehr: https://lnk.example/p1919 und www.example.org/Datenschutz.",
+    "Titel\nText mit @DB_Bahn, #Kundenservice und E-Mail-Marketing (siehe http://x.de/a).",
+    "Look at https://example.com/a,b;c) — then    call the hotline!!",
+    "mail me: info@example.org https:// www. http:x",
+)
+
+
+@pytest.mark.parametrize("text", SEQUENCE_TEXTS)
+@pytest.mark.parametrize("lang", ["de", "en", "xx"])
+def test_the_preview_reads_words_as_enrichment_does(text: str, lang: str) -> None:
+    from earshot.nlp.topics import word_sequence
+
+    tok = preview_matching._tokenizer(lang)
+    assert preview_matching.word_sequence(tok, text) == word_sequence(tok(text))
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Kundenservice", "Hotline kaputt"),
+        ("Customer", "service is slow"),  # a phrase across the line break, as enrichment reads
+        ("Titel ", " Text mit  Lücken\nund Zeilen"),
+        ("", "nur Text"),
+        ("nur Titel", ""),
+    ],
+)
+def test_title_and_text_read_as_one_post(title: str, text: str) -> None:
+    from earshot.nlp.topics import word_sequence
+
+    tok = preview_matching._tokenizer("de")
+    whole = text if not title else title if not text else f"{title}\n{text}"
+    assert preview_matching.post_sequence(tok, title, text) == word_sequence(tok(whole))

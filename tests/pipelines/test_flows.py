@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from earshot.pipelines import flows
 from earshot.pipelines.cli import app
+from earshot.pipelines.config import load_config
 from tests.listeners.feedserver import FeedServer, Reply, closed_port_url
 from tests.reports.support import SmtpServer
 
@@ -209,6 +210,15 @@ def test_collect_enrich_digest_end_to_end(
         tmp_path,
         "SELECT topic_id, posts FROM topic_weekly WHERE week = '2026-W47' ORDER BY topic_id",
     ) == [("customer-service", 2), ("newsletter", 1), ("sales", 1)]
+    # what the tags were made with, for Explore's query preview (one version, every topic)
+    recorded = query(
+        tmp_path,
+        "SELECT count(DISTINCT d.topics_version), count(*), "
+        "bool_and(d.topics_version = r.topics_version) "
+        "FROM _topic_definitions d, (SELECT DISTINCT topics_version FROM _topic_runs) r",
+    )
+    configured = len(load_config(config).config.topics)
+    assert recorded == [(1, configured, True)]
 
     report = flows.digest(config, week=WEEK)
     assert report.sent and report.audience_posts == 4 and not report.no_source_reachable
