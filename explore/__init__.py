@@ -18,9 +18,8 @@ digest's code (`reports.digest.build_digest`, `warehouse.digest_queries`,
 CSS and JS in `explore/static/` (no inline script or style: the CSP forbids them).
 
 The `search` and `preview` pages (`/search`, `/preview`, `explore/search.py`,
-`explore/preview.py`) are built on branch issue-13-search; their entries in `PAGE_MODULES`
-are theirs to add. `/api/posts?q=` (and `/posts?q=`) hands the text to
-`earshot.warehouse.search.search_filter(con, q) -> (sql, params)`, a filter on the post row
-`p` that `warehouse.post_lists.PostFilter.extra` applies (a `ValueError` becomes a 400 on
-`q`); without that module, `q` is refused with a 400 saying so.
+`explore/preview.py`) search the full-text index (`warehouse.search`). `/api/posts?q=` (and
+`/posts?q=`) takes the same index's hits (`warehouse.search.search_docs`, `_posts.rowid`s:
+what `/search` finds) as `warehouse.post_lists.PostFilter.rowids`; a text without a word is
+a 400 on `q`.
 """

@@ -17,6 +17,7 @@ from earshot.explore.render import page
 from earshot.warehouse.corrections import answered_questions
 from earshot.warehouse.labels import SENTIMENTS
 from earshot.warehouse.post_lists import AUDIENCES, SORTS, PostFilter, PostPage, list_posts
+from earshot.warehouse.search import search_docs
 
 router = APIRouter()
 MAX_LIMIT = 500
@@ -63,10 +64,8 @@ def post_filter(request: Request, con: duckdb.DuckDBPyConnection) -> PostFilter:
     lang = q.get("lang") or None
     if lang is not None and not (lang.isalpha() and 2 <= len(lang) <= 3):
         raise bad("lang", f"{lang!r}: expected a language code like de")
-    extra = None
     text = q.get("q") or None
-    if text is not None:
-        extra = full_text_filter(con, text)
+    rowids = full_text_docs(con, text) if text is not None else None
     return PostFilter(
         week=week,
         topic_id=topic,
@@ -78,22 +77,16 @@ def post_filter(request: Request, con: duckdb.DuckDBPyConnection) -> PostFilter:
         question=_flag("question", q.get("question")),
         tagged=_flag("tagged", q.get("tagged")),
         rows=bool(_flag("rows", q.get("rows"))),
-        extra=extra,
+        rowids=rowids,
     )
 
 
-def full_text_filter(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, list[object]]:
-    """`q`: the full-text search's matches as a filter on `p` (the search engine's, on branch
-    issue-13-search: `earshot.warehouse.search.search_filter(con, text) -> (sql, params)`)."""
+def full_text_docs(con: duckdb.DuckDBPyConnection, text: str) -> tuple[int, ...]:
+    """`q`: the full-text search's matches (`_posts.rowid`s), what `/search` finds for it."""
     try:
-        from earshot.warehouse import search  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise bad("q", "full-text search is not available in this build") from None
-    try:
-        found: tuple[str, list[object]] = search.search_filter(con, text)
+        return search_docs(con, text)
     except ValueError as exc:  # the search's SearchError says "q: <what>" itself
         raise bad("q", str(exc).removeprefix("q: ")) from None
-    return found
 
 
 def _paging(request: Request, default_limit: int) -> tuple[int, int, str]:

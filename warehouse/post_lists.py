@@ -36,6 +36,9 @@ class PostFilter:
     rows: bool = False  # every row, duplicates included
     # an extra filter on `p` (e.g. the full-text search's matches): SQL and its parameters
     extra: tuple[str, list[object]] | None = None
+    # only these posts, by `_posts.rowid` (the full-text search's hits, `search.search_docs`):
+    # read with the plain columns when no other filter needs the enrichment
+    rowids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +176,15 @@ def _clauses(con: duckdb.DuckDBPyConnection, where: PostFilter) -> tuple[list[st
     if where.extra is not None:
         clauses.append(f"({where.extra[0]})")
         params += where.extra[1]
+    if where.rowids is not None:
+        if _source(where) == _POSTS_AND_OWNER:
+            clauses.append("p.post_row IN (SELECT unnest(?::BIGINT[]))")
+        else:  # `_post_facts` has no rowid
+            clauses.append(
+                "p.post_id IN (SELECT post_id FROM _posts WHERE rowid IN "
+                "(SELECT unnest(?::BIGINT[])))"
+            )
+        params.append(list(where.rowids))
     return clauses, params
 
 

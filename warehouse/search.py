@@ -171,6 +171,16 @@ def search_filter(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, list[
     return "p.post_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
 
 
+def search_docs(con: duckdb.DuckDBPyConnection, text: str) -> tuple[int, ...]:
+    """The search's matches of `text` as `_posts.rowid`s (sorted), what `/search` finds, for
+    lists that filter by rowid (`warehouse.post_lists.PostFilter.rowids`)."""
+    wanted, unwanted = parse_terms(text)
+    if not wanted and not unwanted:
+        raise SearchError("q", f"{text!r}: no word to search for")
+    docs = matching_docs(con, wanted, unwanted)
+    return tuple(int(d) for d in (docs if docs is not None else ()))
+
+
 def post_ids_of(con: duckdb.DuckDBPyConnection, docs: np.ndarray) -> list[str]:
     """The `post_id`s of `docs` (`_posts.rowid`), in storage order."""
     if not len(docs):

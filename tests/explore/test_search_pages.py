@@ -97,6 +97,43 @@ def test_the_search_api_finds_other_inflections_with_filters(search_site: Site) 
         assert listed["total"] == 4
 
 
+def test_the_post_list_and_the_search_give_the_same_posts_for_the_same_q(
+    search_site: Site,
+) -> None:
+    """`/api/posts?q=` filters by the index's hits (`search_docs`, by rowid), what
+    `/api/search` finds: every row of the list is a hit and every hit a row (`rows=true`;
+    by default the list shows duplicates once), with the list's own filters on top."""
+
+    def everything(c: Any, path: str, params: dict[str, str]) -> tuple[int, set[str]]:
+        found: set[str] = set()
+        offset, total = 0, -1
+        while total < 0 or offset < total:
+            body = c.get(path, params={**params, "limit": "200", "offset": str(offset)}).json()
+            total = body["total"]
+            found |= {x["post_id"] for x in body["posts"]}
+            offset += 200
+            if not body["posts"]:
+                break
+        return total, found
+
+    with search_site.client() as c:
+        sizes = []
+        for q in ("Kundenservices", "customers", "Kundenservice -hilft", "Häusern", "nichts123"):
+            total, hits = everything(c, "/api/search", {"q": q})
+            sizes.append(len(hits))
+            listed_total, listed = everything(c, "/api/posts", {"q": q, "rows": "true"})
+            assert (listed_total, listed) == (total, hits), q
+            once_total, once = everything(c, "/api/posts", {"q": q})
+            assert once <= hits and once_total == len(once), q
+            for extra in ({"lang": "de"}, {"audience": "own"}, {"week": "2026-W47"}):
+                _t, narrowed = everything(c, "/api/posts", {"q": q, "rows": "true", **extra})
+                _t, unfiltered = everything(c, "/api/posts", {"rows": "true", **extra})
+                assert narrowed == hits & unfiltered, (q, extra)
+        assert sizes[0] == 4 and sizes[-1] == 0 and min(sizes[1:4]) > 0, sizes
+        bad = c.get("/api/posts", params={"q": "-"})
+        assert bad.status_code == 400 and bad.json()["detail"].startswith("q: ")
+
+
 def test_the_search_page_escapes_and_highlights(search_site: Site) -> None:
     with search_site.client() as c:
         html = c.get("/search", params={"q": "<Häusern>"}).text
