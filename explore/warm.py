@@ -57,18 +57,31 @@ def warm(
     costs nothing else (the page itself will say what is wrong)."""
     opened = copy.opened_stamp
     week = default_week(settings)
+
+    def run(pages: list[Page], known: set[str]) -> bool:
+        """Compute `pages` (unknown topics left out); False once the copy is being replaced."""
+        for page in pages:
+            if replacing() or (opened is not None and copy.current_stamp() != opened):
+                return False  # a newer copy replaces this one: its own warm-up will start
+            if page.topic_id is None or page.topic_id in known:
+                _compute(settings, copy, page)
+        return True
+
     try:
         with copy.cursor() as con:
-            pages = [p for c in first for p in _pages_of(con, c, week)]
             topics = [
                 r[0] for r in con.execute("SELECT topic_id FROM topics ORDER BY 1").fetchall()
             ]
-        pages += [Page(week)] + [Page(week, t) for t in topics]
         known = set(topics)
-        for page in dict.fromkeys(p for p in pages if p.topic_id is None or p.topic_id in known):
-            if replacing() or (opened is not None and copy.current_stamp() != opened):
-                return  # a newer copy replaces this one: its own warm-up will start
-            _compute(settings, copy, page)
+        # the pages the forms came from first: the browser is on its way to them
+        backs = [_page_of_path(c.back, week) for c in first if c.back]
+        done = [p for p in dict.fromkeys(backs) if p is not None]
+        if not run(done, known):
+            return
+        with copy.cursor() as con:
+            pages = [p for c in first for p in _pages_of(con, c)]
+        pages += [Page(week)] + [Page(week, t) for t in topics]
+        run([p for p in dict.fromkeys(pages) if p not in done], known)
     except Exception as exc:
         print(f"explore: preparing the pages of {week}: {exc}", flush=True)
 
@@ -98,24 +111,20 @@ class Warmer:
         warm(self.settings, self.copy, first[::-1], self.replacing)
 
 
-def _pages_of(con: duckdb.DuckDBPyConnection, corrected: Corrected, default: str) -> list[Page]:
-    """The page the form came from, then the post's week page and its topics' pages."""
-    pages = []
-    back = _page_of_path(corrected.back, default) if corrected.back else None
-    if back is not None:
-        pages.append(back)
+def _pages_of(con: duckdb.DuckDBPyConnection, corrected: Corrected) -> list[Page]:
+    """The corrected post's week page and its topics' pages (the corrected topic first)."""
     row = con.execute("SELECT week FROM posts WHERE post_id = ?", [corrected.post_id]).fetchone()
-    if row is not None and row[0] is not None:
-        week = str(row[0])
-        pages.append(Page(week))
-        if corrected.topic_id is not None:
-            pages.append(Page(week, corrected.topic_id))
-        tagged = con.execute(
-            "SELECT DISTINCT topic_id FROM post_topics WHERE post_id = ? ORDER BY 1",
-            [corrected.post_id],
-        ).fetchall()
-        pages += [Page(week, r[0]) for r in tagged]
-    return pages
+    if row is None or row[0] is None:
+        return []
+    week = str(row[0])
+    pages = [Page(week)]
+    if corrected.topic_id is not None:
+        pages.append(Page(week, corrected.topic_id))
+    tagged = con.execute(
+        "SELECT DISTINCT topic_id FROM post_topics WHERE post_id = ? ORDER BY 1",
+        [corrected.post_id],
+    ).fetchall()
+    return pages + [Page(week, r[0]) for r in tagged]
 
 
 def _page_of_path(back: str, default: str) -> Page | None:
