@@ -1,11 +1,12 @@
 """Republishing the analytics copy after corrections: one background worker, coalescing.
 
 A correction is stored (and durable) before its request waits here. The request then waits
-for a republish that started after its store, up to `wait_seconds`: on a small warehouse
-that is well under a second (`bench/corrections.py`), and the answer's page already counts
-it. On a large one the refresh of the week's facts and the copy take longer; the request
-answers when its bound is up, and the worker finishes the republish in the background.
-Corrections made meanwhile share the next republish instead of queueing one each.
+for a republish that started after its store, up to `wait_seconds`: at 100,000 posts ~0.5 s,
+at 1,000,000 posts ~2-2.5 s on the shared machine (`bench/corrections.py`), and the answer's
+page already counts it. Should it take longer, the request answers when its bound is up, and
+the worker finishes the republish in the background. Corrections made meanwhile share the
+next republish instead of queueing one each; `pending` tells the warm-up of the copy open now
+that it is about to be replaced.
 """
 
 from __future__ import annotations
