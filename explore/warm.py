@@ -26,7 +26,7 @@ from earshot.explore.topics import topic_context
 from earshot.explore.week import week_context
 from earshot.warehouse.weeks import parse_week
 
-MAX_PREFERRED = 8  # pages kept for the next copy (a burst of corrections: the newest win)
+MAX_PREFERRED = 8  # corrections whose pages the next copy warms first (a burst: the newest)
 
 
 @dataclass(frozen=True, slots=True)
