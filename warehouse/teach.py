@@ -4,8 +4,10 @@ Candidates are read per stratum, a (topic, ISO week) pair of the newest `weeks` 
 of several topics counts for the first by id; a post of none for topic ""), at most
 `per_stratum` of each, picked by a hash of the post id so that every run sees the same ones.
 A `Judge` (`nlp.teach.Judge`: the rules and the learned models) says how uncertain it is
-about each; `choose` then goes round the strata, most uncertain stratum first, taking each
-stratum's most uncertain post in turn, so that 20 labels cover many topics and weeks.
+about each, and which are the likeliest of a class still short of labels; `choose` then
+fills three lanes, each going round the strata so that 20 labels cover many topics and
+weeks: the likeliest of the short class (while one is), a seeded random sample (the
+representative posts), and the most uncertain posts, one of each group of near-duplicates.
 A post with any label (by id or URL), and a post whose text is a label's text, is never offered.
 
 A judge that also judges relevance (`RelevanceJudge`: a topic with a relevance model, or
@@ -17,6 +19,7 @@ about twice is offered once, for the question that came first.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -42,6 +45,14 @@ class Judged(Protocol):
     def short(self) -> Sequence[bool]: ...
 
 
+class NearDuplicates(Protocol):
+    """Which texts are near-duplicates (`nlp.teach.Likeness` is one)."""
+
+    def too_close(self, i: int, chosen: Sequence[int]) -> bool:
+        """Whether text `i` is a near-duplicate of one of the `chosen`."""
+        ...
+
+
 class Judge(Protocol):
     """Judges the sentiment questions about texts, given the labels per class, and says which
     texts are near-duplicates (`too_close(i, chosen)`: text i and one of the chosen)."""
@@ -49,10 +60,6 @@ class Judge(Protocol):
     def judge(self, lang: str, texts: Sequence[str], labelled: Mapping[str, int]) -> Judged: ...
 
     def near_duplicates(self, texts: Sequence[str]) -> NearDuplicates: ...
-
-
-class NearDuplicates(Protocol):
-    def too_close(self, i: int, chosen: Sequence[int]) -> bool: ...
 
 
 @runtime_checkable
@@ -266,24 +273,32 @@ def _round_robin(
     accept: Callable[[int], bool] | None = None,
 ) -> None:
     """Append to `chosen` until it holds `n`: round-robin over the strata, each stratum's
-    items in `order`, those already `taken` (or not `accept`ed) passed over."""
+    items in `order` (those already `taken`, or not `accept`ed, passed over). Round r takes
+    an item of each stratum with at most r chosen so far, so that the lanes together spread."""
     queues: dict[Hashable, list[int]] = {}
     for i in order:
         if i not in taken:
             queues.setdefault(strata[i], []).append(i)
-    lanes = [iter(lane) for lane in queues.values()]  # in the order of their first item
+    per = Counter(strata[i] for i in chosen)
+    lanes = [(stratum, iter(lane)) for stratum, lane in queues.items()]  # by their first item
+    depth = 0
     while len(chosen) < n and lanes:
-        still: list[Iterator[int]] = []
-        for lane in lanes:
+        still: list[tuple[Hashable, Iterator[int]]] = []
+        for stratum, lane in lanes:
             if len(chosen) >= n:
                 break
+            if per[stratum] > depth:
+                still.append((stratum, lane))
+                continue
             for i in lane:
                 if accept is None or accept(i):
                     chosen.append(i)
                     taken.add(i)
-                    still.append(lane)
+                    per[stratum] += 1
+                    still.append((stratum, lane))
                     break
         lanes = still
+        depth += 1
 
 
 def _judged(
