@@ -1,4 +1,4 @@
-"""How much a label of a text would teach: uncertainty of the sentiment the models (or rules) give.
+"""How much a label of a text would teach: the teach queue's judgement of texts.
 
 A text's uncertainty is one minus the margin between the two most probable classes (1: a coin
 toss, 0: sure) of the language's learned model; while no model is in use (too few labels, or
@@ -6,10 +6,11 @@ it does not beat the rules yet), of a provisional one trained on the labels so f
 class has `PROVISIONAL_MIN` labels (it judges only what to ask; it never tags a post).
 Before that, it is the rules' score's closeness to the class boundaries of
 `sentiment.label_for`, the texts the rules put in the class that lacks most labels first.
-On the GermEval dev set (`bench/learning_curve.py`) the provisional model is what makes the
-queue beat random choice: the rules' closeness alone asks about few positive posts.
-The choice among uncertain texts (spread over topics and weeks) is the warehouse's
-`warehouse.teach.choose`; this module only scores.
+While a class has fewer than `BALANCE_UNTIL` labels, `Judgement.short` also marks the texts
+likeliest of it (GermEval: 6% positive; uncertainty alone asks about few of them), and
+`Likeness` tells near-duplicates apart. Which of them are asked (a share for each kind,
+spread over topics and weeks) is the warehouse's `warehouse.teach.choose`; this module only
+judges.
 """
 
 from __future__ import annotations
@@ -94,9 +95,10 @@ def judgement(
         if short is None:
             return Judgement(told.tolist(), [False] * len(texts))
         closeness = rules_uncertainty(lexicon_scores)
-        likelihood = np.fromiter(
-            (label_for(float(s)) == short for s in lexicon_scores), dtype=np.float64
-        ) + 0.01 * closeness
+        likelihood = (
+            np.fromiter((label_for(float(s)) == short for s in lexicon_scores), dtype=np.float64)
+            + 0.01 * closeness
+        )
         return Judgement(told.tolist(), likeliest(likelihood))
     probabilities = model.probabilities(texts, lexicon_scores)
     told = margin_uncertainty(probabilities)
@@ -267,7 +269,9 @@ class Judge:
         core = self.relevance[topic_id]
         if core is None:
             return Judgement([-1.0] * len(texts), [False] * len(texts))
-        return relevance_judgement(core, texts, matched_terms, verdicts(given.relevant if given else ()))
+        return relevance_judgement(
+            core, texts, matched_terms, verdicts(given.relevant if given else ())
+        )
 
 
 def relevance_uncertainty(

@@ -120,7 +120,9 @@ def test_the_likeliest_of_the_class_short_of_labels_are_marked_until_it_has_enou
     told = judgement(scores, asked, None, few)
     marked = {t for t, s in zip(asked, told.short, strict=True) if s}
     assert marked
-    assert all(label_for(s) == "positive" for t, s in zip(asked, scores, strict=True) if t in marked)
+    assert all(
+        label_for(s) == "positive" for t, s in zip(asked, scores, strict=True) if t in marked
+    )
     assert told.uncertainty == rules_uncertainty(scores, few).tolist()
     enough = dict.fromkeys(("negative", "neutral", "positive"), BALANCE_UNTIL)
     assert not any(judgement(scores, asked, None, enough).short)
