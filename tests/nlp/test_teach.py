@@ -9,15 +9,22 @@ import pytest
 from earshot.nlp.learn import MIN_PER_CLASS, FeatureSettings, RuleScores, fit
 from earshot.nlp.sentiment import label_for
 from earshot.nlp.teach import (
+    BALANCE_POOL,
+    BALANCE_UNTIL,
     BOUNDARIES,
     PROVISIONAL_MIN,
     Judge,
+    Likeness,
+    judgement,
     judging_model,
     judging_relevance,
     margin_uncertainty,
+    relevance_judgement,
     relevance_uncertainty,
     rules_uncertainty,
+    short_class,
     uncertainty,
+    verdicts,
 )
 from tests.nlp.test_learn import labelled
 
@@ -102,3 +109,65 @@ def test_relevance_is_judged_by_a_provisional_model_once_both_verdicts_have_labe
     # without a model, the matches of fewest distinct terms first
     fallback = relevance_uncertainty(None, asked, [("Bahn", "DB"), ("Bahn",), ()])
     assert fallback[2] > fallback[1] > fallback[0]
+
+
+def test_the_likeliest_of_the_class_short_of_labels_are_marked_until_it_has_enough(
+    rules: RuleScores,
+) -> None:
+    asked = ["Super, danke!", "Toll, pünktlich", "Störung in Kiel", "Zug um 7", "Gleis 3"] * 4
+    scores = rules.scores(asked)
+    few = {"negative": BALANCE_UNTIL, "neutral": BALANCE_UNTIL, "positive": 2}
+    told = judgement(scores, asked, None, few)
+    marked = {t for t, s in zip(asked, told.short, strict=True) if s}
+    assert marked
+    assert all(
+        label_for(s) == "positive" for t, s in zip(asked, scores, strict=True) if t in marked
+    )
+    assert told.uncertainty == rules_uncertainty(scores, few).tolist()
+    enough = dict.fromkeys(("negative", "neutral", "positive"), BALANCE_UNTIL)
+    assert not any(judgement(scores, asked, None, enough).short)
+    assert short_class(few, ("negative", "neutral", "positive")) == "positive"
+    assert short_class(enough, ("negative", "neutral", "positive")) is None
+    # with a model: by its probability of the short class, a `BALANCE_POOL` share of the texts
+    texts, labels = labelled()
+    model, _ = fit("de", texts, labels, rules.scores(texts), FeatureSettings())
+    by_model = judgement(scores, asked, model, few)
+    p = model.probabilities(asked, scores)[:, model.classes.index("positive")]
+    assert sum(by_model.short) >= round(len(asked) * BALANCE_POOL)
+    assert min(p[np.asarray(by_model.short)]) >= max(p[~np.asarray(by_model.short)])
+
+
+def test_relevance_marks_the_matches_likeliest_not_relevant_while_that_verdict_is_short() -> None:
+    asked = ["Bahn", "Bahn und DB", "Deutsche Bahn, DB, Bahn", "Bahnhof"]
+    terms = [("Bahn",), ("Bahn", "DB"), ("Deutsche Bahn", "DB", "Bahn"), ("Bahn",)]
+    told = relevance_judgement(None, asked, terms, verdicts([True] * 30 + [False] * 2))
+    assert told.short == [True, False, False, True]  # fewest distinct terms
+    assert not any(relevance_judgement(None, asked, terms, verdicts([True, False] * 30)).short)
+
+
+def test_near_duplicates_are_told_apart_from_other_texts() -> None:
+    texts = [
+        "Die S-Bahn nach Laim fällt heute wegen einer Stellwerksstörung aus",
+        "Die S-Bahn nach Laim fällt heute wegen einer Stellwerksstörung aus!! http://t.co/x",
+        "Danke an das freundliche Personal im ICE nach Hamburg",
+        "Die S-Bahn nach Pasing ist pünktlich",
+    ]
+    near = Likeness(texts)
+    assert not near.too_close(1, [])
+    assert near.too_close(1, [0]) and near.too_close(0, [2, 1])
+    assert not near.too_close(2, [0, 1]) and not near.too_close(3, [0])
+
+
+def test_near_duplicates_from_a_sample_of_many_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    import earshot.nlp.teach as teach
+
+    monkeypatch.setattr(teach, "LIKENESS_SAMPLE", 6)  # 12 texts: the vocabulary from 6
+    stems = [
+        "Die S-Bahn nach Laim fällt heute wegen einer Stellwerksstörung aus",
+        "Danke an das freundliche Personal im ICE nach Hamburg",
+        "Der Regionalexpress nach Kiel hat zwanzig Minuten Verspätung",
+    ]
+    texts = [f"{stems[i % 3]} {'!' * (i // 3)}" for i in range(12)]
+    near = Likeness(texts)
+    assert near.too_close(3, [0]) and near.too_close(4, [2, 1])  # the same stem
+    assert not near.too_close(1, [0, 2]) and not near.too_close(5, [3, 4])

@@ -3,6 +3,7 @@ the uncertain first (the rules' judgement here: no model is stored)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +20,10 @@ from earshot.warehouse.labels import LabelRow, store_labels
 from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
 from earshot.warehouse.taxonomy import sync_taxonomy
 from earshot.warehouse.teach import (
+    BALANCE_SHARE,
+    EXPLORE_SHARE,
     RelevanceLabels,
+    _tiebreak,
     candidates,
     choose,
     labelled_counts,
@@ -132,9 +136,9 @@ def test_choose_goes_round_the_strata_most_uncertain_first() -> None:
     uncertainties = [0.9, 0.8, 0.7, 0.95, 0.1, 0.5]
     strata = ["a", "a", "a", "b", "b", "c"]
     keys = [str(i) for i in range(6)]
-    assert choose(uncertainties, strata, keys, 6) == [3, 0, 5, 4, 1, 2]
-    assert choose(uncertainties, strata, keys, 2) == [3, 0]
-    assert choose(uncertainties, ["one"] * 6, keys, 3) == [3, 0, 1]  # plain uncertainty
+    assert choose(uncertainties, strata, keys, 6, explore=0.0) == [3, 0, 5, 4, 1, 2]
+    assert choose(uncertainties, strata, keys, 2, explore=0.0) == [3, 0]
+    assert choose(uncertainties, ["one"] * 6, keys, 3, explore=0.0) == [3, 0, 1]  # plain
 
 
 def test_ties_are_not_decided_by_position() -> None:
@@ -142,6 +146,53 @@ def test_ties_are_not_decided_by_position() -> None:
     picked = choose([0.5] * 50, ["s"] * 50, keys, 10)
     assert picked != list(range(10))
     assert picked == choose([0.5] * 50, ["s"] * 50, keys, 10)  # but always the same
+
+
+def test_a_share_of_the_picks_is_a_seeded_random_sample_not_the_most_uncertain() -> None:
+    keys = [f"post-{i}" for i in range(100)]
+    uncertainties = [i / 100 for i in range(100)]  # post-99 the most uncertain
+    picked = choose(uncertainties, ["s"] * 100, keys, 10)
+    assert len(picked) == 10 == len(set(picked))
+    by_hash = sorted(range(100), key=lambda i: _tiebreak(keys[i]))
+    explored = by_hash[: round(10 * EXPLORE_SHARE)]
+    assert picked[: len(explored)] == explored  # the sample first, in the hash order
+    rest = [i for i in sorted(range(100), key=lambda i: -uncertainties[i]) if i not in explored]
+    assert picked[len(explored) :] == rest[: 10 - len(explored)]  # then the most uncertain
+
+
+def test_the_likeliest_of_a_short_class_take_their_share_first() -> None:
+    keys = [f"post-{i}" for i in range(40)]
+    short = [i % 8 == 0 for i in range(40)]  # 5 of them
+    picked = choose([0.5] * 40, ["s"] * 40, keys, 10, short=short, explore=0.0)
+    assert sorted(picked[: round(10 * BALANCE_SHARE)]) == [0, 8, 16, 24, 32]
+    assert not any(short[i] for i in picked[5:])
+    # no short class (all False): no such lane
+    assert choose([0.5] * 40, ["s"] * 40, keys, 10, short=[False] * 40, explore=0.0) == choose(
+        [0.5] * 40, ["s"] * 40, keys, 10, explore=0.0
+    )
+
+
+def test_near_duplicates_are_asked_about_once_while_others_remain() -> None:
+    twins = {0, 1, 2}  # the three most uncertain say the same
+
+    def too_close(i: int, chosen: Sequence[int]) -> bool:
+        return i in twins and any(c in twins for c in chosen)
+
+    uncertainties = [0.99, 0.98, 0.97, 0.5, 0.4]
+    keys = [str(i) for i in range(5)]
+    picked = choose(uncertainties, ["s"] * 5, keys, 3, explore=0.0, too_close=too_close)
+    assert picked == [0, 3, 4]
+    # fewer others than asked for: the near-duplicates fill the rest
+    assert choose(uncertainties, ["s"] * 5, keys, 5, explore=0.0, too_close=too_close) == [
+        0, 3, 4, 1, 2
+    ]  # fmt: skip
+
+
+def test_the_lanes_together_spread_over_the_strata() -> None:
+    keys = [f"post-{i}" for i in range(12)]
+    strata = ["a", "b", "c"] * 4
+    picked = choose([0.5] * 12, strata, keys, 3, short=[i % 2 == 0 for i in range(12)])
+    assert sorted(strata[i] for i in picked) == ["a", "b", "c"]
 
 
 def test_a_topic_with_enough_relevance_labels_is_asked_about_each_post_once(
