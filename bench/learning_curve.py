@@ -9,7 +9,7 @@ An organisation with a labelled file: every text is a stored post, its label unk
 asked for. A fixed, seeded `--held-out` share of each file is never asked about by either
 strategy. The teach queue asks `--step` posts at a time, judged by `nlp.teach.judging_model`
 and `nlp.teach.judgement` (uncertainty, and the likeliest of a class short of labels),
-chosen by `warehouse.teach.choose` with `nlp.teach.Likeness` (what `earshot labels next`
+chosen by `warehouse.teach_choice.choose` with `nlp.teach.Likeness` (what `earshot labels next`
 uses; one stratum: the files have no topics or weeks); after each step Earshot learns as
 `earshot learn` does (`nlp.learn.learn_sentiment`: 5-fold CV against the rules, a model only
 where it beats them). Random choice labels as many posts, once per seed (`--seeds`).

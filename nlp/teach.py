@@ -9,7 +9,7 @@ Before that, it is the rules' score's closeness to the class boundaries of
 While a class has fewer than `BALANCE_UNTIL` labels, `Judgement.short` also marks the texts
 likeliest of it (GermEval: 6% positive; uncertainty alone asks about few of them), and
 `Likeness` tells near-duplicates apart. Which of them are asked (a share for each kind,
-spread over topics and weeks) is the warehouse's `warehouse.teach.choose`; this module only
+spread over topics and weeks) is the warehouse's `warehouse.teach_choice.choose`; this module only
 judges.
 """
 

@@ -19,16 +19,8 @@ from earshot.warehouse.annotations import store_annotations
 from earshot.warehouse.labels import LabelRow, store_labels
 from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
 from earshot.warehouse.taxonomy import sync_taxonomy
-from earshot.warehouse.teach import (
-    BALANCE_SHARE,
-    EXPLORE_SHARE,
-    RelevanceLabels,
-    _tiebreak,
-    candidates,
-    choose,
-    labelled_counts,
-    teach_queue,
-)
+from earshot.warehouse.teach import RelevanceLabels, candidates, labelled_counts, teach_queue
+from earshot.warehouse.teach_choice import BALANCE_SHARE, EXPLORE_SHARE, _tiebreak, choose
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 # (text, topic, weeks ago): the rules score "pünktlich"/"super" positive, "Störung" negative
