@@ -64,6 +64,43 @@ def _in_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[str, list[objec
     )
 
 
+_TEXT_COLUMNS = "p.url, p.title, p.text, p.source_id, p.author, p.published_at"
+
+
+def _week_posts(in_week: str) -> str:
+    """The audience's posts of the week (`in_week`: `_in_week`'s condition) with their
+    engagement and rowid: what both top-post queries rank."""
+    return f"""
+            SELECT p.post_id, p.published_at, p.rowid AS row,
+                   coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
+                       AS engagement
+            FROM _posts p LEFT JOIN _sources s USING (source_id)
+            WHERE {in_week} AND NOT coalesce(s.owned, false)
+        """
+
+
+def _top_post(
+    texts: dict[str, tuple[Any, ...]],
+    post_id: str,
+    engagement: int,
+    label: str | None,
+    topics: list[str],
+) -> TopPost:
+    url, title, text, source_id, author, published_at = texts[post_id]
+    return TopPost(
+        post_id,
+        url,
+        title,
+        text,
+        source_id,
+        author,
+        published_at,
+        engagement,
+        label,
+        tuple(topics),
+    )
+
+
 def top_posts(
     con: duckdb.DuckDBPyConnection,
     week: str,
@@ -89,13 +126,7 @@ def top_posts(
     # are read for the winners only.
     top = con.execute(
         f"""
-        WITH week_posts AS (
-            SELECT p.post_id, p.published_at, p.rowid AS row,
-                   coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
-                       AS engagement
-            FROM _posts p LEFT JOIN _sources s USING (source_id)
-            WHERE {in_week} AND NOT coalesce(s.owned, false)
-        ),
+        WITH week_posts AS ({_week_posts(in_week)}),
         candidates AS (
             SELECT * FROM week_posts
             WHERE engagement >= (SELECT min(engagement) FROM (
@@ -118,29 +149,11 @@ def top_posts(
     ).fetchall()
     if not top:
         return []
-    texts = _post_columns(
-        con,
-        "p.url, p.title, p.text, p.source_id, p.author, p.published_at",
-        {r[0]: r[4] for r in top},
-    )
-    posts: list[TopPost] = []
-    for post_id, engagement, label, _published, _row, topics in top:
-        url, title, text, source_id, author, published_at = texts[post_id]
-        posts.append(
-            TopPost(
-                post_id,
-                url,
-                title,
-                text,
-                source_id,
-                author,
-                published_at,
-                engagement,
-                label,
-                tuple(topics),
-            )
-        )
-    return posts
+    texts = _post_columns(con, _TEXT_COLUMNS, {r[0]: r[4] for r in top})
+    return [
+        _top_post(texts, post_id, engagement, label, topics)
+        for post_id, engagement, label, _published, _row, topics in top
+    ]
 
 
 def top_post_of_topics(
@@ -154,13 +167,7 @@ def top_post_of_topics(
     in_week, params = _in_week(con, week)
     top = con.execute(
         f"""
-        WITH week_posts AS (
-            SELECT p.post_id, p.published_at, p.rowid AS row,
-                   coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
-                       AS engagement
-            FROM _posts p LEFT JOIN _sources s USING (source_id)
-            WHERE {in_week} AND NOT coalesce(s.owned, false)
-        ),
+        WITH week_posts AS ({_week_posts(in_week)}),
         tags AS (
             SELECT t.post_id, t.topic_id FROM post_topics t
             WHERE t.post_id IN (SELECT post_id FROM week_posts)
@@ -197,27 +204,11 @@ def top_post_of_topics(
     ).fetchall()
     if not top:
         return {}
-    texts = _post_columns(
-        con,
-        "p.url, p.title, p.text, p.source_id, p.author, p.published_at",
-        {r[1]: r[5] for r in top},
-    )
-    found: dict[str, TopPost] = {}
-    for wanted, post_id, engagement, label, _published, _row, topics in top:
-        url, title, text, source_id, author, published_at = texts[post_id]
-        found[wanted] = TopPost(
-            post_id,
-            url,
-            title,
-            text,
-            source_id,
-            author,
-            published_at,
-            engagement,
-            label,
-            tuple(topics),
-        )
-    return found
+    texts = _post_columns(con, _TEXT_COLUMNS, {r[1]: r[5] for r in top})
+    return {
+        wanted: _top_post(texts, post_id, engagement, label, topics)
+        for wanted, post_id, engagement, label, _published, _row, topics in top
+    }
 
 
 def _post_columns(
