@@ -3,19 +3,23 @@ reason the platform cannot go back (see `listeners.social.backfill` for the walk
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
+from typing import Any
+
+import httpx
 
 from earshot.listeners.bluesky.backfill import backfill as bluesky
 from earshot.listeners.discourse.backfill import backfill as discourse
 from earshot.listeners.hackernews.backfill import backfill as hackernews
+from earshot.listeners.http import HttpPolicy
 from earshot.listeners.lemmy.backfill import backfill as lemmy
 from earshot.listeners.mastodon.backfill import backfill as mastodon
 from earshot.listeners.news.backfill import backfill as news
 from earshot.listeners.news.backfill import earliest as news_earliest
 from earshot.listeners.records import SourceSpec
 from earshot.listeners.reddit.backfill import backfill as reddit
-from earshot.listeners.social.backfill import Backfiller
+from earshot.listeners.social.backfill import Backfiller, BackfillPage, Window
 from earshot.listeners.stackexchange.backfill import backfill as stackexchange
 
 BACKFILLERS: Mapping[str, Backfiller] = {
@@ -28,6 +32,23 @@ BACKFILLERS: Mapping[str, Backfiller] = {
     "stackexchange": stackexchange,
     "news": news,
 }
+
+def walk(
+    client: httpx.Client,
+    spec: SourceSpec,
+    progress: Mapping[str, Any],
+    *,
+    policy: HttpPolicy,
+    window: Window,
+    now: datetime,
+) -> Iterator[BackfillPage]:
+    """The pages of `spec`'s history walker from `progress` (the last page's, or {} to start);
+    none once a walk ended (`{"done": true}`, `listeners.social.backfill.DONE`)."""
+    if progress.get("done"):
+        return iter(())
+    walker = BACKFILLERS[spec.kind]
+    return walker(client, spec, progress, policy=policy, window=window, now=now)
+
 
 # Why a kind cannot go back: its platform serves only its newest items.
 _NEWEST_ONLY = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from earshot.listeners.backfill import BACKFILLERS, cannot_go_back, earliest
+from earshot.listeners.backfill import cannot_go_back, earliest, walk
 from earshot.listeners.errors import ListenerError
 from earshot.listeners.records import SourceSpec
 from earshot.listeners.social.backfill import Window
@@ -96,11 +96,10 @@ def run_backfill(
         spec.source_id, backfill.since, backfill.until, backfill.resumed, load_id=backfill.load_id
     )
     window = Window(backfill.since, backfill.until)
-    walker = BACKFILLERS[spec.kind]
     policy = jobs.http_policy(loaded)
     try:
         with jobs.http_client(policy) as client:
-            pages = walker(client, spec, backfill.progress, policy=policy, window=window, now=now)
+            pages = walk(client, spec, backfill.progress, policy=policy, window=window, now=now)
             for page in pages:
                 with jobs.write_session(loaded) as con:
                     added = store_backfill_page(

@@ -75,8 +75,6 @@ def _topics(
     category: str | None,
     tag: str | None,
 ) -> Iterator[BackfillPage]:
-    if progress.get("done"):
-        return
     forum, headers = spec.url, api_headers(spec)
     number = int(progress.get("page") or 0)
     finished = {int(t) for t in progress.get("topics_done") or ()}

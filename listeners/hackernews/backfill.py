@@ -32,8 +32,6 @@ def backfill(
     now: datetime,
 ) -> Iterator[BackfillPage]:
     """Progress: `before` (epoch second, exclusive) and `page` of the next request."""
-    if progress.get("done"):
-        return
     query = require(spec, "query")
     tags = str(spec.options.get("tags") or urls.DEFAULT_TAGS)
     base = str(spec.options.get("api_url") or urls.API)

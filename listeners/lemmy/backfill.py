@@ -37,8 +37,6 @@ def backfill(
                              "comments": dict(progress.get("comments") or {})}  # fmt: skip
     if progress.get("exhausted"):
         state["exhausted"] = True
-    if progress.get("done"):
-        return
     listings = (("posts", posts_url, post_from_post_view),
                 ("comments", comments_url, post_from_comment_view))  # fmt: skip
     for n, (key, url_of, normalise) in enumerate(listings):

@@ -31,8 +31,6 @@ def backfill(
     now: datetime,
 ) -> Iterator[BackfillPage]:
     """Progress: the `max_id` cursor of the next page."""
-    if progress.get("done"):
-        return
     instance = require(spec, "instance")
     token = secret(spec, "token")
     headers = {"Authorization": f"Bearer {token}"} if token else {}

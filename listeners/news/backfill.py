@@ -35,8 +35,6 @@ def backfill(
     now: datetime,
 ) -> Iterator[BackfillPage]:
     """Progress: the `end` (GDELT stamp, inclusive) of the next request's window."""
-    if progress.get("done"):
-        return
     query = urls.full_query(
         require(spec, "query"),
         languages=split_list(spec.options.get("languages")),

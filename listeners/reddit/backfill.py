@@ -27,8 +27,6 @@ def backfill(
     now: datetime,
 ) -> Iterator[BackfillPage]:
     """Progress: the listing's `after` cursor of the next page."""
-    if progress.get("done"):
-        return
 
     def to_post(thing: Mapping[str, Any]) -> Post | None:
         return post_from_thing(

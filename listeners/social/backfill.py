@@ -74,7 +74,8 @@ def walk_back(
 ) -> Iterator[BackfillPage]:
     """Page a newest-first listing by its cursor until an item older than `window.since`.
 
-    Progress: `{"cursor": ...}` of the next page, `{"done": true}` at the end. A walk starts
+    Progress: `{"cursor": ...}` of the next page, `{"done": true}` at the end (nothing more is
+    fetched from there: a source with several listings walks each on its own). A walk starts
     at the listing's top; it stops when the last item of a page (the oldest
     by the listing's order, so a pinned old item at the top does not end it) is older than
     the window, or the listing ends.

@@ -37,8 +37,6 @@ def backfill(
     now: datetime,
 ) -> Iterator[BackfillPage]:
     """Progress: the `page` of questions to ask for next."""
-    if progress.get("done"):
-        return
     site = require(spec, "site")
     tagged = text_field(spec.options.get("tagged"))
     query = text_field(spec.options.get("query"))

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from earshot.listeners.backfill import BACKFILLERS, cannot_go_back
+from earshot.listeners.backfill import cannot_go_back, walk
 from earshot.listeners.bluesky.normalize import post_from_view
 from earshot.listeners.http import HttpPolicy
 from earshot.listeners.lemmy.normalize import post_from_comment_view, post_from_post_view
@@ -49,8 +49,7 @@ def _reply(document: Any) -> Reply:
 def _pages(
     client: httpx.Client, spec: SourceSpec, policy: HttpPolicy, progress: Any
 ) -> list[BackfillPage]:
-    walker = BACKFILLERS[spec.kind]
-    return list(walker(client, spec, progress, policy=policy, window=WINDOW, now=NOW))
+    return list(walk(client, spec, progress, policy=policy, window=WINDOW, now=NOW))
 
 
 def _walk_and_resume(
