@@ -631,6 +631,53 @@ class Learned:
         return self.model is not None
 
 
+def held_out_probabilities(
+    lang: str,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    lexicon_scores: Sequence[float],
+    settings: FeatureSettings,
+    *,
+    counted: tuple[Any, list[str]],
+    folds: int = FOLDS,
+    seed: int = 0,
+    pool: ThreadPoolExecutor | None = None,
+) -> tuple[list[str], np.ndarray]:
+    """Each text's class probabilities from the model (`fit`) of the stratified fold that held
+    it out, and the classes in column order (sorted). `counted`: `Features.count` of `texts`,
+    which each fold's rows are taken from; the held-out rows are weighed as the model would
+    weigh them (the same figures as `SentimentModel.predict`, tests/nlp check it), without
+    counting again. With `pool`, the folds train in its threads."""
+    from sklearn.model_selection import StratifiedKFold
+
+    matrix, names = counted
+    gold = np.asarray(labels)
+    classes = sorted(set(labels))
+    probabilities = np.zeros((len(labels), len(classes)))
+
+    def fold(train: np.ndarray, test: np.ndarray) -> None:
+        _, (features, regression) = fit(
+            lang,
+            [texts[i] for i in train],
+            gold[train].tolist(),
+            [lexicon_scores[i] for i in train],
+            settings,
+            counted=(matrix[train], names),
+        )
+        held_out = features.weigh(matrix[test][:, features.kept], [lexicon_scores[i] for i in test])
+        columns = [list(regression.classes_).index(c) for c in classes]
+        probabilities[test] = regression.predict_proba(held_out)[:, columns]
+
+    splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(gold, gold)
+    if pool is None:
+        for train, test in splits:
+            fold(train, test)
+    else:
+        for done in [pool.submit(fold, train, test) for train, test in splits]:
+            done.result()
+    return classes, probabilities
+
+
 def learn_sentiment(
     lang: str,
     texts: Sequence[str],
@@ -659,27 +706,12 @@ def learn_sentiment(
     needs = {label: MIN_PER_CLASS - n for label, n in counts.items() if n < MIN_PER_CLASS}
     if needs:
         return Learned(lang, counts, rules, None, None, time.perf_counter() - start, needs)
-    from sklearn.model_selection import StratifiedKFold
+    # scikit-learn imported here, before the threads: two threads importing it at once can
+    # meet it half-initialised
+    import sklearn.linear_model
+    import sklearn.model_selection  # noqa: F401
 
     matrix, names = Features(settings).count(texts)
-    gold = np.asarray(labels)
-    predicted = np.empty(len(labels), dtype=object)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-
-    def fold(train: np.ndarray, test: np.ndarray) -> None:
-        _, (features, regression) = fit(
-            lang,
-            [texts[i] for i in train],
-            gold[train].tolist(),
-            [lexicon_scores[i] for i in train],
-            settings,
-            counted=(matrix[train], names),
-        )
-        # the held-out texts' rows of the counts, weighed as the model would (the same
-        # figures as `SentimentModel.predict`, tests/nlp check it), without counting again
-        held_out = features.weigh(matrix[test][:, features.kept], [lexicon_scores[i] for i in test])
-        predicted[test] = regression.classes_[regression.predict_proba(held_out).argmax(axis=1)]
-
     identity = model_identity(lang, texts, labels, settings, code)
 
     def whole() -> SentimentModel:
@@ -698,9 +730,12 @@ def learn_sentiment(
     # dropped when the folds say it does not beat the rules (wall time over CPU time).
     with ThreadPoolExecutor(max(1, jobs)) as pool:
         candidate = pool.submit(whole)
-        for done in [pool.submit(fold, tr, te) for tr, te in splitter.split(gold, gold)]:
-            done.result()
-        cv = Figures.of(list(labels), predicted.tolist())
+        classes, probabilities = held_out_probabilities(
+            lang, texts, labels, lexicon_scores, settings,
+            counted=(matrix, names), folds=folds, seed=seed, pool=pool,
+        )  # fmt: skip
+        predicted = [classes[i] for i in probabilities.argmax(axis=1)]
+        cv = Figures.of(list(labels), predicted)
         chosen = candidate.result() if cv.beats(rules or cv) else None
         if chosen is None:
             candidate.cancel()

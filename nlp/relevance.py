@@ -198,29 +198,14 @@ def learn_relevance(
         return LearnedRelevance(
             topic_id, counts, rules, None, None, time.perf_counter() - start, needs
         )
-    from sklearn.model_selection import StratifiedKFold
-
     inputs = [model_text(t, m) for t, m in zip(texts, matched_terms, strict=True)]
     scores = [rules_score(m) for m in matched_terms]
     names = [RELEVANT if g else IRRELEVANT for g in gold]
     counted = learn.Features(settings).count(inputs)
-    matrix, feature_names = counted
-    labels = np.asarray(names)
-    predicted = np.zeros(len(gold), dtype=bool)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, test in splitter.split(np.zeros(len(gold)), labels):
-        _, (features, regression) = learn.fit(
-            "",
-            [inputs[i] for i in train],
-            labels[train].tolist(),
-            [scores[i] for i in train],
-            settings,
-            counted=(matrix[train], feature_names),
-        )
-        held_out = features.weigh(matrix[test][:, features.kept], [scores[i] for i in test])
-        column = list(regression.classes_).index(RELEVANT)
-        p = regression.predict_proba(held_out)[:, column]
-        predicted[test] = p >= THRESHOLD
+    classes, probabilities = learn.held_out_probabilities(
+        "", inputs, names, scores, settings, counted=counted, folds=folds, seed=seed
+    )
+    predicted = probabilities[:, classes.index(RELEVANT)] >= THRESHOLD
     cv = binary_figures(gold, predicted.tolist())
     chosen: RelevanceModel | None = None
     if rules is not None and cv.beats(rules):

@@ -21,7 +21,6 @@ from typing import Any
 
 from earshot.listeners.bluesky.stream import JetstreamListener, StreamStats
 from earshot.listeners.records import FetchResult, FetchStatus, Post, SourceSpec
-from earshot.nlp.records import TopicRule
 from earshot.pipelines import jobs
 from earshot.pipelines.config import BlueskySource, LoadedConfig, is_stream
 from earshot.pipelines.streamlock import StreamBusy, streaming_lock
@@ -58,18 +57,7 @@ def topic_filter(loaded: LoadedConfig) -> Callable[[Post], bool]:
     """Which streamed posts to keep: those the topic tagger finds a topic in."""
     from earshot.nlp.topicfilter import TopicFilter  # spaCy: only where a stream runs
 
-    cfg = loaded.config
-    rules = [
-        TopicRule(
-            topic_id=t.id,
-            bucket_id=t.bucket,
-            terms={lang: tuple(terms) for lang, terms in t.terms.items()},
-            exclude={lang: tuple(terms) for lang, terms in t.exclude.items()},
-            query=t.query,
-        )
-        for t in cfg.topics
-    ]
-    matcher = TopicFilter(rules, languages=cfg.nlp.languages)
+    matcher = TopicFilter(jobs.topic_rules(loaded), languages=loaded.config.nlp.languages)
 
     def accept(post: Post) -> bool:
         return matcher.matches(post.text, post.lang_hint)
