@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -777,6 +777,19 @@ class RuleScores:
         return [
             round(float(doc._.earshot_sentiment), 4) for doc in self.nlp.pipe(texts, batch_size=256)
         ]
+
+
+class Saving(Protocol):
+    def save(self, npz_path: Path) -> None: ...
+
+
+def keep_model(model: Saving | None, npz_path: Path) -> None:
+    """Put the model learning chose at `npz_path`, or, when it chose none (the rules stay),
+    take the one there out of use."""
+    if model is not None:
+        model.save(npz_path)
+    else:
+        remove_model(npz_path)
 
 
 def remove_model(npz_path: Path) -> None:

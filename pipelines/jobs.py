@@ -24,7 +24,7 @@ from earshot.listeners.records import FetchResult, SourceSpec
 from earshot.listeners.schedule import plan_next_attempt
 from earshot.nlp import Enricher, TopicRule
 from earshot.nlp.language import LanguageIdentifier
-from earshot.nlp.learn import Learned, RuleScores, learn_sentiment, model_path, remove_model
+from earshot.nlp.learn import Learned, RuleScores, keep_model, learn_sentiment, model_path
 from earshot.nlp.records import EnrichResult, PendingPost
 from earshot.nlp.relevance import model_path as relevance_model_path
 from earshot.nlp.tokenizer import split
@@ -353,11 +353,7 @@ def learn_sentiments(loaded: LoadedConfig, labelled: Sequence[LabelledText]) -> 
         learned = learn_sentiment(
             lang, texts, [g for _, g in pairs], scorer.scores(texts), code=scorer.code
         )
-        path = model_path(loaded.models_path, lang)
-        if learned.model is not None:
-            learned.model.save(path)
-        else:
-            remove_model(path)
+        keep_model(learned.model, model_path(loaded.models_path, lang))
         results.append(learned)
     return results
 

@@ -19,7 +19,7 @@ import duckdb
 from earshot.nlp import Enricher, relevance
 from earshot.nlp import learn as sentiment_learning
 from earshot.nlp.language import LanguageIdentifier
-from earshot.nlp.learn import Figures, Learned, remove_model
+from earshot.nlp.learn import Figures, Learned, keep_model, remove_model
 from earshot.nlp.relevance import LearnedRelevance, learn_relevance
 from earshot.nlp.tokenizer import split
 from earshot.pipelines import jobs
@@ -151,10 +151,7 @@ def learn_relevances(
             terms,
             code=rules_only.topics_version,
         )
-        if learned.model is not None:
-            learned.model.save(path)
-        else:
-            remove_model(path)
+        keep_model(learned.model, path)
         results.append(learned)
     return results
 
