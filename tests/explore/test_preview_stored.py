@@ -21,6 +21,7 @@ from earshot.warehouse.search_facts import doc_facts
 from earshot.warehouse.search_index import refresh_search_index
 from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
 from earshot.warehouse.topic_definitions import stored_definition
+from tests.warehouse.feed_posts import feed_post
 from tests.warehouse.test_retag import enrich_all
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
@@ -47,18 +48,8 @@ TAXONOMY = (SERVICE, TopicRule("weather", None, {"en": ("sunny",)}))
 
 def _posts() -> list[Post]:
     return [
-        Post(
-            platform="feed",
-            source_id="blog",
-            external_id=f"item-{n}",
-            url=f"https://example.org/{n}",
-            author=None,
-            author_handle=None,
-            title=None,
-            text=f"{text} ({n})",
-            lang_hint=lang,
-            published_at=NOW - timedelta(hours=n),
-            fetched_at=NOW,
+        feed_post(
+            n, f"{text} ({n})", lang=lang, published_at=NOW - timedelta(hours=n), fetched_at=NOW
         )
         for n, (text, lang) in enumerate(TEXTS * 2)
     ]

@@ -12,10 +12,10 @@ import pytest
 import yaml
 from distributed import Client, LocalCluster
 
-from earshot.listeners.records import Post
 from earshot.pipelines import flows
 from earshot.warehouse import open_warehouse
 from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
+from tests.warehouse.feed_posts import feed_post
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -77,18 +77,14 @@ def warehouse_with_posts(folder: Path, **nlp: Any) -> str:
     try:
         sync_sources(con, [SourceRow("forum", "feed", "https://forum.example.de/feed", False)])
         posts = [
-            Post(
-                platform="feed",
-                source_id="forum",
-                external_id=f"item-{n}",
-                url=f"https://forum.example.de/t/{n}",
-                author=None,
-                author_handle=None,
-                title=None,
-                text=f"{text} ({n})",
-                lang_hint=lang,
+            feed_post(
+                n,
+                f"{text} ({n})",
+                lang=lang,
                 published_at=NOW - timedelta(hours=n),
                 fetched_at=NOW,
+                source_id="forum",
+                site="https://forum.example.de/t",
             )
             for n, (text, lang) in enumerate(TEXTS * 3)
         ]

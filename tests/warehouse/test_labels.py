@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from earshot.listeners.records import Post
 from earshot.nlp.records import Annotation
 from earshot.warehouse import open_warehouse
 from earshot.warehouse.annotations import store_annotations
@@ -23,6 +22,7 @@ from earshot.warehouse.labels import (
 )
 from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
 from earshot.warehouse.taxonomy import sync_taxonomy
+from tests.warehouse.feed_posts import feed_post
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 
@@ -33,19 +33,7 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     sync_sources(c, [SourceRow("blog", "feed", "https://example.org/feed", False)])
     sync_taxonomy(c, [("bahn", "Bahn", None)], [], timezone="Europe/Berlin")
     posts = [
-        Post(
-            platform="feed",
-            source_id="blog",
-            external_id=f"item-{n}",
-            url=f"https://example.org/{n}",
-            author=None,
-            author_handle=None,
-            title=None,
-            text=text,
-            lang_hint="de",
-            published_at=NOW,
-            fetched_at=NOW,
-        )
+        feed_post(n, text, published_at=NOW, fetched_at=NOW)
         for n, text in enumerate(["Der Zug war pünktlich.", "Wieder Stellwerksstörung."])
     ]
     insert_posts(c, posts, load_id="collect-1")

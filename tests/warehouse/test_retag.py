@@ -17,6 +17,7 @@ from earshot.warehouse import open_warehouse
 from earshot.warehouse.annotations import StaleCursor, count_stale, next_stale, store_enriched
 from earshot.warehouse.loads import start_load
 from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
+from tests.warehouse.feed_posts import feed_post
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 TEXTS = [
@@ -59,18 +60,8 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     c = open_warehouse(tmp_path / "w.duckdb")
     sync_sources(c, [SourceRow("blog", "feed", "https://example.org/feed", False)])
     posts = [
-        Post(
-            platform="feed",
-            source_id="blog",
-            external_id=f"item-{n}",
-            url=f"https://example.org/{n}",
-            author=None,
-            author_handle=None,
-            title=None,
-            text=f"{text} ({n})",
-            lang_hint=lang,
-            published_at=NOW - timedelta(hours=n),
-            fetched_at=NOW,
+        feed_post(
+            n, f"{text} ({n})", lang=lang, published_at=NOW - timedelta(hours=n), fetched_at=NOW
         )
         for n, (text, lang) in enumerate(TEXTS * 3)
     ]

@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from earshot.listeners.records import Post
 from earshot.nlp.learn import RuleScores
 from earshot.nlp.records import Annotation, TopicMatch
 from earshot.nlp.teach import Judge
@@ -21,6 +20,7 @@ from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
 from earshot.warehouse.taxonomy import sync_taxonomy
 from earshot.warehouse.teach import RelevanceLabels, candidates, labelled_counts, teach_queue
 from earshot.warehouse.teach_choice import BALANCE_SHARE, EXPLORE_SHARE, _tiebreak, choose
+from tests.warehouse.feed_posts import feed_post
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 # (text, topic, weeks ago): the rules score "pünktlich"/"super" positive, "Störung" negative
@@ -46,19 +46,7 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
         c, [("bahn", "Bahn", None), ("service", "Service", None)], [], timezone="Europe/Berlin"
     )
     posts = [
-        Post(
-            platform="feed",
-            source_id="blog",
-            external_id=f"item-{n}",
-            url=f"https://example.org/{n}",
-            author=None,
-            author_handle=None,
-            title=None,
-            text=text,
-            lang_hint="de",
-            published_at=NOW - timedelta(weeks=ago),
-            fetched_at=NOW,
-        )
+        feed_post(n, text, published_at=NOW - timedelta(weeks=ago), fetched_at=NOW)
         for n, (text, _, ago) in enumerate(POSTS)
     ]
     insert_posts(c, posts, load_id="collect-1")
