@@ -11,11 +11,9 @@ from typing import Any
 import httpx
 
 from earshot.listeners.discourse import urls
-from earshot.listeners.discourse.client import api_headers, new_topic_posts
+from earshot.listeners.discourse.client import api_headers, latest_posts_pager, new_topic_posts
 from earshot.listeners.discourse.normalize import (
-    latest_posts_of,
     post_from_discourse,
-    post_id,
     topics_of,
 )
 from earshot.listeners.errors import ParseError
@@ -23,7 +21,6 @@ from earshot.listeners.http import HttpPolicy
 from earshot.listeners.records import Post, SourceSpec
 from earshot.listeners.social.backfill import DONE, BackfillPage, Window, walk_back
 from earshot.listeners.social.common import get_json, parse_iso, text_field
-from earshot.listeners.social.paging import Page
 
 
 def backfill(
@@ -45,14 +42,7 @@ def backfill(
         yield from _topics(client, spec, progress, policy, window, now, category, tag)
         return
 
-    def page(cursor: str | None) -> Page:
-        url = urls.latest_posts(forum, before=int(cursor) if cursor else None)
-        document, _ = get_json(client, url, policy=policy, headers=headers)
-        if not isinstance(document, dict) or "latest_posts" not in document:
-            raise ParseError(url, "not a Discourse posts list (no `latest_posts`)")
-        posts = latest_posts_of(document)
-        oldest = min((post_id(p) or 0 for p in posts), default=0)
-        return posts, str(oldest) if posts and oldest > 1 else None
+    page = latest_posts_pager(client, forum, policy, headers)
 
     def to_post(raw: Mapping[str, Any]) -> Post | None:
         return post_from_discourse(

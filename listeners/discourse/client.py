@@ -4,7 +4,7 @@ later posts by page; optional API key and user (`api_key_env`, `api_username_env
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,24 @@ def api_headers(spec: SourceSpec) -> dict[str, str]:
     return {"Api-Key": key, "Api-Username": str(user)} if key else {}
 
 
+def latest_posts_pager(
+    client: httpx.Client, forum: str, policy: HttpPolicy, headers: Mapping[str, str]
+) -> Callable[[str | None], Page]:
+    """A page of the forum's newest posts (`/posts.json`) before a post id (the cursor; None:
+    the newest), and the cursor of the next older page (None at the listing's end)."""
+
+    def page(cursor: str | None) -> Page:
+        url = urls.latest_posts(forum, before=int(cursor) if cursor else None)
+        document, _ = get_json(client, url, policy=policy, headers=headers)
+        if not isinstance(document, dict) or "latest_posts" not in document:
+            raise ParseError(url, "not a Discourse posts list (no `latest_posts`)")
+        posts = latest_posts_of(document)
+        oldest = min((post_id(p) or 0 for p in posts), default=0)
+        return posts, str(oldest) if posts and oldest > 1 else None
+
+    return page
+
+
 @Listener
 def fetch(
     client: httpx.Client, spec: SourceSpec, previous: State, policy: HttpPolicy, now: datetime
@@ -52,15 +70,7 @@ def fetch(
     if category or tag:
         return _topics(client, spec, previous, policy, now, forum, headers, category, tag)
 
-    def page(cursor: str | None) -> Page:
-        url = urls.latest_posts(forum, before=int(cursor) if cursor else None)
-        document, _ = get_json(client, url, policy=policy, headers=headers)
-        if not isinstance(document, dict) or "latest_posts" not in document:
-            raise ParseError(url, "not a Discourse posts list (no `latest_posts`)")
-        posts = latest_posts_of(document)
-        oldest = min((post_id(p) or 0 for p in posts), default=0)
-        return posts, str(oldest) if posts and oldest > 1 else None
-
+    page = latest_posts_pager(client, forum, policy, headers)
     walk = walk_newest_first(
         page,
         previous.get("walk") or {},
