@@ -10,13 +10,12 @@ from typing import Any
 
 import httpx
 
-from earshot.listeners.errors import ListenerError
 from earshot.listeners.http import HttpPolicy
 from earshot.listeners.records import SourceSpec
 from earshot.listeners.social.backfill import DONE, BackfillPage, Window
-from earshot.listeners.social.common import from_epoch, require, secret, text_field
+from earshot.listeners.social.common import from_epoch, text_field
 from earshot.listeners.stackexchange import urls
-from earshot.listeners.stackexchange.client import Api
+from earshot.listeners.stackexchange.client import Api, search_options
 from earshot.listeners.stackexchange.normalize import (
     answers_of,
     created,
@@ -37,13 +36,7 @@ def backfill(
     now: datetime,
 ) -> Iterator[BackfillPage]:
     """Progress: the `page` of questions to ask for next."""
-    site = require(spec, "site")
-    tagged = text_field(spec.options.get("tagged"))
-    query = text_field(spec.options.get("query"))
-    if not tagged and not query:
-        raise ListenerError(spec.url, "a stackexchange source needs `tagged`, `query` or both")
-    key = secret(spec, "key")
-    base = str(spec.options.get("api_url") or urls.API)
+    base, site, tagged, query, key = search_options(spec)
     api = Api(client, policy, spec)
     # todate is inclusive in the API; the window's end is not
     start, end = int(window.since.timestamp()), int(window.until.timestamp()) - 1

@@ -99,18 +99,22 @@ def _refuse_when_spent(spec: SourceSpec, state: Mapping[str, Any], now: datetime
             )
 
 
-@Listener
-def fetch(
-    client: httpx.Client, spec: SourceSpec, previous: State, policy: HttpPolicy, now: datetime
-) -> FetchResult:
-    """`site` with `tagged` (`;`-separated tags, all must match) and/or `query`; `key_env`."""
+def search_options(spec: SourceSpec) -> tuple[str, str, str | None, str | None, str | None]:
+    """(API base, site, tagged, query, key) of a source; `tagged` or `query` is required."""
     site = require(spec, "site")
     tagged = text_field(spec.options.get("tagged"))
     query = text_field(spec.options.get("query"))
     if not tagged and not query:
         raise ListenerError(spec.url, "a stackexchange source needs `tagged`, `query` or both")
-    key = secret(spec, "key")
-    base = str(spec.options.get("api_url") or urls.API)
+    return str(spec.options.get("api_url") or urls.API), site, tagged, query, secret(spec, "key")
+
+
+@Listener
+def fetch(
+    client: httpx.Client, spec: SourceSpec, previous: State, policy: HttpPolicy, now: datetime
+) -> FetchResult:
+    """`site` with `tagged` (`;`-separated tags, all must match) and/or `query`; `key_env`."""
+    base, site, tagged, query, key = search_options(spec)
     _refuse_when_spent(spec, previous, now)
     api = Api(client, policy, spec)
     walk_state = previous.get("walk") or {}
