@@ -33,6 +33,7 @@ BACKFILLERS: Mapping[str, Backfiller] = {
     "news": news,
 }
 
+
 def walk(
     client: httpx.Client,
     spec: SourceSpec,

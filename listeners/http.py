@@ -3,46 +3,34 @@
 Listeners never build their own client: `build_client(policy)` sets User-Agent, timeouts,
 redirect limits and a per-host concurrency cap; `fetch_bytes` adds retries with backoff,
 `Retry-After`, a body size limit, and turns every httpx failure into a `FetchError`.
-Redirects to private or link-local addresses are refused (see `listeners.addresses`).
+Redirects to private or link-local addresses are refused (see `listeners.addresses`). How a
+body is read: `http_body`; what an answer means: `http_answers`; a failure: `http_failures`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import email.utils
-import errno
-import json
 import random
-import re
-import socket
-import ssl
 import threading
 import time
 import weakref
-import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from earshot.listeners.addresses import RedirectGuard, check_redirect
-from earshot.listeners.errors import (
-    BodyTooLarge,
-    ConnectError,
-    DnsError,
-    FetchError,
-    HttpStatusError,
-    RateLimited,
-    Timeout,
-    TooManyRedirects,
+from earshot.listeners.http_answers import (
+    error_detail,
+    retry_after_seconds,
+    status_error,
+    wait_too_long,
 )
+from earshot.listeners.http_body import MIB, format_size, read_limited
+from earshot.listeners.http_failures import is_transient, translate
 
-KIB = 1024
-MIB = 1024 * 1024
+__all__ = ["HttpPolicy", "HttpResponse", "build_client", "fetch_bytes", "format_size"]
 
 
 @dataclass(frozen=True)
@@ -165,11 +153,13 @@ def fetch_bytes(
             with slot, stream as response:
                 status = response.status_code
                 if status in policy.retry_statuses:
-                    wait = _retry_after_seconds(response.headers.get("retry-after"))
+                    wait = retry_after_seconds(response.headers.get("retry-after"))
                     if wait is not None and wait > policy.max_retry_after_seconds:
-                        raise _wait_too_long(url, response, wait, policy)
+                        raise wait_too_long(
+                            url, response, wait, longest=policy.max_retry_after_seconds
+                        )
                     if last_attempt:
-                        raise _status_error(url, response, wait, retried=policy.retries)
+                        raise status_error(url, response, wait, retried=policy.retries)
                     delay = max(delay, wait or 0.0)
                 elif status == 304:
                     # Reading the (empty) body lets the connection go back to the pool; an
@@ -177,14 +167,21 @@ def fetch_bytes(
                     response.read()
                     return HttpResponse(304, response.headers, b"", str(response.url))
                 elif not 200 <= status < 300:
-                    detail = _error_detail(response)
-                    raise _status_error(url, response, None, retried=0, detail=detail)
+                    detail = error_detail(response)
+                    raise status_error(url, response, None, retried=0, detail=detail)
                 else:
-                    content = _read_limited(response, url, policy)
+                    content = read_limited(
+                        response,
+                        url,
+                        limit=policy.max_body_bytes,
+                        max_seconds=policy.max_seconds_per_attempt,
+                    )
                     return HttpResponse(status, response.headers, content, str(response.url))
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            error = _translate(url, exc, policy)
-            if last_attempt or not _is_transient(exc, error):
+            error = translate(
+                url, exc, timeout_seconds=policy.timeout_seconds, max_redirects=policy.max_redirects
+            )
+            if last_attempt or not is_transient(exc, error):
                 raise error from exc
         time.sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")
@@ -209,249 +206,5 @@ def _guard_redirect(request: httpx.Request) -> None:
     )
 
 
-def format_size(n: int) -> str:
-    """10485760 -> '10 MiB', 65536 -> '64 KiB', 1000 -> '1000 bytes'."""
-    if n >= MIB and n % MIB == 0:
-        return f"{n // MIB} MiB"
-    if n >= KIB and n % KIB == 0:
-        return f"{n // KIB} KiB"
-    return f"{n} bytes"
-
-
 def _backoff(policy: HttpPolicy, attempt: int) -> float:
     return policy.backoff_seconds * 2**attempt * random.uniform(0.5, 1.5)
-
-
-def _read_limited(response: httpx.Response, url: str, policy: HttpPolicy) -> bytes:
-    limit = policy.max_body_bytes
-    deadline = time.monotonic() + policy.max_seconds_per_attempt
-    too_large = BodyTooLarge(
-        url,
-        f"body exceeds {format_size(limit)} limit",
-        limit=limit,
-        http_status=response.status_code,
-    )
-    declared = response.headers.get("content-length", "")
-    # Without content-encoding the declared length is the body size: refuse before reading.
-    encoded = response.headers.get("content-encoding")
-    if not encoded and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    total = 0
-    for chunk in _decoded_chunks(response):
-        total += len(chunk)
-        if total > limit:
-            raise too_large
-        if time.monotonic() > deadline:
-            raise Timeout(
-                url,
-                f"body still arriving after {policy.max_seconds_per_attempt:g} s "
-                f"({format_size(total)} so far); the server is too slow",
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-# Decompressed bytes handed over at a time: httpx inflates each network read whole, so one
-# 64 KiB read of a gzip bomb became ~64 MiB in memory before the size limit could look at it.
-_INFLATE_STEP = 64 * KIB
-
-
-def _decoded_chunks(response: httpx.Response) -> Iterator[bytes]:
-    """The body, decompressed in steps of at most `_INFLATE_STEP` bytes (gzip/deflate)."""
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    if encoding in ("", "identity"):
-        yield from response.iter_raw()
-        return
-    if encoding not in ("gzip", "x-gzip", "deflate"):
-        yield from response.iter_bytes()  # stacked or other codings: httpx decodes them
-        return
-    inflate = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header, detected
-    first = True
-    try:
-        for raw in response.iter_raw():
-            if first and encoding == "deflate" and raw and (raw[0] & 0x0F) != 8:
-                inflate = zlib.decompressobj(-zlib.MAX_WBITS)  # deflate without zlib header
-            first = False
-            data = raw
-            while data and not inflate.eof:
-                if out := inflate.decompress(data, _INFLATE_STEP):
-                    yield out
-                data = inflate.unconsumed_tail
-        if tail := inflate.flush():
-            yield tail
-    except zlib.error as exc:
-        raise httpx.DecodingError(str(exc), request=response.request) from exc
-
-
-def _reason(status: int, response: httpx.Response) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return response.reason_phrase or "error"
-
-
-# An API's error answer is small: the first bytes of a JSON error body are enough to name it.
-_ERROR_BODY_BYTES = 4 * KIB
-_ERROR_KEYS = ("error_message", "message", "error_description", "error", "errors")
-
-
-def _error_detail(response: httpx.Response) -> str | None:
-    """What a JSON API says went wrong (`{"error_message": ...}`, `{"errors": [...]}`), if it
-    says so in a small JSON body; None for anything else (HTML error pages say nothing useful)."""
-    if "json" not in response.headers.get("content-type", "").lower():
-        return None
-    body = b""
-    try:
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) > _ERROR_BODY_BYTES:
-                return None
-        document = json.loads(body)
-    except (httpx.HTTPError, ValueError, RecursionError):
-        return None
-    if not isinstance(document, dict):
-        return None
-    for key in _ERROR_KEYS:
-        value = document.get(key)
-        if isinstance(value, dict):  # Google APIs: {"error": {"message", "errors": [{reason}]}}
-            value = _google_error(value)
-        if isinstance(value, list):
-            value = "; ".join(v for v in value if isinstance(v, str))
-        if isinstance(value, str) and value.strip():
-            return " ".join(value.split())[:200]
-    return None
-
-
-def _google_error(error: dict[str, Any]) -> str | None:
-    """'<message> (<reason>)' of a Google API error object; its message may hold markup."""
-    message = error.get("message")
-    if not isinstance(message, str):
-        return None
-    message = re.sub(r"<[^>]*>", "", message)
-    details = error.get("errors")
-    first = details[0] if isinstance(details, list) and details else None
-    reason = first.get("reason") if isinstance(first, dict) else None
-    return f"{message} ({reason})" if isinstance(reason, str) and reason else message
-
-
-def _status_error(
-    url: str,
-    response: httpx.Response,
-    wait: float | None,
-    *,
-    retried: int,
-    detail: str | None = None,
-) -> HttpStatusError | RateLimited:
-    status = response.status_code
-    message = f"HTTP {status} {_reason(status, response)}"
-    if detail:
-        message += f": {detail}"
-    if retried:
-        message += f" (still after {retried} {'retry' if retried == 1 else 'retries'})"
-    if status == 429:
-        return RateLimited(url, message, retry_after=wait, status=status)
-    return HttpStatusError(url, message, status=status)
-
-
-def _wait_too_long(
-    url: str, response: httpx.Response, wait: float, policy: HttpPolicy
-) -> RateLimited:
-    status = response.status_code
-    retry_at = datetime.now(UTC) + timedelta(seconds=wait)
-    message = (
-        f"HTTP {status} {_reason(status, response)}: the server asks us to wait "
-        f"{_human_seconds(wait)}, longer than the {policy.max_retry_after_seconds:g} s "
-        f"we wait in one run; retry after {retry_at:%Y-%m-%d %H:%M:%S} UTC"
-    )
-    return RateLimited(url, message, retry_after=wait, retry_at=retry_at, status=status)
-
-
-def _human_seconds(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds from now: delta-seconds or an HTTP-date; None if unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-_DNS_NOT_FOUND = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
-_DNS_WORDS = ("name or service not known", "nodename nor servname", "getaddrinfo failed")
-
-
-def _dns_error(exc: BaseException) -> socket.gaierror | None:
-    for cause in _causes(exc):
-        if isinstance(cause, socket.gaierror):
-            return cause
-    if any(word in str(exc).lower() for word in _DNS_WORDS):
-        return socket.gaierror(socket.EAI_NONAME, str(exc))
-    return None
-
-
-def _is_transient(exc: Exception, error: FetchError) -> bool:
-    """Worth another attempt in this run: timeouts, refused or dropped connections."""
-    if isinstance(error, DnsError):
-        gai = _dns_error(exc)
-        return gai is not None and gai.errno not in _DNS_NOT_FOUND
-    return isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
-
-
-def _translate(url: str, exc: Exception, policy: HttpPolicy) -> FetchError:
-    """An httpx exception as a FetchError whose message a data person can act on."""
-    timeout = f"{policy.timeout_seconds:g} s"
-    if isinstance(exc, httpx.TooManyRedirects):
-        return TooManyRedirects(
-            url, f"too many redirects (more than {policy.max_redirects}; a redirect loop?)"
-        )
-    if isinstance(exc, httpx.ConnectTimeout):
-        return Timeout(url, f"could not connect within {timeout} (timeout)")
-    if isinstance(exc, httpx.TimeoutException):
-        return Timeout(url, f"no answer within {timeout} (timeout)")
-    if isinstance(exc, httpx.ConnectError):
-        gai = _dns_error(exc)
-        if gai is not None:
-            if gai.errno in _DNS_NOT_FOUND:
-                return DnsError(url, "host not found (DNS)")
-            return DnsError(url, f"host name lookup failed (DNS: {gai.strerror or gai})")
-        for cause in _causes(exc):
-            if isinstance(cause, ConnectionRefusedError) or (
-                isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
-            ):
-                return ConnectError(url, "connection refused (nothing listens on that port)")
-            if isinstance(cause, ssl.SSLError):
-                return ConnectError(url, f"TLS/SSL handshake failed ({cause})")
-        return ConnectError(url, f"could not connect ({exc or type(exc).__name__})")
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return FetchError(url, f"not a valid http(s) URL ({exc})")
-    if isinstance(exc, httpx.DecodingError):
-        return FetchError(url, "could not decompress the body (broken gzip/deflate encoding)")
-    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
-        return ConnectError(url, f"connection broken while talking to the server ({exc})")
-    return FetchError(url, f"request failed ({type(exc).__name__}: {exc})")

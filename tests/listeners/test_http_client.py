@@ -13,11 +13,11 @@ import pytest
 from earshot.listeners.errors import BodyTooLarge, HttpStatusError, RateLimited, TooManyRedirects
 from earshot.listeners.http import (
     HttpPolicy,
-    _retry_after_seconds,
     build_client,
     fetch_bytes,
     format_size,
 )
+from earshot.listeners.http_answers import retry_after_seconds
 from tests.listeners.feedserver import FeedServer, Reply
 
 
@@ -94,13 +94,13 @@ def _slot_for(client: httpx.Client, url: str) -> threading.BoundedSemaphore:
 
 
 def test_retry_after_forms() -> None:
-    assert _retry_after_seconds("3") == 3.0
-    assert _retry_after_seconds(" 0 ") == 0.0
-    assert _retry_after_seconds(None) is None and _retry_after_seconds("soon") is None
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds(" 0 ") == 0.0
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
     future = datetime.now(UTC) + timedelta(seconds=120)
-    seconds = _retry_after_seconds(format_datetime(future, usegmt=True))
+    seconds = retry_after_seconds(format_datetime(future, usegmt=True))
     assert seconds is not None and 110 < seconds <= 120
-    assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
 
 
 def test_format_size() -> None:
