@@ -21,7 +21,7 @@ from earshot.explore.deps import (
 from earshot.explore.render import page
 from earshot.explore.settings import ExploreSettings
 from earshot.reports.digest import Digest, build_digest
-from earshot.reports.render import summary_sentences
+from earshot.reports.sentences import summary_sentences
 from earshot.warehouse.corrections import answered_questions
 from earshot.warehouse.weeks import previous_week
 

@@ -13,7 +13,8 @@ import pytest
 
 from earshot.listeners.records import FetchResult, FetchStatus
 from earshot.reports.digest import Digest, build_digest
-from earshot.reports.render import render_html, render_text, subject, summary_sentences
+from earshot.reports.render import render_html, render_text, subject
+from earshot.reports.sentences import summary_sentences
 from earshot.reports.summary import MAX_FINDINGS, FindingKind, summarise
 from earshot.warehouse.annotations import store_annotations
 from earshot.warehouse.facts import refresh_facts
