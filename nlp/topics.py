@@ -197,6 +197,15 @@ class TopicTagger:
             if n not in excluded
         )
 
+    def one_word_terms(self, part: str) -> tuple[str, ...]:
+        """The terms (or exclusions) whose one-word pattern a post's `part` matches on its own:
+        a one-word term, a multi-word term's joined variant; not a query's terms. Whether a
+        post matches such a pattern depends only on its `distinct_parts` and its language."""
+        found = self._candidates.get(part)
+        if found is None:
+            found = self._find_candidates(part)
+        return tuple(p.term for p in found if len(p.words) == 1 and not p.in_query)
+
     def _find_candidates(self, part: str) -> tuple[_Pattern, ...]:
         """Patterns whose first word matches `part`; remembered, as words repeat across posts."""
         found: list[_Pattern] = []

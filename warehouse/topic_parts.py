@@ -15,6 +15,7 @@ the reader falls back to the matcher.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -87,7 +88,8 @@ def store_topic_parts(
         )
         con.execute("DROP TABLE _incoming_docs")
     finally:
-        con.unregister("_incoming_parts")
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction keeps its error
+            con.unregister("_incoming_parts")
 
 
 def parts_version(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
@@ -98,15 +100,15 @@ def parts_version(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
         row = con.execute(
             """
             WITH runs AS (SELECT topics_version, count(*) AS posts FROM _topic_runs GROUP BY 1),
-            v AS (SELECT min(topics_version) AS version FROM runs)
+            v AS (SELECT min(topics_version) AS version FROM runs),
+            parts AS (SELECT topics_version, count(*) AS posts FROM _post_parts GROUP BY 1),
+            matchers AS (SELECT DISTINCT matcher FROM _topic_definitions
+                         WHERE topics_version = (SELECT version FROM v))
             SELECT (SELECT count(*) FROM runs), (SELECT version FROM v),
                    (SELECT sum(posts) FROM runs), (SELECT count(*) FROM _posts),
-                   (SELECT count(*) FROM _post_parts WHERE topics_version = (SELECT version FROM v)),
-                   (SELECT count(*) FROM _post_parts),
-                   (SELECT min(matcher) FROM _topic_definitions
-                    WHERE topics_version = (SELECT version FROM v)),
-                   (SELECT count(DISTINCT matcher) FROM _topic_definitions
-                    WHERE topics_version = (SELECT version FROM v))
+                   (SELECT sum(posts) FROM parts WHERE topics_version = (SELECT version FROM v)),
+                   (SELECT sum(posts) FROM parts),
+                   (SELECT min(matcher) FROM matchers), (SELECT count(*) FROM matchers)
             """
         ).fetchall()[0]
     except duckdb.CatalogException:  # a copy published before migration 0019
@@ -129,7 +131,9 @@ def vocabulary(con: duckdb.DuckDBPyConnection, words: Sequence[str]) -> list[tup
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
-def postings(con: duckdb.DuckDBPyConnection, part_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def postings(
+    con: duckdb.DuckDBPyConnection, part_ids: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """(docs, part_ids) of every post holding one of `part_ids`: one pair per post and part."""
     if not part_ids:
         empty = np.empty(0, dtype=np.int64)
