@@ -18,7 +18,7 @@ before.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import duckdb
@@ -26,7 +26,7 @@ import numpy as np
 
 from earshot.explore.preview_pieces import EMPTY, Piece
 from earshot.nlp.normalise import split_parts
-from earshot.nlp.query import evaluate, parse_query, query_terms
+from earshot.nlp.query import All, Near, Node, Not, Term, parse_query, query_terms
 from earshot.nlp.topics import COMPOUNDING, TopicTagger, matcher_identity
 from earshot.warehouse.search_facts import DocFacts
 from earshot.warehouse.topic_parts import parts_version, postings, vocabulary
@@ -93,7 +93,9 @@ def index_pieces(
     holding = {w: {pid for pid, part in vocab if w in part} for w in wanted}
     ids = set().union(*holding.values()) if holding else set()
     docs, part_ids = postings(con, sorted(ids))
-    inside = np.isin(docs, window)
+    in_window = np.zeros(facts.size, dtype=bool)
+    in_window[window] = True
+    inside = in_window[docs]
     docs, part_ids = docs[inside], part_ids[inside]
     langs = facts.lang[docs] if len(docs) else np.empty(0, dtype=np.int16)
 
@@ -111,6 +113,8 @@ def index_pieces(
         return np.unique(np.concatenate(per_lang)) if per_lang else EMPTY
 
     def phrase_candidates(words: tuple[str, ...]) -> np.ndarray:
+        if not words:
+            return EMPTY
         found: np.ndarray | None = None
         for w in _selective(words):
             have = having(holding[w])
@@ -122,14 +126,40 @@ def index_pieces(
         if n in exact_words:
             out.append(_with(p, exact(n), EMPTY))
             continue
-        if p.kind == "query" and p.rule.query and evaluate(parse_query(p.rule.query), {})[0]:
-            out.append(_with(p, EMPTY, window))  # holds without any term: every post may
+        if p.kind == "query":
+            assert p.rule.query is not None
+            found = _query_candidates(
+                parse_query(p.rule.query), lambda t: phrase_candidates(split_parts(t))
+            )
+            out.append(_with(p, EMPTY, window if found is None else found))
             continue
         matched = exact(n) if n in joined else EMPTY
-        candidates = [phrase_candidates(words) for words in _phrases(p)]
-        open_ = np.unique(np.concatenate(candidates)) if candidates else EMPTY
+        open_ = phrase_candidates(split_parts(p.term))
         out.append(_with(p, matched, np.setdiff1d(open_, matched, assume_unique=True)))
     return out
+
+
+def _query_candidates(node: Node, term_docs: Callable[[str], np.ndarray]) -> np.ndarray | None:
+    """The posts where the query may hold (sorted), from the posts where each of its terms may
+    hit; None when it may hold on any post ("NOT jobs", "a OR NOT b")."""
+    if isinstance(node, Term):
+        return term_docs(node.text) if split_parts(node.text) else EMPTY
+    if isinstance(node, Near):
+        return np.intersect1d(term_docs(node.left.text), term_docs(node.right.text))
+    if isinstance(node, Not):
+        return None
+    found = [_query_candidates(item, term_docs) for item in node.items]
+    if isinstance(node, All):
+        known = [f for f in found if f is not None]
+        if not known:
+            return None
+        out = known[0]
+        for f in known[1:]:
+            out = np.intersect1d(out, f, assume_unique=True)
+        return out
+    if any(f is None for f in found):
+        return None
+    return np.unique(np.concatenate([f for f in found if f is not None] or [EMPTY]))
 
 
 def _with(piece: Piece, docs: np.ndarray, open_: np.ndarray) -> Piece:

@@ -88,22 +88,27 @@ def settle(
     """The posts the pieces' definition tags (sorted), the pieces as far as that decided them,
     and how many posts the matcher looked at."""
     pieces = list(pieces)
-    tagged = _union([p.docs for p in pieces if p.positive])
-    excluded = _union([p.docs for p in pieces if not p.positive])
-    decided = np.union1d(tagged, excluded)
-    needs = [
-        np.setdiff1d(p.open, decided, assume_unique=True) if p.positive else EMPTY for p in pieces
-    ]
+    # masks over every rowid: unions of a few 100,000 posts in microseconds, not sorts
+    tagged = _mask(facts, [p.docs for p in pieces if p.positive])
+    excluded = _mask(facts, [p.docs for p in pieces if not p.positive])
+    needs = [p.open[~(tagged[p.open] | excluded[p.open])] if p.positive else EMPTY for p in pieces]
     pieces, looked = decide(con, facts, pieces, needs)
-    tagged = _union([p.docs for p in pieces if p.positive])
-    needs = [
-        EMPTY if p.positive else p.open[np.isin(p.open, tagged, assume_unique=True)] for p in pieces
-    ]
+    for p, need in zip(pieces, needs, strict=True):
+        if len(need):
+            tagged[p.docs] = True
+    needs = [EMPTY if p.positive else p.open[tagged[p.open]] for p in pieces]
     pieces, more = decide(con, facts, pieces, needs)
-    for p in pieces:
-        if not p.positive:
-            tagged = np.setdiff1d(tagged, p.docs, assume_unique=True)
-    return tagged, pieces, looked + more
+    for p, need in zip(pieces, needs, strict=True):
+        if len(need):
+            excluded[p.docs] = True
+    return np.flatnonzero(tagged & ~excluded).astype(np.int64), pieces, looked + more
+
+
+def _mask(facts: DocFacts, arrays: Sequence[np.ndarray]) -> np.ndarray:
+    mask = np.zeros(facts.size, dtype=bool)
+    for docs in arrays:
+        mask[docs] = True
+    return mask
 
 
 def settle_for(

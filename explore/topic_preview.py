@@ -183,9 +183,7 @@ class Evidence:
         return evidence_of(self.pieces, doc)
 
 
-def _keep(
-    facts: DocFacts, keys: list[tuple[object, ...] | None], pieces: list[Piece]
-) -> None:
+def _keep(facts: DocFacts, keys: list[tuple[object, ...] | None], pieces: list[Piece]) -> None:
     """Remember the pieces of these keys (None: a piece not to keep) for the next preview."""
     with _pieces_lock:
         if not _pieces_of or _pieces_of[0] is not facts:
@@ -239,7 +237,9 @@ def _decide(
         for n, key in enumerate(keys):
             if key in _pieces:
                 results[n] = _pieces[key]
-    todo = [n for n in range(len(specs)) if n not in results]
+    # a term not known, or known only in part (from the parts index: a phrase's posts not all
+    # decided), is taken from the stored matches when they can say
+    todo = [n for n in range(len(specs)) if n not in results or len(results[n].open)]
     if any(specs[n].kind == "term" for n in todo):
         # the configured terms' posts from the stored matches (not kept as pieces: they lack
         # the posts the stored exclusions removed, so they hold only while those stay)
@@ -251,6 +251,7 @@ def _decide(
                 results[n] = replace(specs[n], docs=docs)
                 keys[n] = None
                 todo.remove(n)
+    todo = [n for n in todo if n not in results]
     if todo:
         fresh = index_pieces(con, [specs[n] for n in todo], window, facts)
         if fresh is None:  # no parts index for these posts: the matcher decides all
