@@ -1,21 +1,21 @@
 """The query preview: what a topic definition (terms, exclusions, a boolean query) would tag over
 the last 12 weeks, before it is saved, against what the topic's stored tags say today.
 
-Two steps. Candidates come from the full-text index (`warehouse.search_index`): the posts with a
-stored word whose folded spelling contains a term's longest word (so inflections, hashtags and
-compound tails such as "Datenschutzverordnung" for "Datenschutz" are candidates), or every post
-of the weeks when the query can hold without any term ("NOT jobs"). Then the product's own matcher
-(`nlp.topics.TopicTagger` over the `nlp.tokenizer` word sequence, in each post's stored
-language, as enrichment runs it; `explore.preview_matching`) decides exactly, and its matched
-terms are the evidence.
-
-The matcher decides each piece of the definition (one term, one exclusion, the query) on its own
-and the preview remembers each piece's posts for the analytics copy it read: a topic is tagged
-when a term matches or the query holds and no exclusion matches, so the pieces combine into
-exactly what the whole definition tags (tests/explore/test_topic_preview.py checks it). The
-pieces not known yet run together, as topics of one matcher: one pass over each candidate post.
-Editing one term then costs only that term's matching; the first preview of a topic costs one
-pass over all of its candidates.
+The product's own matcher (`nlp.topics.TopicTagger` over the `nlp.tokenizer` word sequence, in
+each post's stored language, as enrichment runs it) decides each piece of the definition (one
+term, one exclusion, the query) on its own, and its matched terms are the evidence. A piece is
+known from, first to last: an earlier preview of the same analytics copy (remembered), the stored
+matches of a configured term (`explore.preview_stored`), the parts index (`explore.preview_parts`:
+a one-word piece exactly, from the vocabulary of the matcher's input that enrichment recorded; a
+phrase's or a query's candidates narrowed to the posts having each word), or, where that index
+does not cover the posts, the full-text index's candidates (`warehouse.search_index`: posts with
+a word containing a term's longest word). Candidates are decided by the matcher only where the
+outcome needs them (`explore.preview_pieces`): a topic is tagged when a term matches or the query
+holds and no exclusion matches, so the pieces combine into exactly what the whole definition
+tags (tests/explore/test_topic_preview.py, test_preview_stored.py and test_preview_parts.py
+check it). Editing one term then costs only that term; the first preview of a topic not in the
+config costs a look-up of its words in the parts index, and the matcher over the few posts
+where a phrase or the query decides.
 """
 
 from __future__ import annotations
