@@ -96,7 +96,8 @@ def settle(
     for p, need in zip(pieces, needs, strict=True):
         if len(need):
             tagged[p.docs] = True
-    needs = [EMPTY if p.positive else p.open[tagged[p.open]] for p in pieces]
+    still = tagged & ~excluded  # an exclusion decides only what no other one excluded
+    needs = [EMPTY if p.positive else p.open[still[p.open]] for p in pieces]
     pieces, more = decide(con, facts, pieces, needs)
     for p, need in zip(pieces, needs, strict=True):
         if len(need):
