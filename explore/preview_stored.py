@@ -93,9 +93,12 @@ def stored_term_pieces(
     excluded = {(lang, t) for lang, ts in rule.exclude.items() for t in ts}
     if not stored.exclusions <= excluded:
         return {}
-    return {
-        (lang, t): np.intersect1d(stored.docs.get(t, _EMPTY), window, assume_unique=True)
-        for lang, ts in rule.terms.items()
-        for t in ts
-        if (lang, t) in stored.terms
-    }
+    inside = np.zeros(facts.size, dtype=bool)  # a mask: no sort of the whole window per term
+    inside[window] = True
+    found = {}
+    for lang, ts in rule.terms.items():
+        for t in ts:
+            if (lang, t) in stored.terms:
+                docs = stored.docs.get(t, _EMPTY)
+                found[(lang, t)] = docs[inside[docs]]
+    return found

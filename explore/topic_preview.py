@@ -1,21 +1,21 @@
 """The query preview: what a topic definition (terms, exclusions, a boolean query) would tag over
 the last 12 weeks, before it is saved, against what the topic's stored tags say today.
 
-Two steps. Candidates come from the full-text index (`warehouse.search_index`): the posts with a
-stored word whose folded spelling contains a term's longest word (so inflections, hashtags and
-compound tails such as "Datenschutzverordnung" for "Datenschutz" are candidates), or every post
-of the weeks when the query can hold without any term ("NOT jobs"). Then the product's own matcher
-(`nlp.topics.TopicTagger` over the `nlp.tokenizer` word sequence, in each post's stored
-language, as enrichment runs it; `explore.preview_matching`) decides exactly, and its matched
-terms are the evidence.
-
-The matcher decides each piece of the definition (one term, one exclusion, the query) on its own
-and the preview remembers each piece's posts for the analytics copy it read: a topic is tagged
-when a term matches or the query holds and no exclusion matches, so the pieces combine into
-exactly what the whole definition tags (tests/explore/test_topic_preview.py checks it). The
-pieces not known yet run together, as topics of one matcher: one pass over each candidate post.
-Editing one term then costs only that term's matching; the first preview of a topic costs one
-pass over all of its candidates.
+The product's own matcher (`nlp.topics.TopicTagger` over the `nlp.tokenizer` word sequence, in
+each post's stored language, as enrichment runs it) decides each piece of the definition (one
+term, one exclusion, the query) on its own, and its matched terms are the evidence. A piece is
+known from, first to last: an earlier preview of the same analytics copy (remembered), the stored
+matches of a configured term (`explore.preview_stored`), the parts index (`explore.preview_parts`:
+a one-word piece exactly, from the vocabulary of the matcher's input that enrichment recorded; a
+phrase's or a query's candidates narrowed to the posts having each word), or, where that index
+does not cover the posts, the full-text index's candidates (`warehouse.search_index`: posts with
+a word containing a term's longest word). Candidates are decided by the matcher only where the
+outcome needs them (`explore.preview_pieces`): a topic is tagged when a term matches or the query
+holds and no exclusion matches, so the pieces combine into exactly what the whole definition
+tags (tests/explore/test_topic_preview.py, test_preview_stored.py and test_preview_parts.py
+check it). Editing one term then costs only that term; the first preview of a topic not in the
+config costs a look-up of its words in the parts index, and the matcher over the few posts
+where a phrase or the query decides.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from datetime import date, datetime, timedelta
 import duckdb
 import numpy as np
 
-from earshot.explore.preview_matching import candidates, match
+from earshot.explore.preview_matching import candidates
+from earshot.explore.preview_parts import index_pieces
+from earshot.explore.preview_pieces import Piece, evidence_of, has_doc, settle, settle_for
 from earshot.explore.preview_stored import stored_term_pieces
 from earshot.nlp.query import QueryError, parse_query
 from earshot.nlp.records import TopicRule
@@ -127,6 +129,9 @@ def preview_topic(
                 int(np.count_nonzero(facts.week_start[current] == day)),
             )
         )
+    shown = [_newest(facts, docs, sample) for docs in (matched, added, lost)]
+    evidence.resolve(np.unique(np.concatenate(shown)))  # one matcher pass, if any is needed
+    candidates += evidence.looked
     return Preview(
         weeks=weeks,
         matched=len(matched),
@@ -134,20 +139,64 @@ def preview_topic(
         added=len(added),
         lost=len(lost),
         candidates=candidates,
-        sample=_sample(con, facts, matched, evidence, sample, added=set(added.tolist())),
-        added_sample=_sample(con, facts, added, evidence, sample, change="added"),
-        lost_sample=_sample(con, facts, lost, evidence, sample, change="lost"),
+        sample=_sample(con, facts, shown[0], evidence, added=set(added.tolist())),
+        added_sample=_sample(con, facts, shown[1], evidence, change="added"),
+        lost_sample=_sample(con, facts, shown[2], evidence, change="lost"),
     )
 
 
-# What each piece of a definition (one term, one exclusion, the query) tags in a window, so that
-# the next preview (the user editing one term) matches only the piece that changed. The matcher
-# decides each piece on its own: a topic is tagged when a term matches or the query holds, and
-# no exclusion matches (`TopicTagger.match`); pieces keep the suffixes the whole rule gives them.
-_pieces: dict[tuple[object, ...], tuple[np.ndarray, dict[int, tuple[str, ...]]]] = {}
+# What each piece of a definition (one term, one exclusion, the query) tags in a window, as far
+# as decided (`explore.preview_pieces`), so that the next preview (the user editing one term)
+# decides only the piece that changed. The matcher decides each piece on its own: a topic is
+# tagged when a term matches or the query holds, and no exclusion matches (`TopicTagger.match`);
+# pieces keep the suffixes the whole rule gives them.
+_pieces: dict[tuple[object, ...], Piece] = {}
 _pieces_of: list[DocFacts] = []
 _pieces_lock = threading.Lock()
 MAX_PIECES = 512
+MAX_OPEN = 200_000  # a piece with more undecided posts is not kept (8 bytes a post)
+
+
+class Evidence:
+    """Each tagged (or lost) post's matched terms, the pieces decided for it on demand."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        facts: DocFacts,
+        pieces: list[Piece],
+        keys: list[tuple[object, ...] | None],
+    ) -> None:
+        self.con, self.facts, self.pieces, self.keys = con, facts, pieces, keys
+        self.looked = 0  # posts the matcher looked at for the evidence
+
+    def resolve(self, docs: np.ndarray) -> None:
+        """Decide the pieces for `docs` (sorted rowids) in one matcher pass."""
+        self.pieces, looked = settle_for(self.con, self.facts, self.pieces, docs)
+        self.looked += looked
+        if looked:
+            _keep(self.facts, self.keys, self.pieces)
+
+    def __call__(self, doc: int) -> tuple[str, ...]:
+        if any(p.positive and has_doc(p.open, doc) for p in self.pieces):
+            self.resolve(np.array([doc], dtype=np.int64))
+        return evidence_of(self.pieces, doc)
+
+
+def _keep(facts: DocFacts, keys: list[tuple[object, ...] | None], pieces: list[Piece]) -> None:
+    """Remember the pieces of these keys (None: a piece not to keep) for the next preview."""
+    with _pieces_lock:
+        if not _pieces_of or _pieces_of[0] is not facts:
+            return  # another analytics copy came meanwhile
+        if len(_pieces) > MAX_PIECES:
+            _pieces.clear()
+        for key, piece in zip(keys, pieces, strict=True):
+            if key is None:
+                continue
+            if len(piece.open) <= MAX_OPEN:
+                _pieces[key] = piece
+            else:
+                _pieces.pop(key, None)
 
 
 def _decide(
@@ -156,29 +205,31 @@ def _decide(
     window: np.ndarray,
     facts: DocFacts,
     bounds: tuple[int, int],
-) -> tuple[np.ndarray, Callable[[int], tuple[str, ...]], int]:
+) -> tuple[np.ndarray, Evidence, int]:
     """The window's docs `rule` tags (sorted), each doc's evidence, and how many candidate
     posts the matcher looked at (for the pieces not known from an earlier preview)."""
-    specs: list[tuple[str, str | None, TopicRule]] = [
-        ("term", term, TopicRule(rule.topic_id, None, {lang: (term,)}))
+    specs: list[Piece] = [
+        Piece("term", term, TopicRule(rule.topic_id, None, {lang: (term,)}))
         for lang, ts in sorted(rule.terms.items())
         for term in ts
     ]
     specs += [
-        ("exclude", term, TopicRule(rule.topic_id, None, {lang: (term,)}))
+        Piece("exclude", term, TopicRule(rule.topic_id, None, {lang: (term,)}))
         for lang, ts in sorted(rule.exclude.items())
         for term in ts
     ]
     if rule.query:  # the query with the suffixes the rule's term languages give it
         specs.append(
-            (
+            Piece(
                 "query",
-                None,
+                "",
                 TopicRule(rule.topic_id, None, {lang: () for lang in rule.terms}, query=rule.query),
             )
         )
-    keys = [(id(facts), bounds, kind, repr(piece)) for kind, _, piece in specs]
-    results: dict[int, tuple[np.ndarray, dict[int, tuple[str, ...]]]] = {}
+    keys: list[tuple[object, ...] | None] = [
+        (id(facts), bounds, p.kind, repr(p.rule)) for p in specs
+    ]
+    results: dict[int, Piece] = {}
     with _pieces_lock:
         if _pieces_of and _pieces_of[0] is not facts:
             _pieces.clear()  # another analytics copy: its posts and tags differ
@@ -186,65 +237,51 @@ def _decide(
         for n, key in enumerate(keys):
             if key in _pieces:
                 results[n] = _pieces[key]
-    todo = [n for n in range(len(specs)) if n not in results]
-    if any(specs[n][0] == "term" for n in todo):
+    # a term not known, or known only in part (from the parts index: a phrase's posts not all
+    # decided), is taken from the stored matches when they can say
+    todo = [n for n in range(len(specs)) if n not in results or len(results[n].open)]
+    if any(specs[n].kind == "term" for n in todo):
         # the configured terms' posts from the stored matches (not kept as pieces: they lack
         # the posts the stored exclusions removed, so they hold only while those stay)
         known = stored_term_pieces(con, rule, facts, window)
-        for n in [n for n in todo if specs[n][0] == "term"]:
-            lang = next(iter(specs[n][2].terms))
-            docs = known.get((lang, specs[n][1] or ""))
+        for n in [n for n in todo if specs[n].kind == "term"]:
+            lang = next(iter(specs[n].rule.terms))
+            docs = known.get((lang, specs[n].term))
             if docs is not None:
-                results[n] = (docs, {})
+                results[n] = replace(specs[n], docs=docs)
+                keys[n] = None
                 todo.remove(n)
-    looked = 0
+    todo = [n for n in todo if n not in results]
     if todo:
-        # the pieces not known yet, as topics of one matcher: one pass over each candidate
-        pieces = [replace(specs[n][2], topic_id=str(n)) for n in todo]
-        found_candidates = candidates(con, pieces, window)
-        looked = len(found_candidates)
-        for n, found in zip(todo, match(con, pieces, found_candidates, facts), strict=True):
-            results[n] = found
-        with _pieces_lock:
-            if len(_pieces) > MAX_PIECES:
-                _pieces.clear()
-            for n in todo:
-                _pieces[keys[n]] = results[n]
-    terms = [(specs[n][1] or "", results[n]) for n in range(len(specs)) if specs[n][0] == "term"]
-    exclusions = [results[n][0] for n in range(len(specs)) if specs[n][0] == "exclude"]
-    query = next((results[n] for n in range(len(specs)) if specs[n][0] == "query"), None)
-    held = [docs for _, (docs, _) in terms] + ([query[0]] if query else [])
-    tagged = np.unique(np.concatenate(held)) if held else np.empty(0, dtype=np.int64)
-    for docs in exclusions:
-        tagged = np.setdiff1d(tagged, docs, assume_unique=True)
-
-    def evidence(doc: int) -> tuple[str, ...]:
-        found = {t for t, (docs, _) in terms if _has(docs, doc)}
-        if query is not None:
-            found.update(query[1].get(doc, ()))
-        return tuple(sorted(found))
-
-    return tagged, evidence, looked
+        fresh = index_pieces(con, [specs[n] for n in todo], window, facts)
+        if fresh is None:  # no parts index for these posts: the matcher decides all
+            found = candidates(con, [specs[n].rule for n in todo], window)
+            fresh = [replace(specs[n], open=found) for n in todo]
+        results.update(zip(todo, fresh, strict=True))
+    pieces = [results[n] for n in range(len(specs))]
+    tagged, pieces, looked = settle(con, facts, pieces)
+    _keep(facts, keys, pieces)
+    return tagged, Evidence(con, facts, pieces, keys), looked
 
 
-def _has(docs: np.ndarray, doc: int) -> bool:
-    i = int(np.searchsorted(docs, doc))
-    return i < len(docs) and int(docs[i]) == doc
+def _newest(facts: DocFacts, docs: np.ndarray, n: int) -> np.ndarray:
+    """The `n` newest of `docs`, newest first."""
+    if not len(docs) or n <= 0:
+        return np.empty(0, dtype=np.int64)
+    return docs[np.lexsort((-docs, -facts.seen_at[docs]))[:n]]
 
 
 def _sample(
     con: duckdb.DuckDBPyConnection,
     facts: DocFacts,
-    docs: np.ndarray,
+    newest: np.ndarray,
     evidence: Callable[[int], tuple[str, ...]],
-    n: int,
     *,
     change: str = "kept",
     added: set[int] | None = None,
 ) -> list[SamplePost]:
-    if not len(docs) or n <= 0:
+    if not len(newest):
         return []
-    newest = docs[np.lexsort((-docs, -facts.seen_at[docs]))[:n]]
     rows = con.execute(
         "SELECT rowid, post_id, url, published_at, text FROM _posts "
         "WHERE rowid IN (SELECT unnest(?::BIGINT[]))",

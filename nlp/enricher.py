@@ -190,6 +190,7 @@ class Enricher:
             *base,
             ("topics", topics.VERSION.encode()),
             ("matching", topics.MATCHING.encode()),
+            ("parts", topics.PARTS.encode()),  # the matcher's input recorded for the preview
             ("taxonomy", json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()),
         ]
         if self.relevance:  # only then: without models the version stays what it always was
@@ -262,12 +263,28 @@ class Enricher:
         results: list[TopicTags | None] = [None] * len(batch)
         for lang, positions in groups.items():
             nlp = self.pipelines.get(lang, self.fallback)
+            fast = self._fast_path(nlp)
+            if fast.usable and fast.topics is not None:
+                # the tagger straight on the tokenizer's view, as `annotate`'s fast path does
+                make = nlp.tokenizer
+                assert isinstance(make, EarshotTokenizer)
+                for p in positions:
+                    text = batch[p][1] or ""
+                    seq = topics.view_sequence(make.view(*split(text), text))
+                    results[p] = TopicTags(
+                        batch[p][0], fast.topics.match(seq), topic_parts=topics.distinct_parts(seq)
+                    )
+                continue
             skip = [name for name in NOT_TOPICS if nlp.has_pipe(name)]
             docs = nlp.pipe(
                 (batch[p][1] or "" for p in positions), batch_size=self.batch_size, disable=skip
             )
             for position, doc in zip(positions, docs, strict=True):
-                results[position] = TopicTags(batch[position][0], doc._.earshot_topics or ())
+                results[position] = TopicTags(
+                    batch[position][0],
+                    doc._.earshot_topics or (),
+                    topic_parts=doc._.earshot_topic_parts,
+                )
         found = [r for r in results if r is not None]
         if not self.relevance:
             return found
@@ -275,7 +292,7 @@ class Enricher:
             [(t.post_id, b[1] or "", t.topics) for t, b in zip(found, batch, strict=True)]
         )
         return [
-            TopicTags(t.post_id, kept, rejected)
+            TopicTags(t.post_id, kept, rejected, t.topic_parts)
             for t, (kept, rejected) in zip(found, judged, strict=True)
         ]
 
@@ -287,7 +304,7 @@ class Enricher:
         with self.memory_zone():
             annotations = tuple(self.annotate(full))
             tags = [
-                TopicTags(a.post_id, a.topics, a.rejected_topics)
+                TopicTags(a.post_id, a.topics, a.rejected_topics, a.topic_parts)
                 for a in annotations
                 if a.post_id in topics_stale
             ]
@@ -320,9 +337,7 @@ class Enricher:
         for lang, positions in groups.items():
             nlp = self.pipelines.get(lang, self.fallback)
             make = nlp.tokenizer
-            fast = self._fast.get(id(nlp))
-            if fast is None:
-                fast = self._fast[id(nlp)] = FastPath.of(nlp) if self.fast_path else FastPath(False)
+            fast = self._fast_path(nlp)
             if fast.usable:
                 assert isinstance(make, EarshotTokenizer)
                 posts = [
@@ -355,6 +370,12 @@ class Enricher:
                 results[position] = annotation
             self._learned_sentiment(lang, positions, batch, results)
         return [a for a in results if a is not None]
+
+    def _fast_path(self, nlp: Language) -> FastPath:
+        fast = self._fast.get(id(nlp))
+        if fast is None:
+            fast = self._fast[id(nlp)] = FastPath.of(nlp) if self.fast_path else FastPath(False)
+        return fast
 
     def _learned_sentiment(
         self,

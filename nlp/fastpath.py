@@ -71,7 +71,12 @@ class FastPath:
         asks = [bool(self.questions.asks(v)) for v in views] if self.questions else none
         terms = [self.keyterms.extract_view(v) for v in views] if self.keyterms else none
         tagger = self.topics
-        found = [tagger.match(topics.view_sequence(v)) for v in views] if tagger else none
+        found: list[Any] = none
+        parts: list[Any] = none
+        if tagger is not None:
+            seqs = [topics.view_sequence(v) for v in views]
+            found = [tagger.match(s) for s in seqs]
+            parts = [topics.distinct_parts(s) for s in seqs]
         return [
             Annotation(
                 post_id=post_id,
@@ -83,8 +88,9 @@ class FastPath:
                 key_terms=key_terms or (),
                 topics=tags or (),
                 entities=(),
+                topic_parts=topic_parts,
             )
-            for (post_id, lang, lang_score, _), score, question, key_terms, tags in zip(
-                posts, scores, asks, terms, found, strict=True
+            for (post_id, lang, lang_score, _), score, question, key_terms, tags, topic_parts in (
+                zip(posts, scores, asks, terms, found, parts, strict=True)
             )
         ]

@@ -98,4 +98,5 @@ def annotation_from_doc(
         entities=tuple(Entity(e.label_, e.text, e.start_char, e.end_char) for e in doc.ents)
         if entities
         else (),
+        topic_parts=ext.earshot_topic_parts if Doc.has_extension("earshot_topic_parts") else None,
     )

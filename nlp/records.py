@@ -53,6 +53,9 @@ class Annotation:
     entities: tuple[Entity, ...] = ()
     # matches the topic's relevance model set aside as not about the topic (with their score)
     rejected_topics: tuple[TopicMatch, ...] = ()
+    # the distinct word parts the topic matcher read (`nlp.topics.distinct_parts`); None: not
+    # recorded (then the warehouse's parts index does not cover the post)
+    topic_parts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,7 @@ class TopicTags:
     post_id: str
     topics: tuple[TopicMatch, ...]
     rejected_topics: tuple[TopicMatch, ...] = ()  # set aside by the topic's relevance model
+    topic_parts: tuple[str, ...] | None = None  # as `Annotation.topic_parts`
 
 
 @dataclass(frozen=True, slots=True)

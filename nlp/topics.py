@@ -11,11 +11,14 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from earshot.nlp import tokenizer
-from earshot.nlp.normalise import TokenView, split_parts, token_view
+from earshot.nlp.normalise import BOUNDARY, TokenView, split_parts, token_view
 from earshot.nlp.query import Node, QueryError, evaluate, parse_query, query_terms
 from earshot.nlp.records import TopicMatch, TopicRule
 
 VERSION = "1"
+# What enrichment records of the matcher's input besides the tags (`distinct_parts`, stored by
+# `warehouse.topic_parts`): part of the topics version, so a change records it again.
+PARTS = "1"
 # How text is read for matching (only the topics version covers it, so a change re-tags topics
 # only): 2 = a mention's handle parts match terms ("@DB_Bahn" matches "Bahn").
 MATCHING = "2"
@@ -90,6 +93,18 @@ def view_sequence(view: TokenView) -> list[str]:
     return [part for info in view.infos for part in info.topic_parts]
 
 
+def distinct_parts(seq: Sequence[str]) -> tuple[str, ...]:
+    """The distinct word parts of a word sequence, sorted, boundaries left out.
+
+    Whether a pattern of one word (a one-word term or exclusion, a multi-word term's joined
+    variant) matches a post depends on nothing else but the post's language
+    (`TopicTagger._keys`), so the query preview decides such patterns over these sets.
+    """
+    parts = set(seq)
+    parts.discard(BOUNDARY)
+    return tuple(sorted(parts))
+
+
 class TopicTagger:
     """Sets `doc._.earshot_topics`: a tuple of `TopicMatch`, in taxonomy order."""
 
@@ -121,6 +136,8 @@ class TopicTagger:
         self._candidates: dict[str, tuple[_Pattern, ...]] = {"": ()}  # "": a boundary
         if not Doc.has_extension("earshot_topics"):
             Doc.set_extension("earshot_topics", default=None)
+        if not Doc.has_extension("earshot_topic_parts"):
+            Doc.set_extension("earshot_topic_parts", default=None)
 
     def _add(
         self, term: str, topic: int, exclude: bool, ends: frozenset[str], *, in_query: bool = False
@@ -136,7 +153,9 @@ class TopicTagger:
             self._index.setdefault(variant[0], []).append(pattern)
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.earshot_topics = self.match(view_sequence(token_view(doc)))
+        seq = view_sequence(token_view(doc))
+        doc._.earshot_topics = self.match(seq)
+        doc._.earshot_topic_parts = distinct_parts(seq)
         return doc
 
     def match(self, seq: Sequence[str]) -> tuple[TopicMatch, ...]:
@@ -177,6 +196,15 @@ class TopicTagger:
             for n, terms in sorted(found.items())
             if n not in excluded
         )
+
+    def one_word_terms(self, part: str) -> tuple[str, ...]:
+        """The terms (or exclusions) whose one-word pattern a post's `part` matches on its own:
+        a one-word term, a multi-word term's joined variant; not a query's terms. Whether a
+        post matches such a pattern depends only on its `distinct_parts` and its language."""
+        found = self._candidates.get(part)
+        if found is None:
+            found = self._find_candidates(part)
+        return tuple(p.term for p in found if len(p.words) == 1 and not p.in_query)
 
     def _find_candidates(self, part: str) -> tuple[_Pattern, ...]:
         """Patterns whose first word matches `part`; remembered, as words repeat across posts."""
@@ -223,7 +251,7 @@ class TopicTagger:
 @Language.factory(
     "earshot_topics_v1",
     default_config={"rules": [], "compounds": None},
-    assigns=["doc._.earshot_topics"],
+    assigns=["doc._.earshot_topics", "doc._.earshot_topic_parts"],
 )
 def make_topics(
     nlp: Language, name: str, *, rules: list[dict[str, Any]], compounds: bool | None

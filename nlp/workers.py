@@ -161,7 +161,8 @@ def _enrich_in_worker(pending: list[PendingRow]) -> ResultRows:
 PendingRow = tuple[str, str, str | None, str | None, bool]  # `PendingPost`'s fields in order
 TopicRow = tuple[str, str | None, tuple[str, ...], float | None]  # `TopicMatch`'s fields
 AnnotationRow = tuple[Any, ...]  # `Annotation`'s fields in order, its records as tuples
-TagsRow = tuple[str, tuple[TopicRow, ...], tuple[TopicRow, ...]]  # `TopicTags`'s fields
+# `TopicTags`'s fields
+TagsRow = tuple[str, tuple[TopicRow, ...], tuple[TopicRow, ...], tuple[str, ...] | None]
 ResultRows = tuple[list[AnnotationRow], list[TagsRow]]
 
 
@@ -186,19 +187,30 @@ def _result_rows(result: EnrichResult) -> ResultRows:
             _topic_rows(a.topics),
             tuple((e.label, e.text, e.start_char, e.end_char) for e in a.entities),
             _topic_rows(a.rejected_topics),
+            a.topic_parts,
         )
         for a in result.annotations
     ]
     return annotations, [
-        (t.post_id, _topic_rows(t.topics), _topic_rows(t.rejected_topics))
+        (t.post_id, _topic_rows(t.topics), _topic_rows(t.rejected_topics), t.topic_parts)
         for t in result.topic_tags
     ]
 
 
 def _annotation(row: AnnotationRow) -> Annotation:
-    post_id, lang, lang_score, score, label, is_question, key_terms, topics, entities, rejected = (
-        row
-    )
+    (
+        post_id,
+        lang,
+        lang_score,
+        score,
+        label,
+        is_question,
+        key_terms,
+        topics,
+        entities,
+        rejected,
+        parts,
+    ) = row
     return Annotation(
         post_id,
         lang,
@@ -210,6 +222,7 @@ def _annotation(row: AnnotationRow) -> Annotation:
         tuple(TopicMatch(*t) for t in topics),
         tuple(Entity(*e) for e in entities),
         tuple(TopicMatch(*t) for t in rejected),
+        parts,
     )
 
 
@@ -222,8 +235,9 @@ def _from_rows(rows: ResultRows) -> EnrichResult:
                 pid,
                 tuple(TopicMatch(*t) for t in topics),
                 tuple(TopicMatch(*t) for t in rejected),
+                parts,
             )
-            for pid, topics, rejected in tags
+            for pid, topics, rejected, parts in tags
         ),
     )
 

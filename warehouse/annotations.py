@@ -24,6 +24,7 @@ from earshot.warehouse.connection import transaction
 from earshot.warehouse.entities import write_entities
 from earshot.warehouse.facts import mark_posts_dirty
 from earshot.warehouse.loads import add_rows
+from earshot.warehouse.topic_parts import store_topic_parts
 
 ANNOTATION_SCHEMA = pa.schema(
     [
@@ -86,6 +87,9 @@ class TaggedPost(Protocol):
 
     @property
     def rejected_topics(self) -> tuple[TopicMatch, ...]: ...
+
+    @property
+    def topic_parts(self) -> tuple[str, ...] | None: ...
 
 
 def count_stale(
@@ -424,6 +428,7 @@ def store_enriched(
                     f"INSERT INTO _topic_runs ({run_columns}) "
                     f"SELECT {run_columns} FROM _incoming_runs"
                 )
+                store_topic_parts(con, topic_tags, topics_version=topics_version)
             add_rows(con, load_id, touched)
     finally:
         for name in ("_incoming_annotations", "_unchanged_annotations", "_retagged"):

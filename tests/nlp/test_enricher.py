@@ -123,11 +123,28 @@ def test_enrich_annotates_stale_posts_and_retags_topics_only_ones(enricher: Enri
 def test_tag_topics_keeps_order_and_empty_posts(enricher: Enricher) -> None:
     tags = enricher.tag_topics([("x", "", "de"), ("y", "Newsletter", "de"), ("z", "nix", "und")])
     assert tags == [
-        TopicTags("x", ()),
-        TopicTags("y", enricher.tag_topics([("y", "Newsletter", "de")])[0].topics),
-        TopicTags("z", ()),
+        TopicTags("x", (), topic_parts=()),
+        TopicTags(
+            "y",
+            enricher.tag_topics([("y", "Newsletter", "de")])[0].topics,
+            topic_parts=("newsletter",),
+        ),
+        TopicTags("z", (), topic_parts=("nix",)),
     ]
     assert tags[1].topics[0].topic_id == "newsletter"
+
+
+def test_topic_parts_are_the_matchers_input_in_every_path(enricher: Enricher) -> None:
+    # the distinct parts of the word sequence the tagger read: boundaries (the URL, the
+    # mention's edges) left out, hashtags and camelCase split, folded
+    text = "Der #KundenService bei @DB_Bahn, siehe https://example.org/x Kundenservice!"
+    want = ("bahn", "bei", "db", "der", "kunden", "kundenservice", "service", "siehe")
+    (fast,) = enricher.annotate([("a", text, "de")])
+    assert fast.topic_parts == want
+    assert enricher.tag_topics([("a", text, "de")])[0].topic_parts == want
+    slow = Enricher(enricher.topics, fast_path=False)
+    assert next(iter(slow.annotate([("a", text, "de")]))).topic_parts == want
+    assert slow.tag_topics([("a", text, "de")])[0].topic_parts == want
 
 
 def test_versions_per_part(enricher: Enricher, taxonomy: tuple[TopicRule, ...]) -> None:
@@ -182,10 +199,10 @@ def test_worker_rows_carry_every_field_back() -> None:
     assert all(getattr(match, f.name) != f.default for f in fields(TopicMatch))
     annotation = Annotation(
         "p", "de", 0.9876, -0.5, "negative", True, ("kundenservice",), (match,),
-        (Entity("ORG", "Bahn", 4, 8),), (rejected,),
+        (Entity("ORG", "Bahn", 4, 8),), (rejected,), ("kundenservice",),
     )  # fmt: skip
     assert all(getattr(annotation, f.name) != f.default for f in fields(Annotation))
-    tags = (TopicTags("p", (match,), (rejected,)), TopicTags("q", ()))
+    tags = (TopicTags("p", (match,), (rejected,), ("a", "b")), TopicTags("q", ()))
     assert all(getattr(tags[0], f.name) != f.default for f in fields(TopicTags))
     result = EnrichResult((annotation,), tags)
     assert _from_rows(pickle.loads(pickle.dumps(_result_rows(result)))) == result
