@@ -3,7 +3,7 @@
 Writers mark the weeks of the posts they add or change (`mark_*`, in their own transaction;
 enrichment marks the posts, whose weeks the refresh looks up); `refresh_facts` recomputes the
 marked weeks whole (distinct counts do not add up across weeks) and clears the marks. The
-tables are described in migrations/0009_digest_facts.sql.
+tables are described in migrations/0009_digest_facts.sql (the topic page's in 0021).
 
 Writers own the facts: every write cycle ends with `refresh_facts`. Readers never write:
 each reader entry point calls `require_fresh` once, which raises `StaleFacts` on marks left.
@@ -27,6 +27,7 @@ FACT_TABLES = (
     "_fact_term_weeks",
     "_fact_matched_terms",
     "_fact_week_set_aside",
+    "_fact_topic_posts",
 )
 
 
@@ -147,7 +148,7 @@ def _count_week(con: duckdb.DuckDBPyConnection, week_start: date) -> None:
         CREATE OR REPLACE TEMP TABLE _refresh_posts AS
         SELECT p.post_id, p.content_key, p.author, p.source_id, p.likes, p.reposts, p.replies,
                p.lang, p.sentiment, p.sentiment_label, p.is_question, p.is_own, p.key_terms,
-               p.week_start
+               p.week_start, p.published_at, p.post_row
         FROM _post_facts p
         WHERE coalesce(p.published_at, p.fetched_at) >= ?
           AND coalesce(p.published_at, p.fetched_at) < ?
@@ -259,6 +260,17 @@ _FACT_INSERTS = (
            count(DISTINCT author),
            count(DISTINCT content_key) FILTER (WHERE tagged)
     FROM term_posts GROUP BY ALL
+    """,
+    # the topic page's (warehouse.topic_posts): each topic's audience posts of the week
+    """
+    INSERT INTO _fact_topic_posts
+    SELECT p.week_start, t.topic_id, p.post_id, p.post_row, p.content_key, p.author,
+           p.source_id, p.published_at,
+           coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0),
+           coalesce(p.is_question, false)
+    FROM {tags} t JOIN ({scope}) p USING (post_id)
+    WHERE NOT p.is_own
+    ORDER BY t.topic_id
     """,
     """
     INSERT INTO _fact_matched_terms

@@ -278,10 +278,12 @@ def _details(
     return [by_id[i] for i in ids if i in by_id]
 
 
-def listed_posts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[ListedPost]:
+def listed_posts(
+    con: duckdb.DuckDBPyConnection, ids: list[str], rows: list[int] | None = None
+) -> list[ListedPost]:
     """The stored posts of `ids` as lists show them, in the order of `ids` (unknown ones left
-    out)."""
-    return _details(con, ids)
+    out); `rows`: their rowids in `_posts` as last known (checked; by post_id where wrong)."""
+    return _details(con, ids, rows)
 
 
 def get_post(con: duckdb.DuckDBPyConnection, post_id: str) -> ListedPost | None:
