@@ -267,7 +267,7 @@ _FACT_INSERTS = (
     SELECT p.week_start, t.topic_id, p.post_id, p.post_row, p.content_key, p.author,
            p.source_id, p.published_at,
            coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0),
-           coalesce(p.is_question, false)
+           coalesce(p.is_question, false), t.matched_terms
     FROM {tags} t JOIN ({scope}) p USING (post_id)
     WHERE NOT p.is_own
     ORDER BY t.topic_id

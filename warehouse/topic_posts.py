@@ -94,7 +94,10 @@ def topic_week(
         key,
     ).fetchall()
     shown = {r[1]: r[2] for r in listed} | {r[0]: r[1] for r in asked}
-    details = {p.post_id: p for p in listed_posts(con, list(shown), list(shown.values()))}
+    # every tag of a shown post (an audience post of the week): its rows of the week's facts
+    tags = ("(SELECT * FROM _fact_topic_posts WHERE week_start = ?)", [key[0]])
+    found = listed_posts(con, list(shown), list(shown.values()), tags)
+    details = {p.post_id: p for p in found}
     return TopicWeek(
         found=PostPage(
             int(listed[0][0]) if listed else 0,
