@@ -28,8 +28,6 @@ import duckdb
 from earshot.warehouse.teach_choice import choose
 
 SENTIMENTS = ("negative", "neutral", "positive")
-
-
 class Judged(Protocol):
     """A judge's answer about texts (`nlp.teach.Judgement` is one): per text, how uncertain
     it is (higher: a label teaches more; below 0: nothing to teach, e.g. a language without
