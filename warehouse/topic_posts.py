@@ -14,10 +14,12 @@ compares them): `post_lists.list_posts` of the week, topic and audience; the top
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
 from earshot.warehouse.digest_posts import AudienceQuestion
+from earshot.warehouse.facts import StaleFacts
 from earshot.warehouse.post_lists import ListedPost, PostPage, listed_posts
 from earshot.warehouse.weeks import week_start
 
@@ -56,20 +58,13 @@ def topic_week(
     counts them), its `questions` most engaging open questions (as `audience_questions`), its
     `voices` top authors and every source; the shown posts' details read once, by rowid."""
     key = [week_start(week), topic_id]
-    # list_posts' ranking: one row per content_key (the most engaging), then by engagement
-    listed = con.execute(
-        f"""
-        WITH once AS (
-            SELECT f.post_id, f.post_row, f.engagement, f.published_at {_OF_WEEK}
-            QUALIFY row_number() OVER (PARTITION BY f.content_key
-                ORDER BY f.engagement DESC, f.published_at NULLS LAST, f.post_id) = 1
-        )
-        SELECT count(*) OVER () AS total, post_id, post_row FROM once
-        ORDER BY engagement DESC, published_at DESC NULLS LAST, post_id
-        LIMIT ?
-        """,
-        [*key, posts],
-    ).fetchall()
+    try:
+        listed = _listed(con, key, posts)
+    except duckdb.CatalogException as exc:  # a copy published before migration 0021
+        raise StaleFacts(
+            f"digest facts: this copy has no topic facts yet ({exc}); the next write cycle "
+            "(e.g. `earshot enrich`) counts them and publishes a copy with them"
+        ) from None
     # audience_questions' ranking of one topic: every row, less those marked answered
     asked = con.execute(
         f"""
@@ -125,3 +120,21 @@ def _question(topic_id: str, post: ListedPost, engagement: int) -> AudienceQuest
         post.platform,
         post.published_at,
     )
+
+
+def _listed(con: duckdb.DuckDBPyConnection, key: list[object], limit: int) -> list[tuple[Any, ...]]:
+    """(total, post_id, post_row) of the first `limit` posts, ranked as `list_posts` ranks a
+    week's: one row per content_key (the most engaging), then by engagement."""
+    return con.execute(
+        f"""
+        WITH once AS (
+            SELECT f.post_id, f.post_row, f.engagement, f.published_at {_OF_WEEK}
+            QUALIFY row_number() OVER (PARTITION BY f.content_key
+                ORDER BY f.engagement DESC, f.published_at NULLS LAST, f.post_id) = 1
+        )
+        SELECT count(*) OVER () AS total, post_id, post_row FROM once
+        ORDER BY engagement DESC, published_at DESC NULLS LAST, post_id
+        LIMIT ?
+        """,
+        [*key, limit],
+    ).fetchall()

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import duckdb
+import pytest
 
 from earshot.warehouse.connection import transaction
 from earshot.warehouse.digest_posts import audience_questions
-from earshot.warehouse.facts import mark_posts_dirty, refresh_facts
+from earshot.warehouse.facts import StaleFacts, mark_posts_dirty, refresh_facts
 from earshot.warehouse.labels import LabelRow, store_labels
 from earshot.warehouse.post_lists import PostFilter, list_posts
 from earshot.warehouse.topic_posts import Voice, topic_week
@@ -135,3 +136,10 @@ def test_a_stale_rowid_is_looked_up_by_post_id(history: History) -> None:
     # as if rows had moved since the facts were counted: every hint points elsewhere
     con.execute("UPDATE _fact_topic_posts SET post_row = post_row + 100000")
     assert_as_scanned(con, WEEK, "price")
+
+
+def test_a_copy_without_the_facts_says_so(history: History) -> None:
+    con = history.con
+    con.execute("DROP TABLE _fact_topic_posts")  # as a copy published before migration 0021
+    with pytest.raises(StaleFacts, match="no topic facts yet"):
+        topic_week(con, WEEK, "price")
