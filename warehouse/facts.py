@@ -247,19 +247,17 @@ _FACT_INSERTS = (
     LEFT JOIN _topics tp ON tp.topic_id = t.topic_id
     WHERE p.is_own AND coalesce(t.bucket_id, tp.bucket_id) IS NOT NULL
     """,
+    # distinct counts straight over the terms' rows: a DISTINCT of those rows first changes
+    # no count and cost ~0.3 s of a week's refresh at 1,000,000 posts (~1.0 s -> ~0.7 s)
     """
     INSERT INTO _fact_term_weeks
-    WITH term_posts AS (
-        SELECT DISTINCT p.week_start, lower(k.term) AS term, p.content_key,
-               coalesce(p.author, p.source_id) AS author, p.tagged
-        FROM ({scope}) p, unnest(p.key_terms) AS k(term)
-        WHERE NOT p.is_own AND p.key_terms IS NOT NULL
-    )
-    SELECT week_start, term,
-           count(DISTINCT content_key),
-           count(DISTINCT author),
-           count(DISTINCT content_key) FILTER (WHERE tagged)
-    FROM term_posts GROUP BY ALL
+    SELECT p.week_start, lower(k.term),
+           count(DISTINCT p.content_key),
+           count(DISTINCT coalesce(p.author, p.source_id)),
+           count(DISTINCT p.content_key) FILTER (WHERE p.tagged)
+    FROM ({scope}) p, unnest(p.key_terms) AS k(term)
+    WHERE NOT p.is_own AND p.key_terms IS NOT NULL
+    GROUP BY ALL
     """,
     # the topic page's (warehouse.topic_posts): each topic's audience posts of the week
     """
@@ -270,7 +268,6 @@ _FACT_INSERTS = (
            coalesce(p.is_question, false), t.matched_terms
     FROM {tags} t JOIN ({scope}) p USING (post_id)
     WHERE NOT p.is_own
-    ORDER BY t.topic_id
     """,
     """
     INSERT INTO _fact_matched_terms
