@@ -57,7 +57,61 @@ def topic_week(
     """The first `posts` of the topic's audience posts of `week` (as `list_posts` ranks and
     counts them), its `questions` most engaging open questions (as `audience_questions`), its
     `voices` top authors and every source; the shown posts' details read once, by rowid."""
-    key = [week_start(week), topic_id]
+    return topics_of_week(con, week, [topic_id], posts=posts, questions=questions, voices=voices)[
+        topic_id
+    ]
+
+
+def topics_of_week(
+    con: duckdb.DuckDBPyConnection,
+    week: str,
+    topic_ids: list[str],
+    *,
+    posts: int = 20,
+    questions: int = 10,
+    voices: int = 10,
+) -> dict[str, TopicWeek]:
+    """`topic_week` of each of `topic_ids`, the shown posts of all of them read at once (one
+    read of `_posts` by rowid, most of a topic-week's cost at 1,000,000 posts: a warm-up of
+    every topic page of a week pays it once)."""
+    start = week_start(week)
+    ranked = {t: _ranked(con, [start, t], posts, questions) for t in topic_ids}
+    shown: dict[str, int] = {}
+    for listed, asked, _counted in ranked.values():
+        shown |= {r[1]: r[2] for r in listed} | {r[0]: r[1] for r in asked}
+    # every tag of a shown post (an audience post of the week): its rows of the week's facts
+    tags: tuple[str, list[object]] = (
+        "(SELECT * FROM _fact_topic_posts WHERE week_start = ?)",
+        [start],
+    )
+    found = listed_posts(con, list(shown), list(shown.values()), tags) if shown else []
+    details = {p.post_id: p for p in found}
+    out: dict[str, TopicWeek] = {}
+    for topic_id, (listed, asked, counted) in ranked.items():
+        out[topic_id] = TopicWeek(
+            found=PostPage(
+                int(listed[0][0]) if listed else 0,
+                [details[r[1]] for r in listed if r[1] in details],
+            ),
+            questions=[
+                _question(topic_id, details[post_id], engagement)
+                for post_id, _row, engagement in asked
+                if post_id in details
+            ],
+            authors=[Voice(n, int(k)) for kind, n, k in counted if kind == "author"][:voices],
+            sources=[Voice(n, int(k)) for kind, n, k in counted if kind == "source"],
+        )
+    return out
+
+
+Rows = list[tuple[Any, ...]]
+
+
+def _ranked(
+    con: duckdb.DuckDBPyConnection, key: list[object], posts: int, questions: int
+) -> tuple[Rows, Rows, Rows]:
+    """One topic-week's (`key`: week start, topic) listed posts, open questions and voices
+    from its facts, without their details."""
     try:
         listed = _listed(con, key, posts)
     except duckdb.CatalogException as exc:  # a copy published before migration 0021
@@ -88,24 +142,7 @@ def topic_week(
         """,
         key,
     ).fetchall()
-    shown = {r[1]: r[2] for r in listed} | {r[0]: r[1] for r in asked}
-    # every tag of a shown post (an audience post of the week): its rows of the week's facts
-    tags = ("(SELECT * FROM _fact_topic_posts WHERE week_start = ?)", [key[0]])
-    found = listed_posts(con, list(shown), list(shown.values()), tags)
-    details = {p.post_id: p for p in found}
-    return TopicWeek(
-        found=PostPage(
-            int(listed[0][0]) if listed else 0,
-            [details[r[1]] for r in listed if r[1] in details],
-        ),
-        questions=[
-            _question(topic_id, details[post_id], engagement)
-            for post_id, _row, engagement in asked
-            if post_id in details
-        ],
-        authors=[Voice(n, int(k)) for kind, n, k in counted if kind == "author"][:voices],
-        sources=[Voice(n, int(k)) for kind, n, k in counted if kind == "source"],
-    )
+    return listed, asked, counted
 
 
 def _question(topic_id: str, post: ListedPost, engagement: int) -> AudienceQuestion:
@@ -122,7 +159,7 @@ def _question(topic_id: str, post: ListedPost, engagement: int) -> AudienceQuest
     )
 
 
-def _listed(con: duckdb.DuckDBPyConnection, key: list[object], limit: int) -> list[tuple[Any, ...]]:
+def _listed(con: duckdb.DuckDBPyConnection, key: list[object], limit: int) -> Rows:
     """(total, post_id, post_row) of the first `limit` posts, ranked as `list_posts` ranks a
     week's: one row per content_key (the most engaging), then by engagement."""
     return con.execute(

@@ -14,7 +14,7 @@ from earshot.warehouse.digest_posts import audience_questions
 from earshot.warehouse.facts import StaleFacts, mark_posts_dirty, refresh_facts
 from earshot.warehouse.labels import LabelRow, store_labels
 from earshot.warehouse.post_lists import PostFilter, list_posts
-from earshot.warehouse.topic_posts import Voice, topic_week
+from earshot.warehouse.topic_posts import Voice, topic_week, topics_of_week
 from tests.reports import history as planted_history
 from tests.reports.history import WEEK, History
 
@@ -97,6 +97,9 @@ def test_a_topic_week_is_what_the_scans_find(history: History) -> None:
     listed = [p.post_id for p in price.found.posts]  # the more engaging copy, once
     assert copy in listed and first.found.posts[2].post_id not in listed
     assert price.authors and price.sources
+    # several topics at once: each as alone (their shown posts read together)
+    together = topics_of_week(history.con, WEEK, list(TOPICS), posts=5, questions=2)
+    assert together == {t: topic_week(history.con, WEEK, t, posts=5, questions=2) for t in TOPICS}
 
 
 def test_a_correction_reaches_the_topic_week_with_its_refresh(history: History) -> None:
