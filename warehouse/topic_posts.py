@@ -75,7 +75,7 @@ def topics_of_week(
     read of `_posts` by rowid, most of a topic-week's cost at 1,000,000 posts: a warm-up of
     every topic page of a week pays it once)."""
     start = week_start(week)
-    ranked = {t: _ranked(con, [start, t], posts, questions) for t in topic_ids}
+    ranked = {t: _ranked(con, [start, t], posts, questions, voices) for t in topic_ids}
     shown: dict[str, int] = {}
     for listed, asked, _counted in ranked.values():
         shown |= {r[1]: r[2] for r in listed} | {r[0]: r[1] for r in asked}
@@ -98,7 +98,7 @@ def topics_of_week(
                 for post_id, _row, engagement in asked
                 if post_id in details
             ],
-            authors=[Voice(n, int(k)) for kind, n, k in counted if kind == "author"][:voices],
+            authors=[Voice(n, int(k)) for kind, n, k in counted if kind == "author"],
             sources=[Voice(n, int(k)) for kind, n, k in counted if kind == "source"],
         )
     return out
@@ -108,7 +108,7 @@ Rows = list[tuple[Any, ...]]
 
 
 def _ranked(
-    con: duckdb.DuckDBPyConnection, key: list[object], posts: int, questions: int
+    con: duckdb.DuckDBPyConnection, key: list[object], posts: int, questions: int, voices: int
 ) -> tuple[Rows, Rows, Rows]:
     """One topic-week's (`key`: week start, topic) listed posts, open questions and voices
     from its facts, without their details."""
@@ -129,18 +129,24 @@ def _ranked(
         """,
         [*key, questions],
     ).fetchall()
-    # topic_voices' counts: both in one pass over the topic-week's rows
+    # authors and sources, both in one pass over the topic-week's rows; only the first
+    # `voices` authors leave the query (a big topic-week has thousands)
     counted = con.execute(
         f"""
-        SELECT CASE WHEN grouping(f.author) = 0 THEN 'author' ELSE 'source' END,
-               CASE WHEN grouping(f.author) = 0 THEN f.author ELSE f.source_id END,
-               count(DISTINCT f.content_key)
-        {_OF_WEEK}
-        GROUP BY GROUPING SETS ((f.author), (f.source_id))
-        HAVING grouping(f.author) = 1 OR f.author IS NOT NULL
-        ORDER BY 1, 3 DESC, 2
+        WITH counted AS (
+            SELECT CASE WHEN grouping(f.author) = 0 THEN 'author' ELSE 'source' END AS kind,
+                   CASE WHEN grouping(f.author) = 0 THEN f.author ELSE f.source_id END AS name,
+                   count(DISTINCT f.content_key) AS posts
+            {_OF_WEEK}
+            GROUP BY GROUPING SETS ((f.author), (f.source_id))
+            HAVING grouping(f.author) = 1 OR f.author IS NOT NULL
+        )
+        SELECT kind, name, posts FROM counted
+        QUALIFY kind = 'source'
+             OR row_number() OVER (PARTITION BY kind ORDER BY posts DESC, name) <= ?
+        ORDER BY kind, posts DESC, name
         """,
-        key,
+        [*key, voices],
     ).fetchall()
     return listed, asked, counted
 
