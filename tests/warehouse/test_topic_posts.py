@@ -11,7 +11,7 @@ import pytest
 
 from earshot.warehouse.connection import transaction
 from earshot.warehouse.digest_posts import audience_questions
-from earshot.warehouse.facts import StaleFacts, mark_posts_dirty, refresh_facts
+from earshot.warehouse.facts import StaleFacts, mark_all_dirty, mark_posts_dirty, refresh_facts
 from earshot.warehouse.labels import LabelRow, store_labels
 from earshot.warehouse.post_lists import PostFilter, list_posts
 from earshot.warehouse.topic_posts import Voice, topic_week, topics_of_week
@@ -132,6 +132,12 @@ def test_a_correction_reaches_the_topic_week_with_its_refresh(history: History) 
     assert corrected.sentiment_label == "positive"
     for topic_id in TOPICS:
         assert_as_scanned(con, WEEK, topic_id)
+    # the refresh rewrote the corrected posts' rows alone: as a rebuild of every week has them
+    rows = "SELECT * FROM _fact_topic_posts ORDER BY ALL"
+    kept = con.execute(rows).fetchall()
+    mark_all_dirty(con, "test: every week again")
+    refresh_facts(con)
+    assert con.execute(rows).fetchall() == kept and kept
 
 
 def test_a_stale_rowid_is_looked_up_by_post_id(history: History) -> None:
