@@ -22,7 +22,9 @@ Prints p50/p95 per page, the server's peak RSS, and two baselines in this proces
 copy: a plain scan (`count(*)` of `text ILIKE '%word%'`), what a search costs without the index,
 and the new topic's first preview the old way (every piece matched over its full-text
 candidates, what the preview still does where the parts index does not cover the posts) beside
-the product's (`topic_preview.preview_topic`), with their ratio.
+the product's (`topic_preview.preview_topic`), with their ratio; and a topic's week as its
+page reads it (`topic_posts.topic_week`, from the writer's facts) beside the scans of the
+week's posts it replaced (`list_posts`, `audience_questions`), with their ratio.
 The synthetic warehouse is enriched once and reused from `--dir`; a warehouse enriched before
 migration 0019 has no parts recorded, so the enrichment step re-tags its topics first (the
 topics version covers the recorded parts: ~10 min at 1,000,000 posts on two cores).
@@ -260,6 +262,44 @@ def new_topic_paths(analytics: Path) -> dict[str, float]:
     }
 
 
+def topic_week_paths(analytics: Path, rounds: int = 2) -> dict[str, float]:
+    """The topic page's week (its posts, questions, authors and sources) in this process over
+    the same copy, for each configured topic: the product's path (`warehouse.topic_posts.
+    topic_week`, from the writer's facts) and the scans it replaced (the same posts from
+    `post_lists.list_posts` and questions from `digest_posts.audience_questions`, which read
+    the week's posts of `_posts`; the old authors-and-sources scan is not counted); seconds,
+    p50 and max over topics and rounds."""
+    import duckdb
+
+    from earshot.warehouse.digest_posts import audience_questions
+    from earshot.warehouse.post_lists import PostFilter, list_posts
+    from earshot.warehouse.topic_posts import topic_week
+
+    con = duckdb.connect(str(analytics), read_only=True)
+    facts: list[float] = []
+    scans: list[float] = []
+    try:
+        topics = [r[0] for r in con.execute("SELECT topic_id FROM topics ORDER BY 1").fetchall()]
+        for _ in range(rounds):
+            for topic in topics:
+                start = time.perf_counter()
+                topic_week(con, WEEK, topic)
+                facts.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                where = PostFilter(week=WEEK, topic_id=topic, audience="audience")
+                list_posts(con, where, limit=20)
+                audience_questions(con, WEEK, 10, topic_id=topic)
+                scans.append(time.perf_counter() - start)
+    finally:
+        con.close()
+    return {
+        "facts_p50": statistics.median(facts),
+        "facts_max": max(facts),
+        "scans_p50": statistics.median(scans),
+        "scans_max": max(scans),
+    }
+
+
 def run(args: argparse.Namespace, folder: Path) -> int:
     import httpx
 
@@ -326,6 +366,7 @@ def run(args: argparse.Namespace, folder: Path) -> int:
     scan = scan_baseline(analytics, 9)
     results["scan_p50"] = statistics.median(scan)
     results["new_topic_paths"] = new_topic_paths(analytics)
+    results["topic_week_paths"] = topic_week_paths(analytics)
     return report(results)
 
 
@@ -367,6 +408,14 @@ def report(results: dict[str, Any]) -> int:
         f"(parts index {'used' if paths['index_used'] else 'NOT used'}); the old path "
         f"(every piece matched over its {paths['old_candidates']:.0f} full-text candidates) "
         f"{paths['old'] * 1000:.0f} ms: old / new = {paths['old'] / paths['index']:.1f}"
+    )
+    week = results["topic_week_paths"]
+    print(
+        f"  a topic's week in this process (posts, questions, voices): from the facts p50 "
+        f"{week['facts_p50'] * 1000:.0f} ms (max {week['facts_max'] * 1000:.0f}); the scans it "
+        f"replaced (posts and questions only) p50 {week['scans_p50'] * 1000:.0f} ms (max "
+        f"{week['scans_max'] * 1000:.0f}): scans / facts = "
+        f"{week['scans_p50'] / week['facts_p50']:.1f}"
     )
     print(f"  server peak RSS: {results['server_peak_rss_mib']:.0f} MiB")
     print(json.dumps({k: v for k, v in results.items()}, default=str))

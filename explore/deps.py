@@ -40,6 +40,12 @@ def memo(request: Request, key: Hashable, compute: Callable[[duckdb.DuckDBPyConn
     return copy.memo(memo_key(settings_of(request), key), compute)
 
 
+def peek(request: Request, key: Hashable) -> object | None:
+    """What `memo` already holds for `key` on the current copy, or None."""
+    copy: AnalyticsReader = request.app.state.reader
+    return copy.peek(memo_key(settings_of(request), key))
+
+
 def memo_key(settings: ExploreSettings, key: Hashable) -> Hashable:
     clock = None if settings.now is not None else int(time.time() // 300)
     return (key, clock)

@@ -189,6 +189,14 @@ class AnalyticsReader:
         finally:
             self._release(held)
 
+    def peek(self, key: Hashable) -> object | None:
+        """What `memo` holds for `key` on the copy open now, or None (nothing computed, nothing
+        waited for)."""
+        with self._cond:
+            if self._open is None or self._open.stamp != _stamp(self.path):
+                return None  # a newer copy is on its way: its own memo will be filled
+            return self._memo.get((self._open.stamp, key))
+
     @property
     def opened_stamp(self) -> tuple[int, int, int] | None:
         """The stamp (inode, mtime, size) of the copy open now; None before the first read."""

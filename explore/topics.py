@@ -4,10 +4,8 @@ top authors and sources."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 from fastapi import APIRouter
@@ -15,22 +13,26 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from earshot.explore.chart import topic_chart
-from earshot.explore.deps import chosen_week, known_topic, memo, reader, settings_of, week_list
+from earshot.explore.deps import (
+    chosen_week,
+    known_topic,
+    memo,
+    peek,
+    reader,
+    settings_of,
+    week_list,
+)
 from earshot.explore.posts import topic_labels
 from earshot.explore.render import page
 from earshot.warehouse.corrections import answered_questions
-from earshot.warehouse.digest_posts import audience_questions, topic_voices
 from earshot.warehouse.digest_queries import topic_weeks
 from earshot.warehouse.facts import require_fresh
-from earshot.warehouse.post_lists import PostFilter, list_posts
+from earshot.warehouse.topic_posts import TopicWeek, topic_week, topics_of_week
 
 router = APIRouter()
 HISTORY_WEEKS = 12
 EVIDENCE_POSTS = 20
-T = TypeVar("T")
-# The page's independent reads run side by side, each on a cursor of its own: a read's
-# hash-table builds and small final steps leave a core idle that another read then uses.
-_READS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="explore-topic")
+QUESTIONS = 10
 
 
 @router.get("/topics/{topic_id}", response_class=HTMLResponse)
@@ -39,11 +41,16 @@ def topic_page(request: Request, topic_id: str, week: str | None = None) -> HTML
     chosen = chosen_week(request, week)
     with reader(request) as con:
         label = known_topic(con, topic_id, field="topic_id")
-    context = memo(
-        request,
-        ("topic-page", topic_id, chosen),
-        lambda con: topic_context(con, topic_id, chosen, settings.now),
-    )
+    # the warm-up computes every topic page of the default week at once (`topic_pages`)
+    every = peek(request, ("topic-pages", chosen))
+    if isinstance(every, dict) and topic_id in every:
+        context = every[topic_id]
+    else:
+        context = memo(
+            request,
+            ("topic-page", topic_id, chosen),
+            lambda con: topic_context(con, topic_id, chosen, settings.now),
+        )
     return page(
         request,
         "topic.html",
@@ -55,48 +62,38 @@ def topic_page(request: Request, topic_id: str, week: str | None = None) -> HTML
     )
 
 
-def topic_context(
-    con: duckdb.DuckDBPyConnection, topic_id: str, week: str, now: datetime | None
-) -> dict[str, Any]:
+def topic_pages(
+    con: duckdb.DuckDBPyConnection, week: str, topic_ids: list[str], now: datetime | None
+) -> dict[str, dict[str, Any]]:
+    """`topic_context` of each of `topic_ids` in `week`, their shown posts read at once."""
     require_fresh(con)
-    where = PostFilter(week=week, topic_id=topic_id, audience="audience")
-    evidence_read = _beside(con, lambda c: list_posts(c, where, limit=EVIDENCE_POSTS))
-    questions_read = _beside(con, lambda c: audience_questions(c, week, 10, topic_id=topic_id))
-    voices_read = _beside(con, lambda c: topic_voices(c, week, topic_id))
-    reads: list[Future[Any]] = [evidence_read, questions_read, voices_read]
-    try:
-        history = topic_weeks(con, topic_id, week, HISTORY_WEEKS)
-    finally:
-        wait(reads)  # none left running on the copy once the page is done (or failed)
-    evidence = evidence_read.result()
-    questions = questions_read.result()
-    authors, sources = voices_read.result()
+    shown = topics_of_week(con, week, topic_ids, posts=EVIDENCE_POSTS, questions=QUESTIONS)
+    return {t: topic_context(con, t, week, now, shown[t]) for t in topic_ids}
+
+
+def topic_context(
+    con: duckdb.DuckDBPyConnection,
+    topic_id: str,
+    week: str,
+    now: datetime | None,
+    shown: TopicWeek | None = None,
+) -> dict[str, Any]:
+    """The topic page's figures and posts (`shown`: its week as `topic_week` read it)."""
+    require_fresh(con)
+    history = topic_weeks(con, topic_id, week, HISTORY_WEEKS)
+    if shown is None:
+        shown = topic_week(con, week, topic_id, posts=EVIDENCE_POSTS, questions=QUESTIONS)
     return {
         "weeks": week_list(con, now),
         "history": history,
         "this_week": history[-1][1] if history and history[-1][0] == week else None,
         "chart": topic_chart(history),
-        "found": evidence,
-        "questions": questions,
-        "authors": authors,
-        "sources": sources,
+        "found": shown.found,
+        "questions": shown.questions,
+        "authors": shown.authors,
+        "sources": shown.sources,
         "topic_labels": topic_labels(con),
         "answered": answered_questions(
-            con, [p.post_id for p in evidence.posts] + [q.post_id for q in questions]
+            con, [p.post_id for p in shown.found.posts] + [q.post_id for q in shown.questions]
         ),
     }
-
-
-def _beside(
-    con: duckdb.DuckDBPyConnection, read: Callable[[duckdb.DuckDBPyConnection], T]
-) -> Future[T]:
-    """`read` on a new cursor of `con`'s database, in the page's pool; the cursor closed after."""
-
-    def run() -> T:
-        cur = con.cursor()
-        try:
-            return read(cur)
-        finally:
-            cur.close()
-
-    return _READS.submit(run)

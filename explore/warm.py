@@ -22,7 +22,7 @@ import duckdb
 from earshot.explore.deps import default_week, memo_key
 from earshot.explore.reader import AnalyticsReader
 from earshot.explore.settings import ExploreSettings
-from earshot.explore.topics import topic_context
+from earshot.explore.topics import topic_context, topic_pages
 from earshot.explore.week import week_context
 from earshot.warehouse.weeks import parse_week
 
@@ -31,10 +31,12 @@ MAX_PREFERRED = 8  # corrections whose pages the next copy warms first (a burst:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A memoised page: the week page of `week`, or the topic page of `topic_id` in `week`."""
+    """A memoised page: the week page of `week`, or the topic page of `topic_id` in `week`
+    (`every_topic`: all topic pages of `week`, computed at once)."""
 
     week: str
     topic_id: str | None = None
+    every_topic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,7 @@ def warm(
             if replacing() or (opened is not None and copy.current_stamp() != opened):
                 return False  # a newer copy replaces this one: its own warm-up will start
             if page.topic_id is None or page.topic_id in known:
-                _compute(settings, copy, page)
+                _compute(settings, copy, page, sorted(known))
         return True
 
     try:
@@ -80,7 +82,8 @@ def warm(
             return
         with copy.cursor() as con:
             pages = [p for c in first for p in _pages_of(con, c)]
-        pages += [Page(week)] + [Page(week, t) for t in topics]
+        # the default week's topic pages at once: their shown posts read together
+        pages += [Page(week), Page(week, every_topic=True)]
         run([p for p in dict.fromkeys(pages) if p not in done], known)
     except Exception as exc:
         print(f"explore: preparing the pages of {week}: {exc}", flush=True)
@@ -142,9 +145,17 @@ def _page_of_path(back: str, default: str) -> Page | None:
     return None
 
 
-def _compute(settings: ExploreSettings, copy: AnalyticsReader, page: Page) -> None:
-    """The page's context into the memo, under the key its route reads."""
-    if page.topic_id is None:
+def _compute(
+    settings: ExploreSettings, copy: AnalyticsReader, page: Page, topics: list[str]
+) -> None:
+    """The page's context into the memo, under the key its route reads (every topic page of
+    a week: under the key the topic route looks at first)."""
+    if page.every_topic:
+        copy.memo(
+            memo_key(settings, ("topic-pages", page.week)),
+            lambda con: topic_pages(con, page.week, topics, settings.now),
+        )
+    elif page.topic_id is None:
         copy.memo(
             memo_key(settings, ("week-page", page.week)),
             lambda con: week_context(con, settings, page.week),

@@ -299,38 +299,3 @@ def audience_questions(
             )
         )
     return questions
-
-
-@dataclass(frozen=True, slots=True)
-class Voice:
-    """An author or a source of a topic's audience posts in a week, with its post count."""
-
-    name: str
-    posts: int
-
-
-def topic_voices(
-    con: duckdb.DuckDBPyConnection, week: str, topic_id: str, limit: int = 10
-) -> tuple[list[Voice], list[Voice]]:
-    """The topic's top authors and its sources in the week (audience posts, duplicates counted
-    once, as the topic's figures count them), most posts first."""
-    in_week, params = _in_week(con, week)
-    # From `_posts` (as `top_posts`): a post's author, source and owner need no enrichment;
-    # both counts in one pass over the week's posts of the topic.
-    rows = con.execute(
-        f"""
-        SELECT CASE WHEN grouping(p.author) = 0 THEN 'author' ELSE 'source' END,
-               CASE WHEN grouping(p.author) = 0 THEN p.author ELSE p.source_id END,
-               count(DISTINCT p.content_key)
-        FROM _posts p LEFT JOIN _sources s USING (source_id)
-        WHERE {in_week} AND NOT coalesce(s.owned, false)
-          AND p.post_id IN (SELECT post_id FROM post_topics WHERE topic_id = ?)
-        GROUP BY GROUPING SETS ((p.author), (p.source_id))
-        HAVING grouping(p.author) = 1 OR p.author IS NOT NULL
-        ORDER BY 1, 3 DESC, 2
-        """,
-        [*params, topic_id],
-    ).fetchall()
-    authors = [Voice(n, int(k)) for kind, n, k in rows if kind == "author"][:limit]
-    sources = [Voice(n, int(k)) for kind, n, k in rows if kind == "source"]
-    return authors, sources

@@ -209,14 +209,19 @@ def _count(
 
 
 def _details(
-    con: duckdb.DuckDBPyConnection, ids: list[str], rows: list[int] | None = None
+    con: duckdb.DuckDBPyConnection,
+    ids: list[str],
+    rows: list[int] | None = None,
+    tags: tuple[str, list[object]] | None = None,
 ) -> list[ListedPost]:
     """The posts `ids` with their enrichment and topics: the columns of `_post_facts` (same
     rules: a stored sentiment label wins, through the view's own macros `_sentiment_in_force`
     and `_sentiment_label_in_force`; a source's `owned` makes a post own) and the tags of
     `post_topics`, every table read for the ids alone (`_posts` by rowid, `_annotations` by
     its key), not joined whole as the view would be. `rows`: the ids' rowids in `_posts` when
-    just read (checked by post_id: looked up again should one not match)."""
+    just read (checked by post_id: looked up again should one not match). `tags`: a relation
+    (SQL, parameters) holding every `post_topics` row of the ids (post_id, topic_id,
+    matched_terms), read instead of the view (which is scanned whole for a few ids)."""
     if not ids:
         return []
     marks = ", ".join("?" * len(ids))
@@ -228,6 +233,7 @@ def _details(
                 f"SELECT rowid FROM _posts WHERE post_id IN ({marks})", ids
             ).fetchall()
         ]
+    tag_rows, tag_params = tags or ("post_topics", [])
     found = con.execute(
         f"""
         WITH p AS (SELECT * FROM _posts WHERE rowid IN (SELECT unnest(?::BIGINT[]))),
@@ -236,7 +242,7 @@ def _details(
         t AS (
             SELECT post_id, list({{'topic_id': topic_id, 'terms': matched_terms}}
                                  ORDER BY topic_id) AS topics
-            FROM post_topics WHERE post_id IN ({marks}) GROUP BY post_id
+            FROM {tag_rows} WHERE post_id IN ({marks}) GROUP BY post_id
         )
         SELECT p.post_id, p.url, p.title, p.text, p.published_at, p.source_id, p.platform,
                p.author, a.lang,
@@ -251,10 +257,10 @@ def _details(
         LEFT JOIN _sources s USING (source_id)
         LEFT JOIN t USING (post_id)
         """,
-        [rows, *ids, *ids, *ids],
+        [rows, *ids, *ids, *tag_params, *ids],
     ).fetchall()
     if given and {r[0] for r in found} != set(ids):
-        return _details(con, ids)  # a rowid that was not the post's: by post_id
+        return _details(con, ids, tags=tags)  # a rowid that was not the post's: by post_id
     by_id = {
         r[0]: ListedPost(
             r[0],
@@ -278,10 +284,16 @@ def _details(
     return [by_id[i] for i in ids if i in by_id]
 
 
-def listed_posts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[ListedPost]:
+def listed_posts(
+    con: duckdb.DuckDBPyConnection,
+    ids: list[str],
+    rows: list[int] | None = None,
+    tags: tuple[str, list[object]] | None = None,
+) -> list[ListedPost]:
     """The stored posts of `ids` as lists show them, in the order of `ids` (unknown ones left
-    out)."""
-    return _details(con, ids)
+    out); `rows`: their rowids in `_posts` as last known (checked; by post_id where wrong);
+    `tags`: where their topic tags are read, when not from the `post_topics` view."""
+    return _details(con, ids, rows, tags)
 
 
 def get_post(con: duckdb.DuckDBPyConnection, post_id: str) -> ListedPost | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from earshot.explore.deps import memo_key
 from earshot.explore.reader import AnalyticsReader
+from earshot.explore.topics import topic_context
 from earshot.explore.warm import Corrected, Warmer, warm
 from earshot.warehouse import open_warehouse
 from earshot.warehouse.publish import publish_analytics_copy
@@ -42,8 +43,13 @@ def test_a_new_copy_is_read_and_its_pages_are_warmed(
         warm(settings, copy)
         key = memo_key(settings, ("week-page", WEEK))
         assert copy.memo(key, lambda con: "not warmed") != "not warmed"
-        topic = memo_key(settings, ("topic-page", "price", WEEK))
-        assert copy.memo(topic, lambda con: "not warmed") != "not warmed"
+        # the default week's topic pages at once, each as the topic route computes it alone
+        every = copy.peek(memo_key(settings, ("topic-pages", WEEK)))
+        assert isinstance(every, dict) and sorted(every) == ["climate", "price", "service"]
+        with copy.cursor() as cur:
+            for topic_id, context in every.items():
+                assert context == topic_context(cur, topic_id, WEEK, settings.now), topic_id
+        assert every["price"]["found"].total == 24  # not vacuous
     finally:
         copy.close()
 

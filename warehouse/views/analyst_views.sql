@@ -18,8 +18,9 @@ CREATE OR REPLACE MACRO _sentiment_in_force(label, computed) AS
 CREATE OR REPLACE MACRO _sentiment_label_in_force(label, computed) AS coalesce(label, computed);
 
 -- _post_facts (internal): every post with its enrichment, plus the post's ISO week and the
--- Monday it starts on (local time), from one pass over _posts. `posts` and the digest's views
--- and metrics read it, so a week's filter reaches _posts before the join with _annotations.
+-- Monday it starts on (local time) and its rowid in _posts (`post_row`, for the facts that
+-- point at posts), from one pass over _posts. `posts` and the digest's views and metrics
+-- read it, so a week's filter reaches _posts before the join with _annotations.
 CREATE OR REPLACE VIEW _post_facts AS
 SELECT
     p.post_id,
@@ -50,7 +51,8 @@ SELECT
         coalesce(p.published_at, p.fetched_at))) AS DATE) AS week_start,
     strftime(timezone(
         coalesce((SELECT value FROM _settings WHERE key = 'timezone'), 'UTC'),
-        coalesce(p.published_at, p.fetched_at)), '%G-W%V') AS week
+        coalesce(p.published_at, p.fetched_at)), '%G-W%V') AS week,
+    p.rowid AS post_row
 FROM _posts p
 LEFT JOIN _annotations a USING (post_id)
 LEFT JOIN _post_sentiment_labels l USING (post_id)
@@ -58,7 +60,7 @@ LEFT JOIN _sources s USING (source_id);
 
 -- posts: one row per collected post, with its enrichment when there is one, and its week.
 CREATE OR REPLACE VIEW posts AS
-SELECT * EXCLUDE (week_start) FROM _post_facts;
+SELECT * EXCLUDE (week_start, post_row) FROM _post_facts;
 
 -- _post_topic_labels (internal): the newest relevance verdict of each labelled (post, topic).
 CREATE OR REPLACE VIEW _post_topic_labels AS

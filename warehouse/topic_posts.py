@@ -1,0 +1,183 @@
+"""A topic's week as its page shows it: the posts listed (the evidence), its open questions,
+its top authors and its sources, read from the writer's facts of the topic's audience posts
+(`_fact_topic_posts`, migrations/0021, counted by `warehouse.facts.refresh_facts`).
+
+Read from the posts, each of the three scanned the week's posts of `_posts` (every post's
+time, then the matches' ids, keys and authors): 0.2-0.5 s each at 1,000,000 posts on two busy
+cores, most of the topic page. A topic-week's facts are its ~10,000 tag rows, read in
+milliseconds. Each read returns what its scan does (tests/warehouse/test_topic_posts.py
+compares them): `post_lists.list_posts` of the week, topic and audience; the topic's rows of
+`digest_posts.audience_questions`; the authors and sources of the topic's audience posts
+(duplicates counted once). Readers call `facts.require_fresh` first, as for the digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from earshot.warehouse.digest_posts import AudienceQuestion
+from earshot.warehouse.facts import StaleFacts
+from earshot.warehouse.post_lists import ListedPost, PostPage, listed_posts
+from earshot.warehouse.weeks import week_start
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """An author or a source of a topic's audience posts in a week, with its post count."""
+
+    name: str
+    posts: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicWeek:
+    """A topic's week on its page."""
+
+    found: PostPage  # its audience posts, most engaging first, duplicates once
+    questions: list[AudienceQuestion]  # its open questions, most engaging first
+    authors: list[Voice]
+    sources: list[Voice]
+
+
+_OF_WEEK = "FROM _fact_topic_posts f WHERE f.week_start = ? AND f.topic_id = ?"
+
+
+def topic_week(
+    con: duckdb.DuckDBPyConnection,
+    week: str,
+    topic_id: str,
+    *,
+    posts: int = 20,
+    questions: int = 10,
+    voices: int = 10,
+) -> TopicWeek:
+    """The first `posts` of the topic's audience posts of `week` (as `list_posts` ranks and
+    counts them), its `questions` most engaging open questions (as `audience_questions`), its
+    `voices` top authors and every source; the shown posts' details read once, by rowid."""
+    return topics_of_week(con, week, [topic_id], posts=posts, questions=questions, voices=voices)[
+        topic_id
+    ]
+
+
+def topics_of_week(
+    con: duckdb.DuckDBPyConnection,
+    week: str,
+    topic_ids: list[str],
+    *,
+    posts: int = 20,
+    questions: int = 10,
+    voices: int = 10,
+) -> dict[str, TopicWeek]:
+    """`topic_week` of each of `topic_ids`, the shown posts of all of them read at once (one
+    read of `_posts` by rowid, most of a topic-week's cost at 1,000,000 posts: a warm-up of
+    every topic page of a week pays it once)."""
+    start = week_start(week)
+    ranked = {t: _ranked(con, [start, t], posts, questions, voices) for t in topic_ids}
+    shown: dict[str, int] = {}
+    for listed, asked, _counted in ranked.values():
+        shown |= {r[1]: r[2] for r in listed} | {r[0]: r[1] for r in asked}
+    # every tag of a shown post (an audience post of the week): its rows of the week's facts
+    tags: tuple[str, list[object]] = (
+        "(SELECT * FROM _fact_topic_posts WHERE week_start = ?)",
+        [start],
+    )
+    found = listed_posts(con, list(shown), list(shown.values()), tags) if shown else []
+    details = {p.post_id: p for p in found}
+    out: dict[str, TopicWeek] = {}
+    for topic_id, (listed, asked, counted) in ranked.items():
+        out[topic_id] = TopicWeek(
+            found=PostPage(
+                int(listed[0][0]) if listed else 0,
+                [details[r[1]] for r in listed if r[1] in details],
+            ),
+            questions=[
+                _question(topic_id, details[post_id], engagement)
+                for post_id, _row, engagement in asked
+                if post_id in details
+            ],
+            authors=[Voice(n, int(k)) for kind, n, k in counted if kind == "author"],
+            sources=[Voice(n, int(k)) for kind, n, k in counted if kind == "source"],
+        )
+    return out
+
+
+Rows = list[tuple[Any, ...]]
+
+
+def _ranked(
+    con: duckdb.DuckDBPyConnection, key: list[object], posts: int, questions: int, voices: int
+) -> tuple[Rows, Rows, Rows]:
+    """One topic-week's (`key`: week start, topic) listed posts, open questions and voices
+    from its facts, without their details."""
+    try:
+        listed = _listed(con, key, posts)
+    except duckdb.CatalogException as exc:  # a copy published before migration 0021
+        raise StaleFacts(
+            f"digest facts: this copy has no topic facts yet ({exc}); the next write cycle "
+            "(e.g. `earshot enrich`) counts them and publishes a copy with them"
+        ) from None
+    # audience_questions' ranking of one topic: every row, less those marked answered
+    asked = con.execute(
+        f"""
+        SELECT f.post_id, f.post_row, f.engagement {_OF_WEEK}
+          AND f.is_question AND f.post_id NOT IN (SELECT post_id FROM _answered_questions)
+        ORDER BY f.engagement DESC, f.published_at DESC NULLS LAST, f.post_id
+        LIMIT ?
+        """,
+        [*key, questions],
+    ).fetchall()
+    # authors and sources, both in one pass over the topic-week's rows; only the first
+    # `voices` authors leave the query (a big topic-week has thousands)
+    counted = con.execute(
+        f"""
+        WITH counted AS (
+            SELECT CASE WHEN grouping(f.author) = 0 THEN 'author' ELSE 'source' END AS kind,
+                   CASE WHEN grouping(f.author) = 0 THEN f.author ELSE f.source_id END AS name,
+                   count(DISTINCT f.content_key) AS posts
+            {_OF_WEEK}
+            GROUP BY GROUPING SETS ((f.author), (f.source_id))
+            HAVING grouping(f.author) = 1 OR f.author IS NOT NULL
+        )
+        SELECT kind, name, posts FROM counted
+        QUALIFY kind = 'source'
+             OR row_number() OVER (PARTITION BY kind ORDER BY posts DESC, name) <= ?
+        ORDER BY kind, posts DESC, name
+        """,
+        [*key, voices],
+    ).fetchall()
+    return listed, asked, counted
+
+
+def _question(topic_id: str, post: ListedPost, engagement: int) -> AudienceQuestion:
+    return AudienceQuestion(
+        topic_id,
+        post.post_id,
+        post.url,
+        post.title,
+        post.text,
+        post.author,
+        int(engagement),
+        post.platform,
+        post.published_at,
+    )
+
+
+def _listed(con: duckdb.DuckDBPyConnection, key: list[object], limit: int) -> Rows:
+    """(total, post_id, post_row) of the first `limit` posts, ranked as `list_posts` ranks a
+    week's: one row per content_key (the most engaging), then by engagement."""
+    return con.execute(
+        f"""
+        WITH once AS (
+            SELECT f.post_id, f.post_row, f.engagement, f.published_at {_OF_WEEK}
+            QUALIFY row_number() OVER (PARTITION BY f.content_key
+                ORDER BY f.engagement DESC, f.published_at NULLS LAST, f.post_id) = 1
+        )
+        SELECT count(*) OVER () AS total, post_id, post_row FROM once
+        ORDER BY engagement DESC, published_at DESC NULLS LAST, post_id
+        LIMIT ?
+        """,
+        [*key, limit],
+    ).fetchall()
