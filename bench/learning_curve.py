@@ -59,7 +59,7 @@ from earshot.nlp.evaluate import (
     read_germeval_relevance,
     read_tweets,
 )
-from earshot.nlp.learn import Figures, RuleScores, SentimentModel, learn_sentiment
+from earshot.nlp.learn import Figures, RuleScores, SentimentPredictor, learn_sentiment
 from earshot.nlp.pipeline import build_pipeline
 from earshot.nlp.relevance import (
     THRESHOLD,
@@ -77,7 +77,7 @@ from earshot.nlp.teach import (
     relevance_judgement,
     verdicts,
 )
-from earshot.warehouse.teach import choose
+from earshot.warehouse.teach import EXPLORED_QUESTIONS, choose
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 DEFAULT_DE = EVAL / "sentiment-de" / "germeval2017_dev.tsv"
@@ -93,6 +93,8 @@ NOISE = 2.0  # the old test, shown beside it: above random's mean by this many s
 class Organisation:
     """One labelled file as an organisation's stored posts: texts, rules' scores, the truth."""
 
+    question = "sentiment"  # what the queue asks about them (`warehouse.teach.TeachItem`)
+
     def __init__(self, lang: str, texts: Sequence[str], gold: Sequence[str]) -> None:
         self.lang = lang
         self.texts = list(texts)
@@ -100,7 +102,7 @@ class Organisation:
         self.scores = RuleScores(lang).scores(self.texts)
         self.rules = Figures.of(self.gold, [label_for(s) for s in self.scores])
 
-    def learn(self, chosen: Sequence[int]) -> SentimentModel | None:
+    def learn(self, chosen: Sequence[int]) -> SentimentPredictor | None:
         """What `earshot learn` keeps from the labels of these posts (None: the rules stay)."""
         return learn_sentiment(
             self.lang,
@@ -109,7 +111,7 @@ class Organisation:
             [self.scores[i] for i in chosen],
         ).model
 
-    def figures(self, model: SentimentModel | None, posts: Sequence[int]) -> Figures:
+    def figures(self, model: SentimentPredictor | None, posts: Sequence[int]) -> Figures:
         """Macro/micro-F1 on these posts: the model's if any, else the rules'."""
         if model is None:
             predicted = [label_for(self.scores[i]) for i in posts]
@@ -143,6 +145,8 @@ class Organisation:
 
 class RelevanceOrganisation:
     """GermEval's relevance column as one topic's matches and their verdicts (`nlp.relevance`)."""
+
+    question = "relevance"
 
     def __init__(self, rows: Sequence[tuple[bool, str]]) -> None:
         self.texts = [t for _, t in rows]
@@ -237,6 +241,7 @@ def taught(
                 short=told.short,
                 too_close=Likeness(texts).too_close,
                 seed=seed,
+                explorable=[org.question in EXPLORED_QUESTIONS] * len(rest),
             )
             chosen.extend(rest[p] for p in picked)
             model = org.learn(chosen)
