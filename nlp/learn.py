@@ -734,7 +734,7 @@ def learn_sentiment(
 ) -> Learned:
     """Cross-validate the models against the rules on these labels; train the one in use on
     all of them: of the n-gram model (from `MIN_PER_CLASS` labels of each class) and the
-    rules calibrated (`nlp.calibration`, from its own, smaller minimum), the better in CV
+    rules calibrated (`nlp.calibration`, from its own `MIN_PER_CLASS`), the better in CV
     (macro-F1, then micro-F1; the n-gram model on a tie) of those that beat the rules.
 
     `lexicon_scores` are the rules' scores of the texts (the same the Enricher computes);

@@ -39,9 +39,9 @@ class Learning:
 
     def summary(self) -> str:
         """One line: which models are in use now."""
-        parts = [
-            f"{x.lang} sentiment: {_in_use(x)}" for x in self.sentiment
-        ] + [f"{x.topic_id} relevance: {'model' if x.used else 'rules'}" for x in self.relevance]
+        parts = [f"{x.lang} sentiment: {_in_use(x)}" for x in self.sentiment] + [
+            f"{x.topic_id} relevance: {'model' if x.used else 'rules'}" for x in self.relevance
+        ]
         return "; ".join(parts) or "no models"
 
 

@@ -17,7 +17,7 @@ from earshot.nlp.learn import ModelError, learn_sentiment, load_model, model_pat
 from earshot.nlp.sentiment import label_for
 
 
-def shifted(n: int = 60, cut: float = 0.4) -> tuple[list[str], list[str], list[float]]:
+def shifted(n: int = 90, cut: float = 0.4) -> tuple[list[str], list[str], list[float]]:
     """Texts whose organisation draws the classes' lines at +-`cut`, not at the rules'
     +-0.05: the scores are given (the rules' scores of these texts, as it were)."""
     scores = [round(-0.95 + 1.9 * i / (n - 1), 4) for i in range(n)]
@@ -28,21 +28,33 @@ def shifted(n: int = 60, cut: float = 0.4) -> tuple[list[str], list[str], list[f
 
 def test_the_rules_calibrated_move_the_thresholds_to_the_labels() -> None:
     texts, labels, scores = shifted()
-    learned = learn_sentiment("de", texts, labels, scores)
-    assert learned.model_cv is None and learned.needs  # too few for an n-gram model
-    assert learned.rules is not None and learned.calibrated_cv is not None
-    assert learned.calibrated_cv.beats(learned.rules)
-    assert learned.calibrated and isinstance(learned.model, CalibratedModel)
-    assert learned.model.identity and learned.model.info["kind"] == "calibrated"
+    model = calibration.fit("de", texts, labels, scores)
     # a post the rules call positive at 0.2 is neutral by these labels, and so for the model
-    (_, label), (_, strong) = learned.model.predict(["Na gut", "Super"], [0.2, 0.9])
+    (_, label), (_, strong) = model.predict(["Na gut", "Super"], [0.2, 0.9])
     assert label_for(0.2) == "positive" and label == "neutral" and strong == "positive"
+
+
+def test_the_better_in_cross_validation_of_those_that_beat_the_rules_is_used() -> None:
+    texts, labels, scores = shifted()
+    learned = learn_sentiment("de", texts, labels, scores)
+    rules, ngram, calibrated = learned.rules, learned.model_cv, learned.calibrated_cv
+    assert rules is not None and ngram is not None and calibrated is not None
+    assert calibrated.beats(rules)
+    better = not ngram.beats(rules) or (calibrated.macro_f1, calibrated.micro_f1) > (
+        ngram.macro_f1,
+        ngram.micro_f1,
+    )
+    assert learned.calibrated == better and learned.used
+    assert learned.model is not None and learned.model.identity
+    if learned.calibrated:
+        assert isinstance(learned.model, CalibratedModel)
+        assert learned.model.info["kind"] == "calibrated"
 
 
 def test_labels_that_are_the_rules_own_answers_keep_the_rules() -> None:
     texts, _, scores = shifted()
-    texts += [f"Noch ein Beitrag {i}" for i in range(10)]
-    scores += [round(-0.045 + 0.01 * i, 4) for i in range(10)]  # the rules: neutral
+    texts += [f"Noch ein Beitrag {i}" for i in range(20)]
+    scores += [round(-0.045 + 0.0045 * i, 4) for i in range(20)]  # the rules: neutral
     own = [label_for(s) for s in scores]
     learned = learn_sentiment("de", texts, own, scores)
     assert learned.rules is not None and learned.rules.micro_f1 == 1.0
