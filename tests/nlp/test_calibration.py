@@ -98,3 +98,19 @@ def test_a_calibration_whose_arrays_do_not_fit_is_refused(tmp_path: Path) -> Non
     path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelError, match="do not fit"):
         load_model(path)
+
+
+def test_an_enricher_takes_sentiment_from_a_calibrated_model(tmp_path: Path) -> None:
+    from earshot.nlp import Enricher
+
+    texts, labels, scores = shifted()
+    path = model_path(tmp_path, "de")
+    calibration.fit("de", texts, labels, scores, identity="cal1").save(path)
+    plain = Enricher(())
+    calibrated = Enricher((), sentiment_models={"de": path})
+    assert calibrated.analysis_version != plain.analysis_version
+    posts = [("1", "Pünktlich angekommen, danke!", "de"), ("2", "Der Zug fährt um 9", "de")]
+    before = [a.sentiment or 0.0 for a in plain.annotate(posts)]
+    expected = load_model(path).predict([t for _, t, _ in posts], before)
+    got = [(a.sentiment, a.sentiment_label) for a in calibrated.annotate(posts)]
+    assert got == expected
