@@ -73,11 +73,7 @@ class CalibratedModel:
 
     def probabilities(self, texts: Sequence[str], lexicon_scores: Sequence[float]) -> np.ndarray:
         """(n_texts, n_classes) class probabilities, as the trained regression gives them."""
-        out = features(texts, lexicon_scores) @ self.coef.T + self.intercept
-        out -= out.max(axis=1, keepdims=True)
-        np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
-        return out
+        return features_probabilities(self, features(texts, lexicon_scores))
 
     def predict(
         self, texts: Sequence[str], lexicon_scores: Sequence[float]
@@ -156,11 +152,16 @@ def fit(
     *,
     identity: str = "",
 ) -> CalibratedModel:
-    """Train on all of the texts (scikit-learn's multinomial logistic regression, lbfgs)."""
+    """Train on all of the texts (scikit-learn's multinomial logistic regression)."""
+    return _fit(lang, features(texts, lexicon_scores), labels, identity)
+
+
+def _fit(lang: str, x: np.ndarray, labels: Sequence[str], identity: str) -> CalibratedModel:
     from sklearn.linear_model import LogisticRegression
 
-    regression = LogisticRegression(C=C, max_iter=2000)
-    regression.fit(features(texts, lexicon_scores), list(labels))
+    # newton-cg: 8 iterations on the tweets where lbfgs takes 62 (0.04 s against 0.11 s)
+    regression = LogisticRegression(C=C, max_iter=500, solver="newton-cg")
+    regression.fit(x, list(labels))
     return CalibratedModel(
         lang=lang,
         classes=tuple(str(c) for c in regression.classes_),
@@ -183,12 +184,20 @@ def held_out_predictions(
     from sklearn.model_selection import StratifiedKFold
 
     gold = np.asarray(labels)
+    x = features(texts, lexicon_scores)  # once: a text's features are its own
     predicted = np.empty(len(labels), dtype=object)
     splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(gold, gold)
     for train, test in splits:
-        model = fit(
-            "", [texts[i] for i in train], gold[train].tolist(), [lexicon_scores[i] for i in train]
-        )
-        pairs = model.predict([texts[i] for i in test], [lexicon_scores[i] for i in test])
-        predicted[test] = [label for _, label in pairs]
+        model = _fit("", x[train], gold[train].tolist(), "")
+        probabilities = features_probabilities(model, x[test])
+        predicted[test] = [model.classes[int(k)] for k in probabilities.argmax(axis=1)]
     return [str(p) for p in predicted]
+
+
+def features_probabilities(model: CalibratedModel, x: np.ndarray) -> np.ndarray:
+    """`CalibratedModel.probabilities` of rows of `features` already made."""
+    out = x @ model.coef.T + model.intercept
+    out -= out.max(axis=1, keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out

@@ -72,7 +72,7 @@ def test_stored_calibration_predicts_as_scikit_learn_and_loads_without_pickles(
     model.save(path)
     stored = load_model(path)
     assert isinstance(stored, CalibratedModel) and stored.identity == "abc"
-    reference = LogisticRegression(C=calibration.C, max_iter=2000).fit(
+    reference = LogisticRegression(C=calibration.C, max_iter=500, solver="newton-cg").fit(
         features(texts, scores), labels
     )
     expected = reference.predict_proba(features(texts, scores))
