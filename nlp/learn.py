@@ -3,11 +3,11 @@
 scikit-learn trains it (word and character n-gram TF-IDF plus the lexicon score, into a
 multinomial logistic regression) and cross-validates it against the rules on the same labels,
 beside the rules calibrated (`nlp.calibration`, a handful of weights over the rules' features).
-A model is kept only where it beats the rules; of the two, the better in cross-validation. What is stored is data: the coefficients,
-intercepts, IDF weights as a numpy `.npz` (read with `allow_pickle=False`) and the vocabulary
-and settings as JSON. Prediction (`SentimentModel.predict`) reproduces the transform from
-them with numpy alone, so loading a model file can never run code, and no scikit-learn
-object is ever pickled.
+A model is kept only where it beats the rules; of the two, the better in cross-validation.
+What is stored is data: the coefficients, intercepts, IDF weights as a numpy `.npz` (read
+with `allow_pickle=False`) and the vocabulary and settings as JSON. Prediction
+(`SentimentModel.predict`) reproduces the transform from them with numpy alone, so loading a
+model file can never run code, and no scikit-learn object is ever pickled.
 """
 
 from __future__ import annotations
