@@ -2,7 +2,7 @@
 
     python bench/learning_curve.py [--de ../shared/eval/sentiment-de/germeval2017_dev.tsv]
                                    [--en ../shared/eval/sentiment-en/tweets_GroundTruth.txt]
-                                   [--sizes 50,100,200,400,800] [--seeds 5] [--step 50]
+                                   [--sizes 50,100,200,400,800] [--seeds 10] [--step 50]
                                    [--held-out 0.25] [--train-labels 10000]
 
 An organisation with a labelled file: every text is a stored post, its label unknown until
@@ -12,14 +12,18 @@ and `nlp.teach.judgement` (uncertainty, and the likeliest of a class short of la
 chosen by `warehouse.teach_choice.choose` with `nlp.teach.Likeness` (what `earshot labels next`
 uses; one stratum: the files have no topics or weeks); after each step Earshot learns as
 `earshot learn` does (`nlp.learn.learn_sentiment`: 5-fold CV against the rules, a model only
-where it beats them). Random choice labels as many posts, once per seed (`--seeds`).
+where it beats them). Both strategies run once per seed (`--seeds`): random choice labels a
+seeded random order of the posts, the queue explores with that seed (`choose(seed=...)`; the
+product asks with seed 0).
 
 Two figures per size, of the model when one is in use, else of the rules: macro-F1 on the
 posts not yet labelled (the issue's figure; the held-out posts among them), and on the
 held-out part alone (the stricter one: the same posts for every strategy, so a win is not an
-artefact of which posts are left). Random: the seeds' mean, standard deviation and range.
-"*": the queue beats random by more than 2 of the seeds' standard deviations (and 0.005).
-PASS when it does so at 200 labels on both figures, on every curve (exit 1 otherwise): with
+artefact of which posts are left). Per strategy the seeds' mean and standard deviation, then
+the paired differences (queue - random, seed by seed): their mean and 95% interval.
+"*": a paired win, the mean difference above 2 of its standard errors and above 0.005;
+"+": the old test, the queue's mean above random's by more than 2 of random's seeds' sd.
+PASS when "*" holds at 200 labels on both figures, on every curve (exit 1 otherwise): with
 no model on either side, the first figure differs only by which posts are left. The German
 file's relevance column is a third curve: one topic's matches (`nlp.evaluate.GERMEVAL_TOPIC`),
 learned by `nlp.relevance`, judged by `nlp.teach.judging_relevance` and
@@ -55,7 +59,7 @@ from earshot.nlp.evaluate import (
     read_germeval_relevance,
     read_tweets,
 )
-from earshot.nlp.learn import Figures, RuleScores, SentimentModel, learn_sentiment
+from earshot.nlp.learn import Figures, RuleScores, SentimentPredictor, learn_sentiment
 from earshot.nlp.pipeline import build_pipeline
 from earshot.nlp.relevance import (
     THRESHOLD,
@@ -73,7 +77,7 @@ from earshot.nlp.teach import (
     relevance_judgement,
     verdicts,
 )
-from earshot.warehouse.teach import choose
+from earshot.warehouse.teach import EXPLORED_QUESTIONS, choose
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 DEFAULT_DE = EVAL / "sentiment-de" / "germeval2017_dev.tsv"
@@ -81,12 +85,15 @@ DEFAULT_EN = EVAL / "sentiment-en" / "tweets_GroundTruth.txt"
 TARGET_SECONDS = 30.0  # 10,000 labels (issue 14)
 PASS_AT = 200
 HELD_OUT_SEED = 14  # the held-out part is the same in every run
-NOISE = 2.0  # a win counts when above random's mean by more than this many seeds' sd
-MIN_MARGIN = 0.005  # ... and by more than this (two seeds can agree closely by chance)
+PAIRED_SE = 2.0  # a win: the paired differences' mean above this many standard errors ...
+MIN_MARGIN = 0.005  # ... and above this (two seeds can agree closely by chance)
+NOISE = 2.0  # the old test, shown beside it: above random's mean by this many seeds' sd
 
 
 class Organisation:
     """One labelled file as an organisation's stored posts: texts, rules' scores, the truth."""
+
+    question = "sentiment"  # what the queue asks about them (`warehouse.teach.TeachItem`)
 
     def __init__(self, lang: str, texts: Sequence[str], gold: Sequence[str]) -> None:
         self.lang = lang
@@ -95,7 +102,7 @@ class Organisation:
         self.scores = RuleScores(lang).scores(self.texts)
         self.rules = Figures.of(self.gold, [label_for(s) for s in self.scores])
 
-    def learn(self, chosen: Sequence[int]) -> SentimentModel | None:
+    def learn(self, chosen: Sequence[int]) -> SentimentPredictor | None:
         """What `earshot learn` keeps from the labels of these posts (None: the rules stay)."""
         return learn_sentiment(
             self.lang,
@@ -104,7 +111,7 @@ class Organisation:
             [self.scores[i] for i in chosen],
         ).model
 
-    def figures(self, model: SentimentModel | None, posts: Sequence[int]) -> Figures:
+    def figures(self, model: SentimentPredictor | None, posts: Sequence[int]) -> Figures:
         """Macro/micro-F1 on these posts: the model's if any, else the rules'."""
         if model is None:
             predicted = [label_for(self.scores[i]) for i in posts]
@@ -138,6 +145,8 @@ class Organisation:
 
 class RelevanceOrganisation:
     """GermEval's relevance column as one topic's matches and their verdicts (`nlp.relevance`)."""
+
+    question = "relevance"
 
     def __init__(self, rows: Sequence[tuple[bool, str]]) -> None:
         self.texts = [t for _, t in rows]
@@ -209,8 +218,11 @@ def point(org: Any, model: Any, chosen: Sequence[int], held: set[int]) -> Point:
     )
 
 
-def taught(org: Any, sizes: Sequence[int], step: int, held: set[int]) -> dict[int, Point]:
-    """The teach queue: `step` posts at a time, the model relearned after each step."""
+def taught(
+    org: Any, sizes: Sequence[int], step: int, held: set[int], seed: int = 0
+) -> dict[int, Point]:
+    """The teach queue: `step` posts at a time, the model relearned after each step; `seed`
+    salts its exploration sample (`choose`'s seed; the product asks with seed 0)."""
     chosen: list[int] = []
     model: Any = None
     results: dict[int, Point] = {}
@@ -228,6 +240,8 @@ def taught(org: Any, sizes: Sequence[int], step: int, held: set[int]) -> dict[in
                 k,
                 short=told.short,
                 too_close=Likeness(texts).too_close,
+                seed=seed,
+                explorable=[org.question in EXPLORED_QUESTIONS] * len(rest),
             )
             chosen.extend(rest[p] for p in picked)
             model = org.learn(chosen)
@@ -235,17 +249,11 @@ def taught(org: Any, sizes: Sequence[int], step: int, held: set[int]) -> dict[in
     return results
 
 
-def at_random(org: Any, sizes: Sequence[int], seeds: int, held: set[int]) -> dict[int, list[Point]]:
-    """Per size, one run per seed of labels chosen at random (never a held-out post)."""
-    runs: dict[int, list[Point]] = {size: [] for size in sizes}
-    pool = [i for i in range(len(org.texts)) if i not in held]
-    for seed in range(seeds):
-        order = list(pool)
-        random.Random(seed).shuffle(order)
-        for size in sizes:
-            model = org.learn(order[:size])
-            runs[size].append(point(org, model, order[:size], held))
-    return runs
+def at_random(org: Any, sizes: Sequence[int], seed: int, held: set[int]) -> dict[int, Point]:
+    """Per size, the labels of a seeded random order of the posts (never a held-out one)."""
+    order = [i for i in range(len(org.texts)) if i not in held]
+    random.Random(seed).shuffle(order)
+    return {size: point(org, org.learn(order[:size]), order[:size], held) for size in sizes}
 
 
 def spread(values: Sequence[float]) -> tuple[float, float]:
@@ -253,9 +261,36 @@ def spread(values: Sequence[float]) -> tuple[float, float]:
     return float(np.mean(values)), float(np.std(values))
 
 
+@dataclass(frozen=True, slots=True)
+class Paired:
+    """The paired differences (queue - random, the same seed) of one figure at one size."""
+
+    mean: float
+    se: float  # standard error of the mean difference
+    low: float  # 95% interval (Student's t, seeds - 1 degrees of freedom)
+    high: float
+
+    @classmethod
+    def of(cls, teach: Sequence[float], random_runs: Sequence[float]) -> Paired:
+        from scipy.stats import t
+
+        d = np.asarray(teach) - np.asarray(random_runs)
+        mean = float(d.mean())
+        if len(d) < 2:
+            return cls(mean, float("inf"), float("-inf"), float("inf"))
+        se = float(d.std(ddof=1) / np.sqrt(len(d)))
+        half = float(t.ppf(0.975, len(d) - 1)) * se
+        return cls(mean, se, mean - half, mean + half)
+
+    @property
+    def win(self) -> bool:
+        """Mean difference above `PAIRED_SE` standard errors and above `MIN_MARGIN`."""
+        return self.mean > max(PAIRED_SE * self.se, MIN_MARGIN)
+
+
 def beats(teach: float, random_runs: Sequence[float]) -> bool:
-    """The teach queue's figure above the random seeds' mean by more than `NOISE` of their
-    standard deviations (and by more than `MIN_MARGIN`): not a win of noise."""
+    """The old test: the queue's mean above the random seeds' mean by more than `NOISE` of
+    their standard deviations (and by more than `MIN_MARGIN`)."""
     mean, sd = spread(random_runs)
     return teach - mean > max(NOISE * sd, MIN_MARGIN)
 
@@ -263,44 +298,44 @@ def beats(teach: float, random_runs: Sequence[float]) -> bool:
 def curve(
     org: Any, name: str, sizes: Sequence[int], seeds: int, step: int, held_share: float
 ) -> bool:
-    """Print one file's table; True when the teach queue beats random at `PASS_AT` labels."""
+    """Print one file's table; True when the teach queue beats random at `PASS_AT` labels
+    (paired over the seeds, on both figures)."""
     start = time.perf_counter()
     held = held_out_part(org, held_share)
-    teach = taught(org, sizes, step, held)
-    rand = at_random(org, sizes, seeds, held)
+    teach = [taught(org, sizes, step, held, seed) for seed in range(seeds)]
+    rand = [at_random(org, sizes, seed, held) for seed in range(seeds)]
     print(
         f"\n{name}: {len(org.texts):,} posts ({len(held):,} held out); rules on all posts: "
-        f"macro-F1 {org.rules.macro_f1:.3f}, micro-F1 {org.rules.micro_f1:.3f}"
+        f"macro-F1 {org.rules.macro_f1:.3f}, micro-F1 {org.rules.micro_f1:.3f}; {seeds} seeds"
     )
-    print(f"  {'':>6}  {'not yet labelled (macro-F1)':^42}   {'held out (macro-F1)':^42}")
-    print(
-        f"  {'labels':>6}  {'teach':>5} {'random':>7} {'sd':>5} {'range':>11} {'diff':>6}"
-        f" {'':>2}  {'teach':>5} {'random':>7} {'sd':>5} {'range':>11} {'diff':>6}"
-        f"   {'models teach/random':>19}"
-    )
+    print(f"  {'':>6}  {'not yet labelled (macro-F1)':^41}   {'held out (macro-F1)':^41}")
+    head = f"{'teach':>9} {'random':>11} {'diff':>6} {'95% interval':>15} "
+    print(f"  {'labels':>6}  {head}   {head}   {'models teach/random':>19}")
+    verdicts: dict[int, bool] = {}
     for size in sizes:
-        mine, runs = teach[size], rand[size]
-        cells = []
-        for ours, theirs in (
-            (mine.left, [r.left for r in runs]),
-            (mine.held_out, [r.held_out for r in runs]),
-        ):
-            mean, sd = spread(theirs)
+        cells, wins = [], []
+        for figure in ("left", "held_out"):
+            ours = [getattr(runs[size], figure) for runs in teach]
+            theirs = [getattr(runs[size], figure) for runs in rand]
+            paired = Paired.of(ours, theirs)
+            wins.append(paired.win)
+            mark = ("*" if paired.win else " ") + ("+" if beats(np.mean(ours), theirs) else " ")
+            (mine, sd_mine), (mean, sd) = spread(ours), spread(theirs)
             cells.append(
-                f"{ours:>5.3f} {mean:>7.3f} {sd:>5.3f} {min(theirs):.3f}-{max(theirs):.3f}"
-                f" {ours - mean:>+6.3f} {'*' if beats(ours, theirs) else ' ':>2}"
+                f"{mine:.3f}±{sd_mine:.3f} {mean:.3f}±{sd:.3f} {paired.mean:>+6.3f}"
+                f" [{paired.low:+.3f},{paired.high:+.3f}] {mark}"
             )
-        models = f"{'yes' if mine.used else 'no'} / {sum(r.used for r in runs)}/{seeds}"
+        verdicts[size] = all(wins)
+        used = (sum(r[size].used for r in teach), sum(r[size].used for r in rand))
+        models = f"{used[0]}/{seeds} / {used[1]}/{seeds}"
         print(f"  {size:>6}  {cells[0]}  {cells[1]}   {models:>19}")
-    print(f"  (*: beats random by more than {NOISE:g} sd; {time.perf_counter() - start:.0f} s)")
-    if PASS_AT not in teach:
-        return True
+    print(
+        f"  (*: paired win, mean difference > {PAIRED_SE:g} standard errors and > {MIN_MARGIN};"
+        f" +: the queue's mean > random's by {NOISE:g} sd; {time.perf_counter() - start:.0f} s)"
+    )
     # on both figures: with no model on either side the first differs only by which posts
     # are left (held-out seed 15: +0.005, above 2 sd, on German sentiment, rules against rules)
-    mine, runs = teach[PASS_AT], rand[PASS_AT]
-    return beats(mine.left, [r.left for r in runs]) and beats(
-        mine.held_out, [r.held_out for r in runs]
-    )
+    return verdicts.get(PASS_AT, True)
 
 
 def training_time(de: Path, en: Path, labels: int) -> bool:
@@ -340,7 +375,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--sizes", default="50,100,200,400,800", help="labels, comma-separated ('': no curves)"
     )
-    parser.add_argument("--seeds", type=int, default=5, help="random runs to average")
+    parser.add_argument(
+        "--seeds", type=int, default=10, help="runs of each strategy (paired by seed)"
+    )
     parser.add_argument(
         "--held-out", type=float, default=0.25, help="share of each file neither may ask about"
     )

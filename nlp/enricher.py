@@ -114,7 +114,7 @@ class Enricher:
         }
         self.fallback = build_pipeline(FALLBACK, self.topics)
         self.model_paths = {lang: Path(p) for lang, p in (sentiment_models or {}).items()}
-        self.models: dict[str, learn.SentimentModel] = {}
+        self.models: dict[str, learn.SentimentPredictor] = {}
         for lang, path in sorted(self.model_paths.items()):
             model = learn.load_model(path)
             if model.lang != lang:

@@ -172,15 +172,21 @@ def side_by_side(lang: str, texts: Sequence[str], gold: Sequence[str]) -> str:
 
     learned = learn_sentiment(lang, texts, gold, RuleScores(lang).scores(texts))
     lines = [f"{lang} sentiment, rules vs learned model ({FOLDS}-fold CV, {len(texts)} labels):"]
-    for name, figures in (("rules", learned.rules), ("model", learned.model_cv)):
+    rows = (
+        ("rules", learned.rules),
+        ("model", learned.model_cv),
+        ("rules calibrated", learned.calibrated_cv),
+    )
+    for name, figures in rows:
         if figures is not None:
             per = ", ".join(f"{c} {figures.per_class[c]:.3f}" for c in LABELS)
             lines.append(
-                f"  {name:<6} macro-F1 = {figures.macro_f1:.3f}, micro-F1 = "
+                f"  {name:<16} macro-F1 = {figures.macro_f1:.3f}, micro-F1 = "
                 f"{figures.micro_f1:.3f} ({per})"
             )
-    verdict = "used (beats the rules)" if learned.used else "not used (does not beat the rules)"
-    lines.append(f"  model {verdict}; {learned.seconds:.1f} s")
+    used = "the rules calibrated" if learned.calibrated else "the model" if learned.used else None
+    verdict = f"{used} used (beats the rules)" if used else "the rules stay (no model beats them)"
+    lines.append(f"  {verdict}; {learned.seconds:.1f} s")
     return "\n".join(lines)
 
 

@@ -1,12 +1,13 @@
 """Learned sentiment: a model per language trained on the organisation's labels.
 
 scikit-learn trains it (word and character n-gram TF-IDF plus the lexicon score, into a
-multinomial logistic regression) and cross-validates it against the rules on the same labels.
-A model is kept only where it beats the rules. What is stored is data: the coefficients,
-intercepts, IDF weights as a numpy `.npz` (read with `allow_pickle=False`) and the vocabulary
-and settings as JSON. Prediction (`SentimentModel.predict`) reproduces the transform from
-them with numpy alone, so loading a model file can never run code, and no scikit-learn
-object is ever pickled.
+multinomial logistic regression) and cross-validates it against the rules on the same labels,
+beside the rules calibrated (`nlp.calibration`, a handful of weights over the rules' features).
+A model is kept only where it beats the rules; of the two, the better in cross-validation.
+What is stored is data: the coefficients, intercepts, IDF weights as a numpy `.npz` (read
+with `allow_pickle=False`) and the vocabulary and settings as JSON. Prediction
+(`SentimentModel.predict`) reproduces the transform from them with numpy alone, so loading a
+model file can never run code, and no scikit-learn object is ever pickled.
 """
 
 from __future__ import annotations
@@ -38,6 +39,30 @@ _WORD = re.compile(r"\w+|[!?]", re.UNICODE)
 
 class ModelError(NlpError):
     """A model file that cannot be used: `str(exc)` is "<file>: <what is wrong>"."""
+
+
+class SentimentPredictor(Protocol):
+    """A language's sentiment model in use: the n-gram `SentimentModel`, or the rules
+    calibrated (`nlp.calibration.CalibratedModel`), whichever won the cross-validation."""
+
+    @property
+    def lang(self) -> str: ...
+    @property
+    def classes(self) -> tuple[str, ...]: ...
+    @property
+    def identity(self) -> str: ...
+    @property
+    def info(self) -> dict[str, Any]: ...
+
+    def probabilities(
+        self, texts: Sequence[str], lexicon_scores: Sequence[float]
+    ) -> np.ndarray: ...
+
+    def predict(
+        self, texts: Sequence[str], lexicon_scores: Sequence[float]
+    ) -> list[tuple[float, str]]: ...
+
+    def save(self, npz_path: Path) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,8 +386,17 @@ def model_path(folder: Path, lang: str) -> Path:
     return folder / f"sentiment-{lang}.npz"
 
 
-def load_model(npz_path: Path) -> SentimentModel:
-    """Read a model saved by `SentimentModel.save`; `ModelError` for anything else."""
+def load_model(npz_path: Path) -> SentimentPredictor:
+    """Read a model saved by `SentimentModel.save` or `CalibratedModel.save` (its `.json`
+    says which); `ModelError` for anything else."""
+    from earshot.nlp import calibration
+
+    try:
+        meta = json.loads(npz_path.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = None  # `read_model` says what is wrong with it
+    if isinstance(meta, dict) and meta.get("format") == calibration.FORMAT:
+        return calibration.read(npz_path, meta)
     return read_model(npz_path, fmt=FORMAT, what="sentiment", classes=LABELS)[1]
 
 
@@ -621,14 +655,23 @@ class Learned:
     lang: str
     counts: dict[str, int]  # labels per class
     rules: Figures | None
-    model_cv: Figures | None  # None: too few labels
-    model: SentimentModel | None  # set only when it beat the rules
+    model_cv: Figures | None  # the n-gram model's; None: too few labels
+    model: SentimentPredictor | None  # set only when it beat the rules
     seconds: float
-    needs: dict[str, int]  # class -> labels still missing (too few labels)
+    needs: dict[str, int]  # class -> labels still missing for an n-gram model
+    # the rules calibrated (`nlp.calibration`); None: fewer than its `MIN_PER_CLASS`
+    calibrated_cv: Figures | None = None
 
     @property
     def used(self) -> bool:
         return self.model is not None
+
+    @property
+    def calibrated(self) -> bool:
+        """The model in use is the rules calibrated, not an n-gram model."""
+        from earshot.nlp.calibration import CalibratedModel
+
+        return isinstance(self.model, CalibratedModel)
 
 
 def held_out_probabilities(
@@ -690,13 +733,17 @@ def learn_sentiment(
     seed: int = 0,
     jobs: int = 2,
 ) -> Learned:
-    """Cross-validate a model against the rules on these labels; train it on all of them.
+    """Cross-validate the models against the rules on these labels; train the one in use on
+    all of them: of the n-gram model (from `MIN_PER_CLASS` labels of each class) and the
+    rules calibrated (`nlp.calibration`, from its own `MIN_PER_CLASS`), the better in CV
+    (macro-F1, then micro-F1; the n-gram model on a tie) of those that beat the rules.
 
     `lexicon_scores` are the rules' scores of the texts (the same the Enricher computes);
     the rules' labels follow from them. `code` is the version of everything else the model
     relies on (the rules' scoring): it goes into the identity. `jobs`: threads training
     the folds (2 cores: 2).
     """
+    from earshot.nlp import calibration
     from earshot.nlp.sentiment import label_for
 
     settings = settings or FeatureSettings()
@@ -704,8 +751,18 @@ def learn_sentiment(
     counts = {label: sum(1 for g in labels if g == label) for label in LABELS}
     rules = Figures.of(labels, [label_for(s) for s in lexicon_scores]) if labels else None
     needs = {label: MIN_PER_CLASS - n for label, n in counts.items() if n < MIN_PER_CLASS}
+    calibrated_cv: Figures | None = None
+    if min(counts.values()) >= calibration.MIN_PER_CLASS:
+        calibrated_cv = Figures.of(
+            list(labels),
+            calibration.held_out_predictions(texts, labels, lexicon_scores, folds=folds, seed=seed),
+        )
     if needs:
-        return Learned(lang, counts, rules, None, None, time.perf_counter() - start, needs)
+        small = _calibrated(lang, texts, labels, lexicon_scores, code, rules, calibrated_cv)
+        if small is not None:
+            small.info.update({"labels": counts, "folds": folds})
+        seconds = time.perf_counter() - start
+        return Learned(lang, counts, rules, None, small, seconds, needs, calibrated_cv)
     # scikit-learn imported here, before the threads: two threads importing it at once can
     # meet it half-initialised
     import sklearn.linear_model
@@ -736,19 +793,43 @@ def learn_sentiment(
         )  # fmt: skip
         predicted = [classes[i] for i in probabilities.argmax(axis=1)]
         cv = Figures.of(list(labels), predicted)
-        chosen = candidate.result() if cv.beats(rules or cv) else None
-        if chosen is None:
-            candidate.cancel()
-    if chosen is not None:
-        chosen.info.update(
-            {
-                "labels": counts,
-                "cv": asdict(cv),
-                "rules": asdict(rules) if rules else None,
-                "folds": folds,
-            }
+        ngram_wins = cv.beats(rules or cv) and not (
+            calibrated_cv is not None
+            and calibrated_cv.beats(rules or calibrated_cv)
+            and (calibrated_cv.macro_f1, calibrated_cv.micro_f1) > (cv.macro_f1, cv.micro_f1)
         )
-    return Learned(lang, counts, rules, cv, chosen, time.perf_counter() - start, {})
+        ngram = candidate.result() if ngram_wins else None
+        if ngram is None:
+            candidate.cancel()
+    chosen: SentimentPredictor | None = ngram
+    if ngram is None:
+        chosen = _calibrated(lang, texts, labels, lexicon_scores, code, rules, calibrated_cv)
+    else:
+        ngram.info.update({"cv": asdict(cv), "rules": asdict(rules) if rules else None})
+    if chosen is not None:
+        chosen.info.update({"labels": counts, "folds": folds})
+    seconds = time.perf_counter() - start
+    return Learned(lang, counts, rules, cv, chosen, seconds, {}, calibrated_cv)
+
+
+def _calibrated(
+    lang: str,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    lexicon_scores: Sequence[float],
+    code: str,
+    rules: Figures | None,
+    cv: Figures | None,
+) -> SentimentPredictor | None:
+    """The rules calibrated, trained on all labels, when its CV figures beat the rules'."""
+    from earshot.nlp import calibration
+
+    if cv is None or rules is None or not cv.beats(rules):
+        return None
+    identity = calibration.model_identity(lang, texts, labels, code)
+    model = calibration.fit(lang, texts, labels, lexicon_scores, identity=identity)
+    model.info.update({"kind": "calibrated", "cv": asdict(cv), "rules": asdict(rules)})
+    return model
 
 
 class RuleScores:

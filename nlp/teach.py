@@ -28,6 +28,7 @@ from earshot.nlp.learn import (
     FeatureSettings,
     RuleScores,
     SentimentModel,
+    SentimentPredictor,
     fit,
 )
 from earshot.nlp.sentiment import label_for
@@ -84,7 +85,7 @@ def likeliest(likelihood: np.ndarray) -> list[bool]:
 def judgement(
     lexicon_scores: Sequence[float],
     texts: Sequence[str],
-    model: SentimentModel | None,
+    model: SentimentPredictor | None,
     labelled: Mapping[str, int] | None = None,
 ) -> Judgement:
     """`uncertainty`, and which texts are likeliest of the class short of labels: by the
@@ -179,7 +180,7 @@ def rules_uncertainty(
 def uncertainty(
     lexicon_scores: Sequence[float],
     texts: Sequence[str],
-    model: SentimentModel | None,
+    model: SentimentPredictor | None,
     labelled: Mapping[str, int] | None = None,
 ) -> np.ndarray:
     """Per text: how much its sentiment label would teach (higher: more)."""
@@ -191,12 +192,12 @@ def uncertainty(
 
 
 def judging_model(
-    model: SentimentModel | None,
+    model: SentimentPredictor | None,
     lang: str,
     texts: Sequence[str],
     labels: Sequence[str],
     lexicon_scores: Sequence[float],
-) -> SentimentModel | None:
+) -> SentimentPredictor | None:
     """The model in use, else one trained on these labels (no cross-validation) when each
     class has `PROVISIONAL_MIN` of them, else None (the rules judge)."""
     if model is not None:
@@ -227,7 +228,7 @@ class Judge:
     def __init__(
         self,
         rules: Mapping[str, RuleScores],
-        models: Mapping[str, SentimentModel],
+        models: Mapping[str, SentimentPredictor],
         labelled: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None,
         relevance: Mapping[str, SentimentModel] | None = None,
         relevance_labelled: Mapping[str, RelevanceLabelled] | None = None,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from earshot.nlp import Enricher, relevance
+from earshot.nlp import Enricher, calibration, relevance
 from earshot.nlp import learn as sentiment_learning
 from earshot.nlp.language import LanguageIdentifier
 from earshot.nlp.learn import Figures, Learned, keep_model, remove_model
@@ -39,10 +39,14 @@ class Learning:
 
     def summary(self) -> str:
         """One line: which models are in use now."""
-        parts = [
-            f"{x.lang} sentiment: {'model' if x.used else 'rules'}" for x in self.sentiment
-        ] + [f"{x.topic_id} relevance: {'model' if x.used else 'rules'}" for x in self.relevance]
+        parts = [f"{x.lang} sentiment: {_in_use(x)}" for x in self.sentiment] + [
+            f"{x.topic_id} relevance: {'model' if x.used else 'rules'}" for x in self.relevance
+        ]
         return "; ".join(parts) or "no models"
+
+
+def _in_use(learned: Learned) -> str:
+    return "rules calibrated" if learned.calibrated else "model" if learned.used else "rules"
 
 
 def labels_fingerprint(con: duckdb.DuckDBPyConnection, loaded: LoadedConfig) -> str:
@@ -59,7 +63,7 @@ def labels_fingerprint(con: duckdb.DuckDBPyConnection, loaded: LoadedConfig) -> 
         "labels": [int(count), int(newest)],
         "topics": rules,
         "languages": list(loaded.config.nlp.languages),
-        "code": [sentiment_learning.VERSION, relevance.VERSION],
+        "code": [sentiment_learning.VERSION, relevance.VERSION, calibration.VERSION],
     }
     return hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -157,7 +161,7 @@ def learn_relevances(
 
 
 def sentiment_report(learned: Learned) -> str:
-    """One language's figures: the rules and the model side by side, and the verdict."""
+    """One language's figures: the rules and the models side by side, and the verdict."""
     return _report(
         f"{learned.lang} sentiment",
         learned.counts,
@@ -166,12 +170,14 @@ def sentiment_report(learned: Learned) -> str:
         [
             ("rules", learned.rules),
             (f"model ({sentiment_learning.FOLDS}-fold CV)", learned.model_cv),
+            (f"rules calibrated ({sentiment_learning.FOLDS}-fold CV)", learned.calibrated_cv),
         ],
         learned.model.identity if learned.model is not None else None,
         learned.seconds,
         stays="the rules stay",
         least=sentiment_learning.MIN_PER_CLASS,
-        widths=(22, 10),
+        widths=(30, 10),
+        in_use="the rules calibrated in use" if learned.calibrated else "model in use",
     )
 
 
@@ -206,8 +212,10 @@ def _report(
     stays: str,
     least: int,
     widths: tuple[int, int],
+    in_use: str = "model in use",
 ) -> str:
-    """A model's report: labels per class, what is missing, the figures table, the verdict."""
+    """A model's report: labels per class, what is missing, the figures table, the verdict
+    (`in_use`, with the identity, when a model is in use)."""
     name_width, class_width = widths
     total = sum(counts.values())
     lines = [f"{title}: {total} label(s) (" + ", ".join(f"{counts[c]} {c}" for c in classes) + ")"]
@@ -216,6 +224,8 @@ def _report(
         lines.append(
             f"  too few labels to learn from: needs {more} (at least {least} of each class); "
             f"{stays}"
+            if identity is None
+            else f"  too few labels for an n-gram model: needs {more} (at least {least} of each)"
         )
     shown = [(name, figures) for name, figures in rows if figures is not None]
     if shown and total:
@@ -228,9 +238,9 @@ def _report(
             lines.append(
                 f"  {name:<{name_width}}{figures.macro_f1:>9.3f}{figures.micro_f1:>9.3f}{per}"
             )
-    if rows[1][1] is not None:  # the model was cross-validated
+    if any(figures is not None for _, figures in rows[1:]):  # a model was cross-validated
         verdict = (
-            f"model in use ({identity})"
+            f"{in_use} ({identity})"
             if identity is not None
             else f"the model does not beat the rules: {stays}"
         )

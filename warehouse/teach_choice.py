@@ -17,8 +17,9 @@ BALANCE_SHARE = 0.5  # the likeliest of a class short of labels, while one is
 EXPLORE_SHARE = 0.7  # representative: a seeded random sample of the candidates
 
 
-def _tiebreak(key: str) -> bytes:
-    return hashlib.blake2b(key.encode(), digest_size=8).digest()
+def _tiebreak(key: str, seed: int = 0) -> bytes:
+    salted = key if not seed else f"{seed}\x00{key}"  # seed 0: the order the queue always had
+    return hashlib.blake2b(salted.encode(), digest_size=8).digest()
 
 
 def choose(
@@ -30,6 +31,8 @@ def choose(
     short: Sequence[bool] | None = None,
     explore: float = EXPLORE_SHARE,
     too_close: Callable[[int, Sequence[int]], bool] | None = None,
+    seed: int = 0,
+    explorable: Sequence[bool] | None = None,
 ) -> list[int]:
     """`n` positions in three lanes, each round-robin over the strata (each round takes every
     stratum's next item, the strata in the order of their first one):
@@ -37,24 +40,29 @@ def choose(
     - balance: while `short` marks any item (the likeliest of a class that lacks labels,
       `nlp.teach`), `BALANCE_SHARE` of the picks, in the hash order of `keys` among them;
     - explore: `explore` of the picks, in the hash order of `keys` (a seeded random sample:
-      representative of the candidates, which the uncertain ones are not);
+      representative of the candidates, which the uncertain ones are not), among the items
+      `explorable` marks (None: all), its share scaled by theirs among the candidates (the
+      others' part of it goes to the next lane: relevance questions, `warehouse.teach`);
     - the rest by uncertainty, most uncertain first, skipping an item `too_close` to one
       already chosen (near-duplicates teach once); skipped ones fill what is still missing.
 
     Ties go by a hash of `keys` (post ids, texts), not by position, so a file's or a table's
-    order does not decide. With one stratum and no other lane this is plain uncertainty
-    sampling.
+    order does not decide. `seed` salts that hash: another seed, another exploration sample
+    (`bench/learning_curve.py` runs the queue once per seed; the product keeps seed 0). With
+    one stratum and no other lane this is plain uncertainty sampling.
     """
     chosen: list[int] = []
     taken: set[int] = set()
     everything = range(len(uncertainties))
-    by_hash = sorted(everything, key=lambda i: _tiebreak(keys[i]))
+    by_hash = sorted(everything, key=lambda i: _tiebreak(keys[i], seed))
     if short is not None and any(short):
         quota = min(round(n * BALANCE_SHARE), n)
         _round_robin([i for i in by_hash if short[i]], strata, quota, chosen, taken)
-    quota = min(len(chosen) + round(n * explore), n)
-    _round_robin(by_hash, strata, quota, chosen, taken)
-    order = sorted(everything, key=lambda i: (-uncertainties[i], _tiebreak(keys[i])))
+    pool = by_hash if explorable is None else [i for i in by_hash if explorable[i]]
+    share = explore * len(pool) / max(len(by_hash), 1)
+    quota = min(len(chosen) + round(n * share), n)
+    _round_robin(pool, strata, quota, chosen, taken)
+    order = sorted(everything, key=lambda i: (-uncertainties[i], _tiebreak(keys[i], seed)))
     if too_close is not None:
         _round_robin(order, strata, n, chosen, taken, lambda i: not too_close(i, chosen))
     _round_robin(order, strata, n, chosen, taken)

@@ -156,6 +156,7 @@ def test_too_few_labels_says_how_many_more_of_which_class(rules: RuleScores) -> 
     )
     assert learned.needs == {"positive": MIN_PER_CLASS - 5}
     assert learned.model is None and learned.model_cv is None
+    assert learned.calibrated_cv is None  # the rules calibrated need as many
     assert learned.rules is not None  # the rules' figures on those labels all the same
 
 

@@ -128,6 +128,38 @@ def test_ties_are_not_decided_by_position() -> None:
     assert picked == choose([0.5] * 50, ["s"] * 50, keys, 10)  # but always the same
 
 
+def test_another_seed_explores_another_sample_and_seed_0_keeps_the_queue_s_order() -> None:
+    keys = [f"post-{i}" for i in range(100)]
+    uncertainties = [i / 100 for i in range(100)]
+    assert choose(uncertainties, ["s"] * 100, keys, 10, seed=0) == choose(
+        uncertainties, ["s"] * 100, keys, 10
+    )
+    seeded = choose(uncertainties, ["s"] * 100, keys, 10, seed=3)
+    assert seeded == choose(uncertainties, ["s"] * 100, keys, 10, seed=3)  # deterministic
+    explored = round(10 * EXPLORE_SHARE)
+    assert seeded[:explored] != choose(uncertainties, ["s"] * 100, keys, 10)[:explored]
+    assert seeded[:explored] == sorted(range(100), key=lambda i: _tiebreak(keys[i], 3))[:explored]
+
+
+def test_the_exploration_sample_draws_only_on_explorable_items_at_their_share() -> None:
+    keys = [f"post-{i}" for i in range(100)]
+    uncertainties = [i / 100 for i in range(100)]
+    never = [False] * 100
+    assert choose(uncertainties, ["s"] * 100, keys, 10, explorable=never) == choose(
+        uncertainties, ["s"] * 100, keys, 10, explore=0.0
+    )
+    assert choose(uncertainties, ["s"] * 100, keys, 10, explorable=[True] * 100) == choose(
+        uncertainties, ["s"] * 100, keys, 10
+    )
+    half = [i % 2 == 0 for i in range(100)]  # e.g. the sentiment questions among relevance ones
+    picked = choose(uncertainties, ["s"] * 100, keys, 10, explorable=half)
+    explored = round(10 * EXPLORE_SHARE * 0.5)
+    sample = [i for i in sorted(range(100), key=lambda i: _tiebreak(keys[i])) if half[i]]
+    assert picked[:explored] == sample[:explored]
+    rest = [i for i in range(99, -1, -1) if i not in picked[:explored]]
+    assert picked[explored:] == rest[: 10 - explored]  # the others: the most uncertain
+
+
 def test_a_share_of_the_picks_is_a_seeded_random_sample_not_the_most_uncertain() -> None:
     keys = [f"post-{i}" for i in range(100)]
     uncertainties = [i / 100 for i in range(100)]  # post-99 the most uncertain
