@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from earshot.nlp.learn import LABELS, ModelError, words_of
+from earshot.nlp.learn import LABELS, ModelError, scored_labels, words_of
 
 VERSION = "1"  # bump when the features or the prediction change: part of a model's identity
 FORMAT = "earshot-sentiment-calibrated/1"
@@ -79,10 +79,7 @@ class CalibratedModel:
         self, texts: Sequence[str], lexicon_scores: Sequence[float]
     ) -> list[tuple[float, str]]:
         """(score in [-1, 1] = P(positive) - P(negative), label) per text."""
-        probs = self.probabilities(texts, lexicon_scores)
-        pos = self.classes.index("positive")
-        neg = self.classes.index("negative")
-        return [(round(float(p[pos] - p[neg]), 4), self.classes[int(p.argmax())]) for p in probs]
+        return scored_labels(self.probabilities(texts, lexicon_scores), self.classes)
 
     def save(self, npz_path: Path) -> None:
         """`<name>.npz` (arrays) and `<name>.json` beside it; renamed into place, JSON last."""

@@ -93,6 +93,14 @@ class FeatureSettings:
         )
 
 
+def scored_labels(probs: np.ndarray, classes: Sequence[str]) -> list[tuple[float, str]]:
+    """(score in [-1, 1] = P(positive) - P(negative), likeliest class) per row of `probs`
+    (n_texts, n_classes), the columns in the order of `classes`."""
+    pos = classes.index("positive")
+    neg = classes.index("negative")
+    return [(round(float(p[pos] - p[neg]), 4), classes[int(p.argmax())]) for p in probs]
+
+
 def words_of(text: str) -> list[str]:
     """The lowercased words (and "!", "?") a text's features are made of."""
     return _WORD.findall(text.lower())
@@ -345,10 +353,7 @@ class SentimentModel:
         self, texts: Sequence[str], lexicon_scores: Sequence[float]
     ) -> list[tuple[float, str]]:
         """(score in [-1, 1] = P(positive) - P(negative), label) per text."""
-        probs = self.probabilities(texts, lexicon_scores)
-        pos = self.classes.index("positive")
-        neg = self.classes.index("negative")
-        return [(round(float(p[pos] - p[neg]), 4), self.classes[int(p.argmax())]) for p in probs]
+        return scored_labels(self.probabilities(texts, lexicon_scores), self.classes)
 
     # -- files ---------------------------------------------------------------------------
     def save(
