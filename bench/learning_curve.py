@@ -59,7 +59,7 @@ from earshot.nlp.evaluate import (
     read_germeval_relevance,
     read_tweets,
 )
-from earshot.nlp.learn import Figures, RuleScores, SentimentPredictor, learn_sentiment
+from earshot.nlp.learn import Figures, learn_sentiment
 from earshot.nlp.pipeline import build_pipeline
 from earshot.nlp.relevance import (
     THRESHOLD,
@@ -67,7 +67,9 @@ from earshot.nlp.relevance import (
     binary_figures,
     learn_relevance,
 )
+from earshot.nlp.rule_scores import RuleScores
 from earshot.nlp.sentiment import label_for
+from earshot.nlp.sentiment_model import SentimentPredictor
 from earshot.nlp.teach import (
     Judgement,
     Likeness,

@@ -35,8 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from earshot.nlp.enricher import EnricherSettings
 from earshot.nlp.evaluate import SAMPLE_TAXONOMY, gold_label, read_tweets
-from earshot.nlp.learn import FeatureSettings, RuleScores, fit, model_path
+from earshot.nlp.learn import fit
+from earshot.nlp.ngram_features import FeatureSettings
 from earshot.nlp.records import PendingPost
+from earshot.nlp.rule_scores import RuleScores
+from earshot.nlp.sentiment_model import model_path
 from earshot.nlp.workers import (
     batches_per_worker,
     close_shared_pools,

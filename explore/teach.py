@@ -33,7 +33,7 @@ from earshot.warehouse.teach import TeachItem, relevance_labels, teach_queue
 
 if TYPE_CHECKING:  # the NLP (spaCy, scikit-learn) is imported on the page's first request
     from earshot.nlp.judging import JudgeSettings
-    from earshot.nlp.learn import RuleScores
+    from earshot.nlp.rule_scores import RuleScores
 
 router = APIRouter()
 DEFAULT_N = 20

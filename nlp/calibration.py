@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from earshot.nlp.learn import LABELS, ModelError, scored_labels, words_of
+from earshot.nlp.ngram_features import words_of
+from earshot.nlp.sentiment_model import LABELS, ModelError, scored_labels
 
 VERSION = "1"  # bump when the features or the prediction change: part of a model's identity
 FORMAT = "earshot-sentiment-calibrated/1"

@@ -28,7 +28,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from earshot.nlp import language, learn, relevance, tokenizer, topics
+from earshot.nlp import language, relevance, sentiment_model, tokenizer, topics
 from earshot.nlp.fastpath import FastPath
 from earshot.nlp.language import LanguageIdentifier
 from earshot.nlp.lexicon import emoji_description_path, packaged_lexicon_path
@@ -92,8 +92,8 @@ class Enricher:
     ) -> None:
         """`fast_path=False` runs every post through `nlp.pipe` (the reference for the tests).
 
-        `sentiment_models`: language → a model file of `nlp.learn` (only languages that have
-        rules' sentiment take one; `ModelError` when a file is not a model).
+        `sentiment_models`: language → a model file of `nlp.sentiment_model` (only languages
+        that have rules' sentiment take one; `ModelError` when a file is not a model).
         `relevance_models`: topic id → a model file of `nlp.relevance` (topics not in the
         taxonomy are left out).
         """
@@ -114,11 +114,13 @@ class Enricher:
         }
         self.fallback = build_pipeline(FALLBACK, self.topics)
         self.model_paths = {lang: Path(p) for lang, p in (sentiment_models or {}).items()}
-        self.models: dict[str, learn.SentimentPredictor] = {}
+        self.models: dict[str, sentiment_model.SentimentPredictor] = {}
         for lang, path in sorted(self.model_paths.items()):
-            model = learn.load_model(path)
+            model = sentiment_model.load_model(path)
             if model.lang != lang:
-                raise learn.ModelError(f"{path}: a model for {model.lang!r}, not {lang!r}")
+                raise sentiment_model.ModelError(
+                    f"{path}: a model for {model.lang!r}, not {lang!r}"
+                )
             if lang in self.pipelines and self.pipelines[lang].has_pipe("earshot_sentiment_v2"):
                 self.models[lang] = model
         self.relevance_paths = {t: Path(p) for t, p in (relevance_models or {}).items()}
@@ -127,7 +129,9 @@ class Enricher:
         for topic_id, path in sorted(self.relevance_paths.items()):
             judge = relevance.load_model(path)
             if judge.topic_id != topic_id:
-                raise learn.ModelError(f"{path}: a model for {judge.topic_id!r}, not {topic_id!r}")
+                raise sentiment_model.ModelError(
+                    f"{path}: a model for {judge.topic_id!r}, not {topic_id!r}"
+                )
             if topic_id in known:
                 self.relevance[topic_id] = judge
         self._fast: dict[int, FastPath] = {}  # id(pipeline) → its fast path
@@ -182,7 +186,7 @@ class Enricher:
             path = self.lexicons.get(lang) or packaged_lexicon_path(lang)
             analysis.append((f"lexicon:{lang}", path.read_bytes() if path else b""))
         if self.models:  # only then: without models the version stays what it always was
-            analysis.append(("learn", learn.VERSION.encode()))
+            analysis.append(("learn", sentiment_model.VERSION.encode()))
             for lang, model in sorted(self.models.items()):
                 analysis.append((f"model:{lang}", model.identity.encode()))
         rules = sorted((topics.rule_to_config(r) for r in self.topics), key=lambda r: r["topic_id"])
@@ -194,7 +198,9 @@ class Enricher:
             ("taxonomy", json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()),
         ]
         if self.relevance:  # only then: without models the version stays what it always was
-            topic_parts.append(("relevance", f"{relevance.VERSION}/{learn.VERSION}".encode()))
+            topic_parts.append(
+                ("relevance", f"{relevance.VERSION}/{sentiment_model.VERSION}".encode())
+            )
             for topic_id, judge in sorted(self.relevance.items()):
                 topic_parts.append((f"relevance:{topic_id}", judge.identity.encode()))
         return _hash(analysis), _hash(topic_parts)

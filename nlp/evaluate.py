@@ -168,7 +168,8 @@ def sentiment_scores(lang: str, texts: Sequence[str]) -> list[float]:
 
 def side_by_side(lang: str, texts: Sequence[str], gold: Sequence[str]) -> str:
     """The rules and a learned model (cross-validated) on the same labels, as `earshot learn`."""
-    from earshot.nlp.learn import FOLDS, RuleScores, learn_sentiment
+    from earshot.nlp.learn import FOLDS, learn_sentiment
+    from earshot.nlp.rule_scores import RuleScores
 
     learned = learn_sentiment(lang, texts, gold, RuleScores(lang).scores(texts))
     lines = [f"{lang} sentiment, rules vs learned model ({FOLDS}-fold CV, {len(texts)} labels):"]

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from earshot.nlp.learn import RuleScores, load_model, model_path
+from earshot.nlp.rule_scores import RuleScores
+from earshot.nlp.sentiment_model import load_model, model_path
 from earshot.nlp.teach import Judge, RelevanceLabelled
 
 

@@ -2,7 +2,7 @@
 
 The rules say every match is relevant. A relevance model, trained on the organisation's
 labels of one topic (`relevant` true/false), judges each match from the post's words and
-character n-grams (`nlp.learn`'s features), the terms that matched (one feature per term)
+character n-grams (`nlp.ngram_features`), the terms that matched (one feature per term)
 and the rules' score (the number of distinct terms that matched). Cross-validated on the
 labels against the rules, it is kept only where it beats them. Stored, like the sentiment
 models, as a plain `.npz` (read with `allow_pickle=False`) and JSON; prediction is numpy.
@@ -21,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from earshot.nlp import learn
-from earshot.nlp.learn import FeatureSettings, Figures, SentimentModel
+from earshot.nlp import learn, ngram_features, sentiment_model
+from earshot.nlp.learn import Figures
+from earshot.nlp.ngram_features import FeatureSettings
+from earshot.nlp.sentiment_model import SentimentModel
 
 VERSION = "1"  # bump when the features or the prediction change: part of a model's identity
 FORMAT = "earshot-relevance-model/1"
@@ -98,7 +100,7 @@ def model_path(folder: Path, topic_id: str) -> Path:
 
 def load_model(npz_path: Path) -> RelevanceModel:
     """Read a model saved by `RelevanceModel.save`; `ModelError` for anything else."""
-    meta, core = learn.read_model(npz_path, fmt=FORMAT, what="relevance", classes=CLASSES)
+    meta, core = sentiment_model.read_model(npz_path, fmt=FORMAT, what="relevance", classes=CLASSES)
     info = dict(core.info)
     return RelevanceModel(str(meta["topic_id"]), replace(core, info={}), core.identity, info)
 
@@ -121,7 +123,7 @@ def model_identity(
         "settings": settings.to_json(),
         "code": code,
         "version": VERSION,
-        "learn": learn.VERSION,
+        "learn": sentiment_model.VERSION,
     }
     digest.update(json.dumps(header, sort_keys=True).encode())
     rows = sorted(
@@ -201,7 +203,7 @@ def learn_relevance(
     inputs = [model_text(t, m) for t, m in zip(texts, matched_terms, strict=True)]
     scores = [rules_score(m) for m in matched_terms]
     names = [RELEVANT if g else IRRELEVANT for g in gold]
-    counted = learn.Features(settings).count(inputs)
+    counted = ngram_features.Features(settings).count(inputs)
     classes, probabilities = learn.held_out_probabilities(
         "", inputs, names, scores, settings, counted=counted, folds=folds, seed=seed
     )

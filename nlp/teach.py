@@ -21,17 +21,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from earshot.nlp.learn import (
-    LABELS,
-    MIN_PER_CLASS,
-    Features,
-    FeatureSettings,
-    RuleScores,
-    SentimentModel,
-    SentimentPredictor,
-    fit,
-)
+from earshot.nlp.learn import MIN_PER_CLASS, fit
+from earshot.nlp.ngram_features import Features, FeatureSettings
+from earshot.nlp.rule_scores import RuleScores
 from earshot.nlp.sentiment import label_for
+from earshot.nlp.sentiment_model import LABELS, SentimentModel, SentimentPredictor
 
 # the scores where `label_for` changes its answer: neutral lies between them
 BOUNDARIES = (-0.05, 0.05)

@@ -24,9 +24,11 @@ from earshot.listeners.records import FetchResult, SourceSpec
 from earshot.listeners.schedule import plan_next_attempt
 from earshot.nlp import Enricher, TopicRule
 from earshot.nlp.language import LanguageIdentifier
-from earshot.nlp.learn import Learned, RuleScores, keep_model, learn_sentiment, model_path
+from earshot.nlp.learn import Learned, keep_model, learn_sentiment
 from earshot.nlp.records import EnrichResult, PendingPost
 from earshot.nlp.relevance import model_path as relevance_model_path
+from earshot.nlp.rule_scores import RuleScores
+from earshot.nlp.sentiment_model import model_path
 from earshot.nlp.tokenizer import split
 from earshot.nlp.topics import matcher_identity, rule_to_config
 from earshot.pipelines.config import (

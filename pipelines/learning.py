@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from earshot.nlp import Enricher, calibration, relevance
+from earshot.nlp import Enricher, calibration, relevance, sentiment_model
 from earshot.nlp import learn as sentiment_learning
 from earshot.nlp.language import LanguageIdentifier
 from earshot.nlp.learn import Figures, Learned, keep_model, remove_model
@@ -63,7 +63,7 @@ def labels_fingerprint(con: duckdb.DuckDBPyConnection, loaded: LoadedConfig) -> 
         "labels": [int(count), int(newest)],
         "topics": rules,
         "languages": list(loaded.config.nlp.languages),
-        "code": [sentiment_learning.VERSION, relevance.VERSION, calibration.VERSION],
+        "code": [sentiment_model.VERSION, relevance.VERSION, calibration.VERSION],
     }
     return hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -165,7 +165,7 @@ def sentiment_report(learned: Learned) -> str:
     return _report(
         f"{learned.lang} sentiment",
         learned.counts,
-        sentiment_learning.LABELS,
+        sentiment_model.LABELS,
         learned.needs,
         [
             ("rules", learned.rules),

@@ -13,8 +13,9 @@ import pytest
 
 from earshot.nlp import calibration
 from earshot.nlp.calibration import CalibratedModel, features
-from earshot.nlp.learn import ModelError, learn_sentiment, load_model, model_path
+from earshot.nlp.learn import learn_sentiment
 from earshot.nlp.sentiment import label_for
+from earshot.nlp.sentiment_model import ModelError, load_model, model_path
 
 
 def shifted(n: int = 90, cut: float = 0.4) -> tuple[list[str], list[str], list[float]]:

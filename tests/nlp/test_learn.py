@@ -11,19 +11,12 @@ import numpy as np
 import pytest
 import spacy
 
-from earshot.nlp import Enricher, learn
-from earshot.nlp.learn import (
-    MIN_PER_CLASS,
-    FeatureSettings,
-    ModelError,
-    RuleScores,
-    fit,
-    learn_sentiment,
-    load_model,
-    model_path,
-    sklearn_probabilities,
-)
+from earshot.nlp import Enricher, sentiment_model
+from earshot.nlp.learn import MIN_PER_CLASS, fit, learn_sentiment, sklearn_probabilities
+from earshot.nlp.ngram_features import FeatureSettings
+from earshot.nlp.rule_scores import RuleScores
 from earshot.nlp.sentiment import label_for
+from earshot.nlp.sentiment_model import ModelError, load_model, model_path
 
 # Written for the case: a rail company's customers. Words the German lexicon does not know
 # ("Schienenersatzverkehr", "Stellwerk", "Sitzplatz") carry the label, so a model can learn
@@ -170,7 +163,7 @@ def test_a_model_is_used_only_where_it_beats_the_rules(rules: RuleScores) -> Non
 
     # labels that are the rules' own answers: the rules cannot be beaten on them
     own = [label_for(s) for s in scores]
-    if min(own.count(c) for c in learn.LABELS) >= MIN_PER_CLASS:
+    if min(own.count(c) for c in sentiment_model.LABELS) >= MIN_PER_CLASS:
         mirrored = learn_sentiment("de", texts, own, scores)
         assert mirrored.rules is not None and mirrored.rules.micro_f1 == 1.0
         assert mirrored.model is None
@@ -179,11 +172,15 @@ def test_a_model_is_used_only_where_it_beats_the_rules(rules: RuleScores) -> Non
 def test_the_identity_follows_labels_settings_and_code() -> None:
     texts, labels = labelled()
     settings = FeatureSettings()
-    one = learn.model_identity("de", texts, labels, settings, "code")
-    assert one == learn.model_identity("de", texts[::-1], labels[::-1], settings, "code")
-    assert one != learn.model_identity("de", texts, labels[1:] + labels[:1], settings, "code")
-    assert one != learn.model_identity("de", texts, labels, FeatureSettings(c=1.0), "code")
-    assert one != learn.model_identity("de", texts, labels, settings, "other code")
+    one = sentiment_model.model_identity("de", texts, labels, settings, "code")
+    assert one == sentiment_model.model_identity("de", texts[::-1], labels[::-1], settings, "code")
+    assert one != sentiment_model.model_identity(
+        "de", texts, labels[1:] + labels[:1], settings, "code"
+    )
+    assert one != sentiment_model.model_identity(
+        "de", texts, labels, FeatureSettings(c=1.0), "code"
+    )
+    assert one != sentiment_model.model_identity("de", texts, labels, settings, "other code")
 
 
 # The example config's versions before models existed (commit 1714ea7; the topics version

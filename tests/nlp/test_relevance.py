@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from earshot.nlp.enricher import Enricher
-from earshot.nlp.learn import ModelError, fit
+from earshot.nlp.learn import fit
 from earshot.nlp.records import TopicRule
 from earshot.nlp.relevance import (
     IRRELEVANT,
@@ -24,6 +24,7 @@ from earshot.nlp.relevance import (
     model_text,
     rules_score,
 )
+from earshot.nlp.sentiment_model import ModelError
 
 RULES = (
     TopicRule("bahn", "risk", {"de": ("Bahn",)}),

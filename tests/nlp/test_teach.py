@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from earshot.nlp.learn import MIN_PER_CLASS, FeatureSettings, RuleScores, fit
+from earshot.nlp.learn import MIN_PER_CLASS, fit
+from earshot.nlp.ngram_features import FeatureSettings
+from earshot.nlp.rule_scores import RuleScores
 from earshot.nlp.sentiment import label_for
 from earshot.nlp.teach import (
     BALANCE_POOL,

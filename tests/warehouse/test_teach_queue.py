@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from earshot.nlp.learn import RuleScores
 from earshot.nlp.records import Annotation, TopicMatch
+from earshot.nlp.rule_scores import RuleScores
 from earshot.nlp.teach import Judge
 from earshot.warehouse import open_warehouse
 from earshot.warehouse.annotations import store_annotations
