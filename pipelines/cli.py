@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import difflib
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from earshot.pipelines.config import ConfigError, LoadedConfig, is_stream, load_config
 
@@ -273,64 +268,14 @@ def sources(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Each source with its last status, last success, posts in the last 7 days, next attempt,
     how far back its history reaches (a stream source: where its cursor stands and how far
     behind it was at its last batch)."""
-    from earshot.pipelines.inspect import history_reach, quota_of, source_rows
+    from earshot.pipelines.cli_sources import sources_table
+    from earshot.pipelines.inspect import source_rows
 
     if ctx.invoked_subcommand is not None:
         return
     loaded = _load(config)
     rows = _step("Reading the warehouse", lambda: source_rows(loaded))
-    zone = loaded.config.timezone
-    table = Table(title=f"Sources of {loaded.config.organisation}")
-    for column in (
-        "source",
-        "kind",
-        "own",
-        "last status",
-        f"last success ({zone})",
-        "posts 7d",
-        f"next attempt ({zone})",
-        "failures",
-        "last error",
-        "history from",
-    ):
-        table.add_column(column, overflow="fold")
-    from earshot.pipelines.streamlock import stream_holder
-
-    streams = {
-        s.id: (
-            f"streaming ({holder})"
-            if (holder := stream_holder(loaded.warehouse_path, s.id))
-            else "stopped"
-        )
-        for s in loaded.config.sources
-        if is_stream(s)
-    }
-    for r in rows:
-        status = r["last_status"] or "never fetched"
-        colour = {"ok": "green", "not_modified": "green", "failed": "red"}.get(status, "yellow")
-        quota_note = quota_of(r) + _stream_note(r, zone)
-        table.add_row(
-            r["source_id"],
-            r["kind"],
-            "yes" if r["owned"] else "",
-            f"[{colour}]{status}[/]{quota_note}",
-            _when(r["last_success_at"], zone),
-            str(r["posts_last_7_days"]),
-            streams.get(r["source_id"]) or _when(r["next_attempt_at"], zone) or "now",
-            str(r["failure_count"]),
-            r["last_error"] or "",
-            history_reach(r, zone),
-        )
-    _console().print(table)
-
-
-def _stream_note(row: dict[str, Any], zone: str) -> str:
-    """A stream source's cursor and lag; its last success is its last batch."""
-    if row["kind"] != "bluesky" or row.get("stream_cursor_at") is None:
-        return ""
-    lag = row.get("stream_lag_seconds")
-    lag_note = f", {lag:.0f} s behind" if lag is not None else ""
-    return f" (stream at {_when(row['stream_cursor_at'], zone)}{lag_note})"
+    _console().print(sources_table(loaded, rows))
 
 
 @sources_app.command("import-opml")
@@ -462,7 +407,8 @@ def labels_export(
 ) -> None:
     """Write every label (the import's columns, then who, when and where from) as CSV or TSV;
     the file imports again. Reads the analytics copy."""
-    from earshot.warehouse.labels import EXPORT_COLUMNS, export_rows
+    from earshot.pipelines.cli_labels import write_labels
+    from earshot.warehouse.labels import export_rows
     from earshot.warehouse.publish import open_analytics_copy
 
     if fmt not in ("csv", "tsv"):
@@ -473,21 +419,7 @@ def labels_export(
         rows = list(_step("Reading the labels", lambda: list(export_rows(con))))
     finally:
         con.close()
-    tsv = fmt == "tsv"
-    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
-        writer = csv.writer(handle)
-        for row in [EXPORT_COLUMNS, *rows]:
-            cells = [_export_cell(v, tsv=tsv) for v in row]
-            if tsv:  # one line per label, no quoting: as the import reads TSV
-                handle.write("\t".join(cells) + "\n")
-            else:
-                writer.writerow(cells)
-    finally:
-        if out:
-            handle.close()
-    if out:
-        _console(stderr=True).print(f"[green]exported[/] {len(rows)} label(s) to {out}")
+    write_labels(rows, out, tsv=fmt == "tsv")
 
 
 @labels_app.command("next")
@@ -501,35 +433,14 @@ def labels_next(
     if n < 1:
         _refuse(f"--n {n}: expected at least 1")
     loaded = _load(config)
+    from earshot.pipelines.cli_labels import print_next
     from earshot.pipelines.teach import next_to_label
 
     items = _step("Choosing posts to label", lambda: next_to_label(loaded, n))
-    for item in items:
-        text = " ".join(item.text.split())
-        question = "relevant" if item.question == "relevance" else "sentiment"
-        print(f"{item.post_id}\t{item.topic_id}\t{item.week}\t{question}\t{text}")
-    _console(stderr=True).print(
-        f"{len(items)} post(s) to label: write post_id,sentiment lines (post_id,topic,relevant "
-        "for a relevant question) and `earshot labels import` them",
-        highlight=False,
-    )
-
-
-def _export_cell(value: object, *, tsv: bool) -> str:
-    """A label's field as text: booleans as true/false, times in ISO 8601; in TSV, tabs and
-    line breaks of a text become spaces."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    return " ".join(text.replace("\t", " ").splitlines()) if tsv else text
+    print_next(items)
 
 
 SQL_DEFAULT_LIMIT = 40
-SQL_CELL_WIDTH = 60  # characters of a text cell shown in the table (CSV has them whole)
 
 
 @app.command()
@@ -549,42 +460,19 @@ def sql(
     """Query the read-only analytics copy (views: posts, post_topics, topic_weekly,
     source_health); it is published after each collect and enrich."""
     from earshot.pipelines.inspect import query_rows, run_query
-    from earshot.warehouse import WarehouseError
 
     if limit < 0:
         _refuse(f"--limit {limit}: expected a number of rows, 0 or more")
     loaded = _load(config)
+    from earshot.pipelines.cli_views import print_page, write_csv
+
     if as_csv:
         rows = query_rows(loaded, query)
         header = _step("Querying", lambda: next(rows, None))
-        if header is None:
-            return
-        writer = csv.writer(sys.stdout)
-        writer.writerow(header)
-        try:
-            writer.writerows(rows)
-        except WarehouseError as exc:
-            _console(stderr=True).print(f"[bold red]Querying failed:[/] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+        if header is not None:
+            write_csv(header, rows)
         return
-    page = _step("Querying", lambda: run_query(loaded, query, None if show_all else limit))
-    table = Table()
-    for c in page.columns:
-        table.add_column(c, overflow="fold")
-    for row in page.rows:
-        table.add_row(*(_cell(v) for v in row))
-    _console().print(table)
-    shown = len(page.rows)
-    more = "; --limit N, --all or --csv for more" if shown < page.total else ""
-    _console(stderr=True).print(f"{shown:,} of {page.total:,} rows{more}", highlight=False)
-
-
-def _cell(value: object) -> Text:
-    # One line per row, and cells as plain text: a post's "[b]" is not Rich markup.
-    text = "" if value is None else " ".join(str(value).split())
-    if len(text) > SQL_CELL_WIDTH:
-        text = text[: SQL_CELL_WIDTH - 1] + "…"
-    return Text(text)
+    print_page(_step("Querying", lambda: run_query(loaded, query, None if show_all else limit)))
 
 
 @app.command()
@@ -598,8 +486,7 @@ def export(
 ) -> None:
     """Write the documented analyst views as Parquet or CSV from the analytics copy; post
     views one folder per month (`OUT/posts/month=2026-10/`), the others one file each."""
-    from earshot.warehouse.export import FORMATS, export_views
-    from earshot.warehouse.publish import open_analytics_copy
+    from earshot.warehouse.export import FORMATS
 
     if fmt not in FORMATS:
         _console(stderr=True).print(
@@ -610,15 +497,9 @@ def export(
         raise typer.Exit(2)
     loaded = _load(config)
     target = out if out is not None else loaded.path.parent / "export"
+    from earshot.pipelines.cli_views import export_analytics_copy
 
-    def write() -> dict[str, int]:
-        con = open_analytics_copy(loaded.analytics_path)
-        try:
-            return export_views(con, target, fmt)
-        finally:
-            con.close()
-
-    written = _step("Exporting", write)
+    written = _step("Exporting", lambda: export_analytics_copy(loaded, target, fmt))
     counts = ", ".join(f"{rows} {view}" for view, rows in written.items())
     _console(stderr=True).print(f"[green]exported[/] {counts} to {target}", highlight=False)
 
@@ -653,11 +534,6 @@ def explore(
 def _fail(message: str) -> NoReturn:
     _console(stderr=True).print(f"[bold red]Explore failed:[/] {message}", highlight=False)
     raise typer.Exit(1)
-
-
-def _when(value: datetime | None, zone: str) -> str:
-    """A time in the organisation's zone (the column header names it)."""
-    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def entry_point(argv: list[str] | None = None) -> int:
