@@ -274,12 +274,10 @@ class Enricher:
                 # the tagger straight on the tokenizer's view, as `annotate`'s fast path does
                 make = nlp.tokenizer
                 assert isinstance(make, EarshotTokenizer)
-                for p in positions:
-                    text = batch[p][1] or ""
-                    seq = topics.view_sequence(make.view(*split(text), text))
-                    results[p] = TopicTags(
-                        batch[p][0], fast.topics.match(seq), topic_parts=topics.distinct_parts(seq)
-                    )
+                texts = [batch[p][1] or "" for p in positions]
+                tagged, parts = fast.tag_all([make.view(*split(t), t) for t in texts])
+                for p, tags, seen in zip(positions, tagged, parts, strict=True):
+                    results[p] = TopicTags(batch[p][0], tags, topic_parts=seen)
                 continue
             skip = [name for name in NOT_TOPICS if nlp.has_pipe(name)]
             docs = nlp.pipe(

@@ -13,7 +13,7 @@ from earshot.nlp.keyterms import KeyTermExtractor
 from earshot.nlp.normalise import TokenView
 from earshot.nlp.pipeline import FALLBACK, has_entities
 from earshot.nlp.questions import QuestionDetector
-from earshot.nlp.records import Annotation
+from earshot.nlp.records import Annotation, TopicMatch
 from earshot.nlp.sentiment import SentimentScorer
 from earshot.nlp.tokenizer import EarshotTokenizer
 from earshot.nlp.topics import TopicTagger
@@ -54,6 +54,15 @@ class FastPath:
             return cls(False)
         return cls(True, fallback=nlp.lang == FALLBACK, **parts)
 
+    def tag_all(
+        self, views: Sequence[TokenView]
+    ) -> tuple[list[tuple[TopicMatch, ...]], list[tuple[str, ...]]]:
+        """The topic tags of each view, and the distinct word parts the tagger read
+        (`topics.distinct_parts`, recorded for the query preview); only with a tagger."""
+        assert self.topics is not None
+        seqs = [topics.view_sequence(v) for v in views]
+        return [self.topics.match(s) for s in seqs], [topics.distinct_parts(s) for s in seqs]
+
     def annotate(self, post_id: str, lang: str, lang_score: float, view: TokenView) -> Annotation:
         """What `annotation_from_doc` makes of the pipeline's `Doc` for this view."""
         return self.annotate_all([(post_id, lang, lang_score, view)])[0]
@@ -70,13 +79,10 @@ class FastPath:
         scores = [scorer.score_view(v) for v in views] if scorer is not None else none
         asks = [bool(self.questions.asks(v)) for v in views] if self.questions else none
         terms = [self.keyterms.extract_view(v) for v in views] if self.keyterms else none
-        tagger = self.topics
         found: list[Any] = none
         parts: list[Any] = none
-        if tagger is not None:
-            seqs = [topics.view_sequence(v) for v in views]
-            found = [tagger.match(s) for s in seqs]
-            parts = [topics.distinct_parts(s) for s in seqs]
+        if self.topics is not None:
+            found, parts = self.tag_all(views)
         return [
             Annotation(
                 post_id=post_id,
