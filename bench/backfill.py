@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from earshot.listeners.hackernews.backfill import backfill as hn_backfill
 from earshot.listeners.social.backfill import Window
-from earshot.pipelines import jobs
+from earshot.pipelines import http_setup, jobs
 from earshot.pipelines.backfill import plan, run_backfill
 from earshot.pipelines.config import load_config
 from earshot.warehouse.sources import insert_posts
@@ -96,11 +96,11 @@ def baseline(config: Path, since: datetime, until: datetime) -> tuple[float, int
     """The walker's pages, all stored at the end in one transaction."""
     loaded = load_config(config)
     spec = plan(loaded, "hn", f"{since:%Y-%m-%d}", None).spec
-    policy = jobs.http_policy(loaded)
+    policy = http_setup.http_policy(loaded)
     started = time.perf_counter()
     with jobs.warehouse(loaded):
         pass
-    with jobs.http_client(policy) as client:
+    with http_setup.http_client(policy) as client:
         pages = list(hn_backfill(client, spec, {}, policy=policy, window=Window(since, until),
                                  now=datetime.now(UTC)))  # fmt: skip
     with jobs.write_session(loaded) as con:

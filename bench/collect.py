@@ -194,7 +194,7 @@ def _collect_with_warehouse(urls: list[str], workers: int, out: Any) -> None:
     from urllib.parse import urlsplit
 
     from earshot.listeners import FetchResult, fetch_sources
-    from earshot.pipelines import jobs
+    from earshot.pipelines import http_setup, jobs
     from earshot.pipelines.config import load_config
     from earshot.warehouse.loads import finish_load, start_load
 
@@ -212,7 +212,7 @@ def _collect_with_warehouse(urls: list[str], workers: int, out: Any) -> None:
         ]
         config.write_text("\n".join(lines) + "\n")
         loaded = load_config(config)
-        policy = dataclasses.replace(jobs.http_policy(loaded), max_per_host=workers)
+        policy = dataclasses.replace(http_setup.http_policy(loaded), max_per_host=workers)
 
         def collect_once() -> dict[str, Any]:
             started = time.perf_counter()
@@ -230,7 +230,7 @@ def _collect_with_warehouse(urls: list[str], workers: int, out: Any) -> None:
                 return n
 
             batch: list[FetchResult] = []
-            with jobs.http_client(policy) as client:
+            with http_setup.http_client(policy) as client:
                 work = [(d.spec, d.state) for d in due]
                 for result in fetch_sources(client, work, policy=policy, workers=workers):
                     statuses[result.status.value] += 1

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from earshot.listeners import fetch_sources
 from earshot.nlp.workers import close_shared_pools, enrich_batch
-from earshot.pipelines import jobs
+from earshot.pipelines import http_setup, jobs, tagging
 from earshot.pipelines.config import load_config
 from earshot.warehouse.annotations import StaleCursor
 from earshot.warehouse.loads import finish_load, start_load
@@ -29,13 +29,13 @@ def collect(config: str) -> None:
     loaded = load_config(config)
     # All feeds share 127.0.0.1 here; the one-request-per-second-per-host politeness would
     # only make every run slower without changing what is stored.
-    policy = dataclasses.replace(jobs.http_policy(loaded), min_host_interval_seconds=0.0)
+    policy = dataclasses.replace(http_setup.http_policy(loaded), min_host_interval_seconds=0.0)
     with jobs.warehouse(loaded) as con:
         due = jobs.due_sources(con, loaded, jobs.utcnow(), force=True)
         load_id = start_load(con, "collect")
     by_id = {d.spec.source_id: d for d in due}
     added = 0
-    with jobs.http_client(policy) as client:
+    with http_setup.http_client(policy) as client:
         work = [(d.spec, d.state) for d in due]
         for result in fetch_sources(client, work, policy=policy):
             added += jobs.store_fetched(loaded, [(result, by_id[result.source_id])], load_id)
@@ -49,7 +49,7 @@ def collect(config: str) -> None:
 def enrich(config: str) -> None:
     """The enrich flow's steps without Prefect: stale batches, annotate, store per batch."""
     loaded = load_config(config)
-    enricher = jobs.build_enricher(loaded)
+    enricher = tagging.build_enricher(loaded)
     cursor = StaleCursor(enricher.analysis_version, enricher.topics_version)
     with jobs.warehouse(loaded) as con:
         load_id = start_load(con, "enrich")

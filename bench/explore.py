@@ -119,12 +119,12 @@ def enrich(warehouse: Path) -> float | None:
     worker processes; `bench/scale_enrich.py`'s loop), so that the stored tags are the
     product's own; None when they already are. Seconds."""
     from bench.scale_enrich import run_enrichment
-    from earshot.pipelines import jobs
+    from earshot.pipelines import tagging
     from earshot.pipelines.config import load_config
     from earshot.warehouse.annotations import count_stale
     from earshot.warehouse.connection import writing
 
-    enricher = jobs.build_enricher(load_config(ROOT / "examples" / "listening.yaml"))
+    enricher = tagging.build_enricher(load_config(ROOT / "examples" / "listening.yaml"))
     with writing(warehouse) as con:
         stale = count_stale(con, enricher.analysis_version, enricher.topics_version)
     if not stale:

@@ -104,7 +104,7 @@ def asent_alone(texts: Sequence[str]) -> int:
 
 
 BATCH = NlpConfig.model_fields["batch_size"].default  # posts per batch of the `enrich` flow
-# what `pipelines.jobs.build_enricher` makes of a config with this taxonomy
+# what `pipelines.tagging.build_enricher` makes of a config with this taxonomy
 SETTINGS = EnricherSettings(SAMPLE_TAXONOMY, ("de", "en"), (), (), batch_size=min(BATCH, 1000))
 
 
@@ -121,7 +121,7 @@ def earshot(n_process: int) -> Callable[[Sequence[str]], int]:
         batches = new_posts(texts)
         if n_process == 1:
             return sum(len(enrich_batch(SETTINGS, batch, 1)) for batch in batches)
-        with ThreadPoolExecutor(max(n_process, 2)) as threads:  # `flows.nlp_task_runner`
+        with ThreadPoolExecutor(max(n_process, 2)) as threads:  # `tasks.nlp_task_runner`
             return sum(
                 len(result)
                 for result in threads.map(lambda b: enrich_batch(SETTINGS, b, n_process), batches)

@@ -64,19 +64,19 @@ def run_enrichment(path: Path, workers: int, batch_size: int, *, quiet: bool = F
     none)."""
     from earshot.nlp.records import EnrichResult
     from earshot.nlp.workers import EnricherPool, batches_per_worker, local_enricher
-    from earshot.pipelines import jobs
+    from earshot.pipelines import tagging
     from earshot.pipelines.config import load_config
     from earshot.warehouse.annotations import StaleCursor, next_stale, store_enriched
     from earshot.warehouse.connection import writing
     from earshot.warehouse.loads import finish_load, start_load
 
-    enricher = jobs.build_enricher(load_config(CONFIG))
+    enricher = tagging.build_enricher(load_config(CONFIG))
     settings = enricher.settings
     local_enricher(settings, built=enricher)  # workers=1 reuses it instead of building another
     cursor = StaleCursor(enricher.analysis_version, enricher.topics_version)
     with writing(path) as con:
         load_id = start_load(con, "enrich")
-        jobs.record_tagging(con, enricher)  # as the flow does before it stores tags
+        tagging.record_tagging(con, enricher)  # as the flow does before it stores tags
         batch, cursor = next_stale(con, cursor, batch_size)
     start = time.perf_counter()
     say = _silent if quiet else print

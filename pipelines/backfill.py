@@ -16,7 +16,7 @@ from earshot.listeners.backfill import cannot_go_back, earliest, walk
 from earshot.listeners.errors import ListenerError
 from earshot.listeners.records import SourceSpec
 from earshot.listeners.social.backfill import Window
-from earshot.pipelines import jobs
+from earshot.pipelines import http_setup, jobs
 from earshot.pipelines.config import LoadedConfig
 from earshot.warehouse.backfills import finish_backfill, open_backfill, store_backfill_page
 
@@ -96,9 +96,9 @@ def run_backfill(
         spec.source_id, backfill.since, backfill.until, backfill.resumed, load_id=backfill.load_id
     )
     window = Window(backfill.since, backfill.until)
-    policy = jobs.http_policy(loaded)
+    policy = http_setup.http_policy(loaded)
     try:
-        with jobs.http_client(policy) as client:
+        with http_setup.http_client(policy) as client:
             pages = walk(client, spec, backfill.progress, policy=policy, window=window, now=now)
             for page in pages:
                 with jobs.write_session(loaded) as con:

@@ -386,11 +386,11 @@ def labels_import(
     if not file.is_file():
         _refuse(f"{file}: no such file")
     loaded = _load(config)
-    from earshot.pipelines import jobs
+    from earshot.pipelines import labels
 
     stored = _step(
         "Importing labels",
-        lambda: jobs.import_labels(loaded, file, fmt=fmt, topic=topic, labelled_by=by),
+        lambda: labels.import_labels(loaded, file, fmt=fmt, topic=topic, labelled_by=by),
     )
     _console(stderr=True).print(
         f"[green]imported[/] {stored} label(s) from {file}", highlight=False

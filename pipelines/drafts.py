@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from earshot.pipelines import jobs
+from earshot.pipelines import tagging
 from earshot.pipelines.config import ConfigError, LoadedConfig
 from earshot.reports.check import DraftCheck, check_draft, draft_text, format_check
 from earshot.warehouse import open_warehouse
@@ -21,7 +21,7 @@ def check_draft_file(loaded: LoadedConfig, draft: Path, now: datetime) -> tuple[
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{draft}: cannot read the draft: {exc}") from None
     text = draft_text(markdown)
-    annotation = next(iter(jobs.build_enricher(loaded).annotate([("draft", text, None)])))
+    annotation = next(iter(tagging.build_enricher(loaded).annotate([("draft", text, None)])))
     topic_ids = [t.topic_id for t in annotation.topics]
     bucket_ids = sorted({t.bucket_id for t in annotation.topics if t.bucket_id})
     cfg = loaded.config

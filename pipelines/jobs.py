@@ -1,36 +1,24 @@
-"""Plain functions the flows call: they join config, listeners, nlp, warehouse and reports.
+"""Plain functions the flows call: a job's warehouse sessions (the writer lock) and the steps
+of collect (due sources, storing fetches) and enrich (stale batches, storing tags).
 
-No Prefect here, so each step can be tested and reused on its own.
+No Prefect here, so each step can be tested and reused on its own. The HTTP setup is in
+`http_setup`, the configured Enricher in `tagging`, learning from labels in `learning`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import duckdb
-import httpx
-from pydantic import HttpUrl
 
-from earshot.listeners.addresses import RedirectGuard
-from earshot.listeners.http import HttpPolicy, build_client
-from earshot.listeners.news import urls as gdelt_urls
 from earshot.listeners.records import FetchResult, SourceSpec
 from earshot.listeners.schedule import plan_next_attempt
-from earshot.nlp import Enricher, TopicRule
-from earshot.nlp.language import LanguageIdentifier
-from earshot.nlp.learn import Learned, keep_model, learn_sentiment
 from earshot.nlp.records import EnrichResult, PendingPost
-from earshot.nlp.relevance import model_path as relevance_model_path
-from earshot.nlp.rule_scores import RuleScores
-from earshot.nlp.sentiment_model import model_path
-from earshot.nlp.tokenizer import split
-from earshot.nlp.topics import matcher_identity, rule_to_config
 from earshot.pipelines.config import (
     ConfigError,
     LoadedConfig,
@@ -42,12 +30,6 @@ from earshot.reports.delivery import SmtpSettings
 from earshot.warehouse.annotations import StaleCursor, next_stale, store_enriched
 from earshot.warehouse.connection import writing
 from earshot.warehouse.facts import refresh_facts
-from earshot.warehouse.labels import (
-    LabelledText,
-    labelled_texts,
-    read_label_file,
-    store_labels,
-)
 from earshot.warehouse.publish import Published, publish_analytics_copy
 from earshot.warehouse.retention import prune_raw
 from earshot.warehouse.sources import (
@@ -58,7 +40,6 @@ from earshot.warehouse.sources import (
     sync_sources,
 )
 from earshot.warehouse.taxonomy import sync_taxonomy
-from earshot.warehouse.topic_definitions import record_topic_definitions
 
 # A source is due a little before its next attempt, so a schedule firing a few seconds
 # early does not skip it for a whole interval.
@@ -152,45 +133,6 @@ def apply_retention(con: duckdb.DuckDBPyConnection, loaded: LoadedConfig, now: d
     return 0 if keep_days is None else prune_raw(con, now=now, keep_days=keep_days)
 
 
-def http_policy(loaded: LoadedConfig) -> HttpPolicy:
-    cfg = loaded.config
-    contact = f"; +{cfg.contact_url}" if cfg.contact_url else ""
-    return HttpPolicy(
-        user_agent=f"Earshot/0.1 (social listening for {cfg.organisation}{contact})",
-        timeout_seconds=cfg.http.timeout_seconds,
-        max_body_bytes=int(cfg.http.max_body_mb * 1024 * 1024),
-        retries=cfg.http.retries,
-        backoff_seconds=cfg.http.backoff_seconds,
-        max_seconds_per_attempt=cfg.http.max_seconds_per_attempt,
-        min_host_interval_seconds=cfg.http.min_host_interval_seconds,
-        host_intervals=_host_intervals(cfg.http.host_intervals),
-        redirect_guard=RedirectGuard(
-            allow_private=cfg.http.allow_private_redirects,
-            trusted_hosts=frozenset(configured_hosts(loaded)),
-        ),
-    )
-
-
-def _host_intervals(configured: Mapping[str, float]) -> dict[str, float]:
-    """The config's per-host intervals, with GDELT's own rule kept: at most one request every
-    5 s (a longer configured interval wins)."""
-    gdelt = max(configured.get(gdelt_urls.HOST, 0.0), gdelt_urls.MIN_INTERVAL_SECONDS)
-    return {**configured, gdelt_urls.HOST: gdelt}
-
-
-def configured_hosts(loaded: LoadedConfig) -> set[str]:
-    """Hosts named by the sources in the config: redirects to them are always followed."""
-    hosts: set[str] = set()
-    for source in loaded.config.sources:
-        urls = [str(source.url)] + [str(v) for v in vars(source).values() if isinstance(v, HttpUrl)]
-        hosts.update(h for u in urls if (h := urlsplit(u).hostname))
-    return hosts
-
-
-def http_client(policy: HttpPolicy) -> httpx.Client:
-    return build_client(policy)
-
-
 @dataclass(frozen=True, slots=True)
 class DueSource:
     spec: SourceSpec
@@ -266,100 +208,6 @@ def record_fetches(
     return store_fetches(con, records, load_id)
 
 
-def topic_rules(loaded: LoadedConfig) -> list[TopicRule]:
-    """The configured taxonomy as the NLP stage sees it."""
-    return [
-        TopicRule(
-            topic_id=t.id,
-            bucket_id=t.bucket,
-            terms={lang: tuple(terms) for lang, terms in t.terms.items()},
-            exclude={lang: tuple(terms) for lang, terms in t.exclude.items()},
-            query=t.query,
-        )
-        for t in loaded.config.topics
-    ]
-
-
-def build_enricher(loaded: LoadedConfig, *, with_models: bool = True) -> Enricher:
-    """The configured Enricher, with the learned models in the models folder (`with_models`:
-    without them, the rules alone, as learning needs them)."""
-    cfg = loaded.config
-    return Enricher(
-        topic_rules(loaded),
-        languages=cfg.nlp.languages,
-        lexicons=loaded.lexicons(),
-        trained_pipelines=cfg.nlp.pipelines,
-        batch_size=min(cfg.nlp.batch_size, 1000),
-        sentiment_models=learned_models(loaded) if with_models else {},
-        relevance_models=relevance_models(loaded) if with_models else {},
-    )
-
-
-def record_tagging(con: duckdb.DuckDBPyConnection, enricher: Enricher) -> None:
-    """Record the definitions `enricher` tags with under its topics version (before it stores
-    tags), for readers that want to know what produced the stored matches."""
-    record_topic_definitions(
-        con,
-        enricher.topics_version,
-        [rule_to_config(rule) for rule in enricher.topics],
-        matcher=matcher_identity(),
-    )
-
-
-def relevance_models(loaded: LoadedConfig) -> dict[str, Path]:
-    """The relevance models `earshot learn` left in the models folder, per configured topic."""
-    folder = loaded.models_path
-    found = {t.id: relevance_model_path(folder, t.id) for t in loaded.config.topics}
-    return {topic: path for topic, path in found.items() if path.is_file()}
-
-
-def learned_models(loaded: LoadedConfig) -> dict[str, Path]:
-    """The sentiment models `earshot learn` left in the models folder, per language."""
-    folder = loaded.models_path
-    found = {lang: model_path(folder, lang) for lang in loaded.config.nlp.languages}
-    return {lang: path for lang, path in found.items() if path.is_file()}
-
-
-def learn(loaded: LoadedConfig) -> list[Learned]:
-    """Learn each configured language's sentiment from the labels; keep the models that beat
-    the rules in cross-validation (and remove those that no longer do).
-
-    A label's language is its own, else its post's, else identified from its text. A label
-    of a stored post teaches as any other (its text is the post's title and text).
-    """
-    with warehouse(loaded):  # migrated: the labels table exists
-        pass
-    with write_session(loaded) as con:
-        labelled = labelled_texts(con)
-    return learn_sentiments(loaded, labelled)
-
-
-def learn_sentiments(loaded: LoadedConfig, labelled: Sequence[LabelledText]) -> list[Learned]:
-    """`learn` on labels already read."""
-    cfg = loaded.config
-    identifier = LanguageIdentifier(tuple(cfg.nlp.languages))
-    per_lang: dict[str, list[tuple[str, str]]] = {}
-    for label in labelled:
-        if label.sentiment is None:
-            continue
-        lang = label.lang or identifier.identify_tokens(split(label.text)[0]).lang
-        per_lang.setdefault(lang, []).append((label.text, label.sentiment))
-    lexicons = loaded.lexicons()
-    results: list[Learned] = []
-    for lang in cfg.nlp.languages:
-        scorer = RuleScores(lang, lexicons.get(lang), cfg.nlp.pipelines.get(lang))
-        if not scorer.rated:
-            continue  # no rules' sentiment for this language: nothing to beat or feed
-        pairs = per_lang.get(lang, [])
-        texts = [t for t, _ in pairs]
-        learned = learn_sentiment(
-            lang, texts, [g for _, g in pairs], scorer.scores(texts), code=scorer.code
-        )
-        keep_model(learned.model, model_path(loaded.models_path, lang))
-        results.append(learned)
-    return results
-
-
 def smtp_settings(loaded: LoadedConfig) -> SmtpSettings | None:
     """SMTP settings with secrets read from the environment; None when mail is not configured."""
     smtp = loaded.config.digest.smtp
@@ -416,38 +264,3 @@ def store_enriched_batch(
             topics_version=cursor.topics_version,
             load_id=load_id,
         )
-
-
-def import_labels(
-    loaded: LoadedConfig,
-    path: Path,
-    *,
-    fmt: str | None = None,
-    topic: str | None = None,
-    labelled_by: str | None = None,
-) -> int:
-    """Import a label file: every row in one transaction under the writer lock, or none.
-
-    The file is read and checked before the lock is taken; the rows that name stored posts
-    or topics are checked against the warehouse inside the transaction. Publishes the
-    analytics copy after, so the `labels` view shows them.
-    """
-    rows = read_label_file(path, fmt, topic=topic)
-    with warehouse(loaded):  # migrated, taxonomy synced: topics can be checked
-        pass
-    with write_session(loaded) as con:
-        stored = store_labels(
-            con, rows, source=str(path), labelled_by=labelled_by or _user(), now=utcnow()
-        )
-        refresh_digest_facts(con)
-    publish_analytics(loaded)
-    return stored
-
-
-def _user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

@@ -19,10 +19,11 @@ import duckdb
 from earshot.nlp import Enricher, calibration, relevance, sentiment_model
 from earshot.nlp import learn as sentiment_learning
 from earshot.nlp.language import LanguageIdentifier
-from earshot.nlp.learn import Figures, Learned, keep_model, remove_model
+from earshot.nlp.learn import Figures, Learned, keep_model, learn_sentiment, remove_model
 from earshot.nlp.relevance import LearnedRelevance, learn_relevance
+from earshot.nlp.rule_scores import RuleScores
 from earshot.nlp.tokenizer import split
-from earshot.pipelines import jobs
+from earshot.pipelines import jobs, tagging
 from earshot.pipelines.config import LoadedConfig
 from earshot.warehouse.labels import LabelledText, labelled_texts
 
@@ -57,7 +58,7 @@ def labels_fingerprint(con: duckdb.DuckDBPyConnection, loaded: LoadedConfig) -> 
     ).fetchall()[0]
     rules = [
         {"id": r.topic_id, "terms": r.terms, "exclude": r.exclude, "query": r.query}
-        for r in jobs.topic_rules(loaded)
+        for r in tagging.topic_rules(loaded)
     ]
     header = {
         "labels": [int(count), int(newest)],
@@ -87,7 +88,7 @@ def learn_all(loaded: LoadedConfig) -> Learning:
     with jobs.warehouse(loaded) as con:  # migrated, taxonomy synced
         labelled = labelled_texts(con)
         fingerprint = labels_fingerprint(con, loaded)
-    sentiment = jobs.learn_sentiments(loaded, labelled)
+    sentiment = learn_sentiments(loaded, labelled)
     learned = learn_relevances(loaded, labelled)
     folder = loaded.models_path
     folder.mkdir(parents=True, exist_ok=True)
@@ -110,6 +111,46 @@ def relearn_if_labels_changed(loaded: LoadedConfig) -> Learning | None:
     if not labels and not (folder.is_dir() and any(folder.glob("*.npz"))):
         return None  # nothing to learn and nothing to take out of use
     return learn_all(loaded)
+
+
+def learn(loaded: LoadedConfig) -> list[Learned]:
+    """Learn each configured language's sentiment from the labels; keep the models that beat
+    the rules in cross-validation (and remove those that no longer do).
+
+    A label's language is its own, else its post's, else identified from its text. A label
+    of a stored post teaches as any other (its text is the post's title and text).
+    """
+    with jobs.warehouse(loaded):  # migrated: the labels table exists
+        pass
+    with jobs.write_session(loaded) as con:
+        labelled = labelled_texts(con)
+    return learn_sentiments(loaded, labelled)
+
+
+def learn_sentiments(loaded: LoadedConfig, labelled: Sequence[LabelledText]) -> list[Learned]:
+    """`learn` on labels already read."""
+    cfg = loaded.config
+    identifier = LanguageIdentifier(tuple(cfg.nlp.languages))
+    per_lang: dict[str, list[tuple[str, str]]] = {}
+    for label in labelled:
+        if label.sentiment is None:
+            continue
+        lang = label.lang or identifier.identify_tokens(split(label.text)[0]).lang
+        per_lang.setdefault(lang, []).append((label.text, label.sentiment))
+    lexicons = loaded.lexicons()
+    results: list[Learned] = []
+    for lang in cfg.nlp.languages:
+        scorer = RuleScores(lang, lexicons.get(lang), cfg.nlp.pipelines.get(lang))
+        if not scorer.rated:
+            continue  # no rules' sentiment for this language: nothing to beat or feed
+        pairs = per_lang.get(lang, [])
+        texts = [t for t, _ in pairs]
+        learned = learn_sentiment(
+            lang, texts, [g for _, g in pairs], scorer.scores(texts), code=scorer.code
+        )
+        keep_model(learned.model, sentiment_model.model_path(loaded.models_path, lang))
+        results.append(learned)
+    return results
 
 
 def learn_relevances(
@@ -136,7 +177,7 @@ def learn_relevances(
             remove_model(path)
             continue
         if rules_only is None:
-            rules_only = jobs.build_enricher(loaded, with_models=False)
+            rules_only = tagging.build_enricher(loaded, with_models=False)
         langs = [
             label.lang or identifier.identify_tokens(split(label.text)[0]).lang for label in labels
         ]

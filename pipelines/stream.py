@@ -21,7 +21,7 @@ from typing import Any
 
 from earshot.listeners.bluesky.stream import JetstreamListener, StreamStats
 from earshot.listeners.records import FetchResult, FetchStatus, Post, SourceSpec
-from earshot.pipelines import jobs
+from earshot.pipelines import http_setup, jobs, tagging
 from earshot.pipelines.config import BlueskySource, LoadedConfig, is_stream
 from earshot.pipelines.streamlock import StreamBusy, streaming_lock
 from earshot.warehouse.loads import finish_load, start_load
@@ -57,7 +57,7 @@ def topic_filter(loaded: LoadedConfig) -> Callable[[Post], bool]:
     """Which streamed posts to keep: those the topic tagger finds a topic in."""
     from earshot.nlp.topicfilter import TopicFilter  # spaCy: only where a stream runs
 
-    matcher = TopicFilter(jobs.topic_rules(loaded), languages=loaded.config.nlp.languages)
+    matcher = TopicFilter(tagging.topic_rules(loaded), languages=loaded.config.nlp.languages)
 
     def accept(post: Post) -> bool:
         return matcher.matches(post.text, post.lang_hint)
@@ -88,7 +88,7 @@ def _listener(
         with jobs.write_session(loaded) as con:
             store_fetches(con, [FetchRecord(failed, now, now)], load_id)
 
-    policy = jobs.http_policy(loaded)
+    policy = http_setup.http_policy(loaded)
     return JetstreamListener(
         _spec(source),
         accept=accept,

@@ -1,7 +1,7 @@
 """Fetch a news source: GDELT DOC 2.0 articles seen since the saved mark, newest first; a
 window fuller than one answer (250 articles) is paged back by `enddatetime`, resumably.
 GDELT wants at most one request every 5 s: the collect run's client keeps that interval
-for GDELT's host (`pipelines.jobs.http_policy`)."""
+for GDELT's host (`pipelines.http_setup.http_policy`)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from earshot.explore import preview_matching, preview_parts, topic_preview
 from earshot.listeners.records import Post
 from earshot.nlp import Enricher, TopicRule
 from earshot.nlp.normalise import split_parts
-from earshot.pipelines.jobs import record_tagging
+from earshot.pipelines.tagging import record_tagging
 from earshot.warehouse import open_warehouse
 from earshot.warehouse.search_facts import doc_facts
 from earshot.warehouse.search_index import refresh_search_index

@@ -38,7 +38,7 @@ MIB = 1024 * 1024
 TIMEOUT = 1.0  # http.timeout_seconds
 BODY_DEADLINE = 2.0  # http.max_seconds_per_attempt
 RETRIES = 1
-HOST_INTERVAL = 1.0  # jobs.http_policy: one request per second per host
+HOST_INTERVAL = 1.0  # http_setup.http_policy: one request per second per host
 PEAK_LIMIT = 48 * MIB  # traced memory of one collect run, bombs included
 
 

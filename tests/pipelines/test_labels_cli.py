@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from earshot.pipelines.cli import app, entry_point
 from earshot.pipelines.config import load_config
-from earshot.pipelines.jobs import build_enricher
+from earshot.pipelines.tagging import build_enricher
 from earshot.warehouse import open_warehouse
 from tests.pipelines.test_cli import make_config
 

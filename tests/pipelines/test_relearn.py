@@ -14,6 +14,7 @@ import yaml
 from earshot.listeners.records import Post
 from earshot.pipelines import flows, jobs
 from earshot.pipelines.config import load_config
+from earshot.pipelines.labels import import_labels
 from earshot.pipelines.learning import STATE, relearn_if_labels_changed
 from earshot.warehouse.sources import insert_posts
 from tests.nlp.test_relevance import GOLD, TEXTS
@@ -78,7 +79,7 @@ def test_enrich_relearns_when_the_labels_changed_and_only_then(tmp_path: Path) -
         writer.writerows(
             [t, "de", "bahn", str(g).lower()] for t, g in zip(TEXTS, GOLD, strict=True)
         )
-    jobs.import_labels(loaded, labels)
+    import_labels(loaded, labels)
 
     assert flows.enrich(str(config)).annotated == 2  # relearned first: the model re-tags
     assert (loaded.models_path / "relevance-bahn.npz").is_file()
@@ -94,7 +95,7 @@ def test_enrich_relearns_when_the_labels_changed_and_only_then(tmp_path: Path) -
         (lane,) = con.execute("SELECT post_id FROM _posts WHERE external_id = 'lane'").fetchone()
     correction = tmp_path / "correction.csv"
     correction.write_text(f"post_id,topic,relevant\n{lane},bahn,true\n", encoding="utf-8")
-    jobs.import_labels(loaded, correction)
+    import_labels(loaded, correction)
     flows.enrich(str(config))
     assert (loaded.models_path / STATE).read_text(encoding="utf-8") != state
     assert tags(config) == ({"rail", "lane"}, set())

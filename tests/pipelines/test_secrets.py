@@ -26,7 +26,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from earshot.pipelines import flows
+from earshot.pipelines import flows, tasks
 from tests.listeners.feedserver import FeedServer, Reply, Request
 from tests.reports.support import Recorder, free_port
 
@@ -224,7 +224,7 @@ def test_planted_secrets_appear_nowhere(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     # The send task's own retries wait 10 s and 60 s: the refusal is the point here.
-    monkeypatch.setattr(flows, "send", flows.send.with_options(retries=0))
+    monkeypatch.setattr(tasks, "send", tasks.send.with_options(retries=0))
     smtp = Smtp(secrets["EARSHOT_TEST_SMTP_PASSWORD"])
     smtp.controller.start()
     failures: list[str] = []

@@ -12,7 +12,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from earshot.pipelines import flows
+from earshot.pipelines import flows, tasks
 from tests.reports.support import Recorder, free_port
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -66,7 +66,7 @@ def write_config(tmp_path: Path, port: int) -> str:
 @pytest.fixture
 def fast_send(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # The send task retries after 10 s and 60 s; the failure itself is what is tested here.
-    monkeypatch.setattr(flows, "send", flows.send.with_options(retries=0))
+    monkeypatch.setattr(tasks, "send", tasks.send.with_options(retries=0))
     yield
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from earshot.pipelines import jobs
+from earshot.pipelines import http_setup, jobs
 from earshot.pipelines.cli import app
 from earshot.pipelines.config import ConfigError, load_config
 from earshot.warehouse import open_warehouse
@@ -94,7 +94,7 @@ def test_gdelt_gets_one_request_per_5_seconds_whatever_the_config(tmp_path: Path
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["http"] = {"host_intervals": {"api.gdeltproject.org": 1, "intranet.example": 0}}
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    policy = jobs.http_policy(load_config(path))
+    policy = http_setup.http_policy(load_config(path))
     assert policy.interval_for("https://api.gdeltproject.org/api/v2/doc/doc?query=x") == 5.0
     assert policy.interval_for("https://intranet.example/feed") == 0.0
     assert policy.interval_for("https://blog.example/feed") == 1.0  # the default

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from earshot.pipelines.config import load_config
-from earshot.pipelines.jobs import build_enricher
+from earshot.pipelines.tagging import build_enricher
 from earshot.pipelines.topic_config import TopicSaveError, save_topic
 from earshot.warehouse.annotations import count_stale
 from tests.warehouse.test_retag import con, enrich_all  # noqa: F401  (fixture, helper)

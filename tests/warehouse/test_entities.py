@@ -20,7 +20,7 @@ from earshot.listeners.records import Post
 from earshot.nlp import Enricher
 from earshot.nlp.records import Entity
 from earshot.pipelines.config import load_config
-from earshot.pipelines.jobs import build_enricher
+from earshot.pipelines.tagging import build_enricher
 from earshot.warehouse import open_warehouse
 from earshot.warehouse.annotations import store_annotations
 from earshot.warehouse.entities import store_entities, write_entities

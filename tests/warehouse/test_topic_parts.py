@@ -15,7 +15,7 @@ from earshot.listeners.records import Post
 from earshot.nlp import Enricher, TopicRule
 from earshot.nlp.records import TopicTags
 from earshot.nlp.topics import distinct_parts, matcher_identity
-from earshot.pipelines.jobs import record_tagging
+from earshot.pipelines.tagging import record_tagging
 from earshot.warehouse import open_warehouse
 from earshot.warehouse.annotations import store_enriched
 from earshot.warehouse.sources import SourceRow, insert_posts, sync_sources
