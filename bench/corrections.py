@@ -225,9 +225,7 @@ def run(root: Path, posts: int, corrections: int) -> int:
     print(f"warehouse: {posts:,} posts, {size:.0f} MB; {corrections} corrections in {WEEK}")
     print(f"{'step':34s} {'p50':>8s} {'max':>8s}")
     for name, values in steps.items():
-        print(
-            f"{name:34s} {statistics.median(values) * 1000:6.0f} ms {max(values) * 1000:6.0f} ms"
-        )
+        print(f"{name:34s} {statistics.median(values) * 1000:6.0f} ms {max(values) * 1000:6.0f} ms")
     base = statistics.median(baseline)
     e2e = statistics.median(steps["week + topic page show it"])
     print(

@@ -169,8 +169,7 @@ NAMED_NORMALISERS: dict[str, Callable[[Any, str], list[Post | None]]] = {
     "appstore-reviews": _appstore,
 }
 # Recorded folders of source kinds not built yet: listed, not replayed.
-NOT_YET = {
-}
+NOT_YET = {}
 RESPONSE_SUFFIXES = (".json", ".jsonl", ".yaml", ".yml")
 
 

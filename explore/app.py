@@ -45,9 +45,7 @@ def create_app(settings: ExploreSettings, reader: AnalyticsReader | None = None)
     app.state.republisher = republisher_for(settings, app.state.reader)
     app.state.reader.on_open.append(lambda: warm_teach(app.state, settings))
     # run on each new copy by the server (`explore.server.serve`); corrections say what first
-    app.state.warmer = Warmer(
-        settings, app.state.reader, lambda: app.state.republisher.pending
-    )
+    app.state.warmer = Warmer(settings, app.state.reader, lambda: app.state.republisher.pending)
     app.middleware("http")(token_middleware(settings.token))
     static = files("earshot.explore").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

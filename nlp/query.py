@@ -171,9 +171,7 @@ class _Parser:
                 raise QueryError(f"expected ')' {self._where()}", self._offset())
             self.i += 1
             return node
-        raise QueryError(
-            f"expected a term, a phrase, NOT or '(' {self._where()}", self._offset()
-        )
+        raise QueryError(f"expected a term, a phrase, NOT or '(' {self._where()}", self._offset())
 
 
 def parse_query(text: str) -> Node:

@@ -113,22 +113,13 @@ def relearn_if_labels_changed(loaded: LoadedConfig) -> Learning | None:
     return learn_all(loaded)
 
 
-def learn(loaded: LoadedConfig) -> list[Learned]:
-    """Learn each configured language's sentiment from the labels; keep the models that beat
+def learn_sentiments(loaded: LoadedConfig, labelled: Sequence[LabelledText]) -> list[Learned]:
+    """Learn each configured language's sentiment from `labelled`; keep the models that beat
     the rules in cross-validation (and remove those that no longer do).
 
     A label's language is its own, else its post's, else identified from its text. A label
     of a stored post teaches as any other (its text is the post's title and text).
     """
-    with jobs.warehouse(loaded):  # migrated: the labels table exists
-        pass
-    with jobs.write_session(loaded) as con:
-        labelled = labelled_texts(con)
-    return learn_sentiments(loaded, labelled)
-
-
-def learn_sentiments(loaded: LoadedConfig, labelled: Sequence[LabelledText]) -> list[Learned]:
-    """`learn` on labels already read."""
     cfg = loaded.config
     identifier = LanguageIdentifier(tuple(cfg.nlp.languages))
     per_lang: dict[str, list[tuple[str, str]]] = {}

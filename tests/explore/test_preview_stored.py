@@ -75,7 +75,9 @@ def con(tmp_path: Path, enricher: Enricher) -> Iterator[duckdb.DuckDBPyConnectio
 EDITS = {
     "configured": SERVICE,
     "a term more": TopicRule(
-        "service", "care", {**SERVICE.terms, "en": ("customer experience", "hotline")},
+        "service",
+        "care",
+        {**SERVICE.terms, "en": ("customer experience", "hotline")},
         SERVICE.exclude,
     ),
     "a term less": TopicRule("service", "care", {"de": ("Hotline",)}, SERVICE.exclude),

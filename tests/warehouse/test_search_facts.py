@@ -22,8 +22,17 @@ history_file = planted_history.history_file  # fixtures
 
 
 def _same(a: DocFacts, b: DocFacts) -> None:
-    for name in ("seen_at", "week_start", "engagement", "source", "lang", "sentiment",
-                 "question", "own", "stored"):
+    for name in (
+        "seen_at",
+        "week_start",
+        "engagement",
+        "source",
+        "lang",
+        "sentiment",
+        "question",
+        "own",
+        "stored",
+    ):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     assert np.array_equal(a.score, b.score, equal_nan=True)
     assert (a.sources, a.langs) == (b.sources, b.langs)
