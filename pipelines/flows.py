@@ -15,7 +15,6 @@ no lock), and every write cycle ends by publishing the analysts' read-only copy.
 from __future__ import annotations
 
 from collections import deque
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -30,7 +29,7 @@ from earshot.pipelines import http_setup, jobs, tagging, tasks
 from earshot.pipelines import stream as streams
 from earshot.pipelines.learning import relearn_if_labels_changed
 from earshot.pipelines.summaries import CollectSummary, DigestSummary, EnrichSummary
-from earshot.reports.alerts import AlertOutcome, AlertRules, run_alerts
+from earshot.reports.alerts import AlertOutcome, run_alerts
 from earshot.reports.delivery import build_message, retry_failed, write_outbox
 from earshot.reports.digest import build_digest
 from earshot.reports.render import render_digest
@@ -216,29 +215,17 @@ def alert(config: str = "listening.yaml") -> AlertOutcome:
     logger = get_run_logger()
     loaded = jobs.load_job_config(config)
     cfg = loaded.config
-    rules = AlertRules(
-        window_hours=cfg.alerts.window_hours,
-        baseline_windows=cfg.alerts.baseline_windows,
-        min_posts=cfg.alerts.min_posts,
-        min_z=cfg.alerts.min_z,
-        cooldown=timedelta(hours=cfg.alerts.cooldown_hours),
-    )
-    urls = [
-        url
-        for i, env in enumerate(cfg.alerts.webhook_url_envs)
-        if (url := loaded.secret(f"alerts.webhook_url_envs[{i}]", env))
-    ]
     smtp = jobs.smtp_settings(loaded) if cfg.alerts.email else None
     with jobs.warehouse(loaded) as con, httpx.Client(timeout=20) as client:
         jobs.refresh_digest_facts(con)
         outcome = run_alerts(
             con,
             jobs.utcnow(),
-            rules=rules,
+            rules=jobs.alert_rules(loaded),
             organisation=cfg.organisation,
             language=cfg.digest.language,
             client=client,
-            webhook_urls=urls,
+            webhook_urls=jobs.webhook_urls(loaded),
             smtp=smtp,
             recipients=list(cfg.digest.recipients),
         )

@@ -26,6 +26,7 @@ from earshot.pipelines.config import (
     is_stream,
     load_config,
 )
+from earshot.reports.alerts import AlertRules
 from earshot.reports.delivery import SmtpSettings
 from earshot.warehouse.annotations import StaleCursor, next_stale, store_enriched
 from earshot.warehouse.connection import writing
@@ -206,6 +207,28 @@ def record_fetches(
         )
         records.append(FetchRecord(result, attempted_at, upcoming))
     return store_fetches(con, records, load_id)
+
+
+def alert_rules(loaded: LoadedConfig) -> AlertRules:
+    """The config's `alerts` thresholds, as `reports.alerts.run_alerts` takes them."""
+    alerts = loaded.config.alerts
+    return AlertRules(
+        window_hours=alerts.window_hours,
+        baseline_windows=alerts.baseline_windows,
+        min_posts=alerts.min_posts,
+        min_z=alerts.min_z,
+        cooldown=timedelta(hours=alerts.cooldown_hours),
+    )
+
+
+def webhook_urls(loaded: LoadedConfig) -> list[str]:
+    """The alert webhooks' URLs, read from the environment variables the config names (an
+    unset one is a `ConfigError` naming its key and variable)."""
+    return [
+        url
+        for i, env in enumerate(loaded.config.alerts.webhook_url_envs)
+        if (url := loaded.secret(f"alerts.webhook_url_envs[{i}]", env))
+    ]
 
 
 def smtp_settings(loaded: LoadedConfig) -> SmtpSettings | None:
