@@ -107,3 +107,6 @@ class FetchResult:
     error: str | None = None
     http_status: int | None = None
     retry_after_seconds: float | None = None  # the server asked us to wait (429/503)
+    # an answer read, but not whole (a feed cut off inside an entry): said, and kept as the
+    # source's last error beside its "ok"
+    warning: str | None = None

@@ -108,6 +108,10 @@ def _print_collect(s: Any) -> None:
         _console(stderr=True).print(
             f"  [red]✗[/] {source_id}: {error}", highlight=False, soft_wrap=True
         )
+    for source_id, warning in s.warnings.items():
+        _console(stderr=True).print(
+            f"  [yellow]![/] {source_id}: {warning}", highlight=False, soft_wrap=True
+        )
 
 
 def _print_enrich(s: Any) -> None:

@@ -78,6 +78,8 @@ def collect(
                 summary.count(result)
                 if result.status is FetchStatus.FAILED:
                     logger.warning("source %s failed: %s", result.source_id, result.error)
+                elif result.warning:
+                    logger.warning("source %s: %s", result.source_id, result.warning)
     with jobs.write_session(loaded) as con:
         summary.raw_pruned = jobs.apply_retention(con, loaded, jobs.utcnow())
         jobs.refresh_digest_facts(con)

@@ -17,11 +17,15 @@ class CollectSummary:
     posts_added: int = 0
     raw_pruned: int = 0  # posts whose raw JSON passed warehouse.raw_retention_days
     errors: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)  # sources read, but not whole
 
     def count(self, result: FetchResult) -> None:
-        """Count one source's fetch by its status (a failure with its error)."""
+        """Count one source's fetch by its status (a failure with its error, an answer read
+        but not whole with its warning)."""
         if result.status is FetchStatus.OK:
             self.ok += 1
+            if result.warning:
+                self.warnings[result.source_id] = result.warning
         elif result.status is FetchStatus.NOT_MODIFIED:
             self.not_modified += 1
         else:
@@ -35,6 +39,7 @@ class CollectSummary:
             "not_modified": self.not_modified,
             "failed": self.failed,
             "errors": self.errors,
+            "warnings": self.warnings,
             "raw_pruned": self.raw_pruned,
         }
 

@@ -323,7 +323,7 @@ def _update_source(con: duckdb.DuckDBPyConnection, record: FetchRecord, load_id:
         return
     con.execute(
         """
-        UPDATE _sources SET state = ?, last_status = ?, last_error = NULL,
+        UPDATE _sources SET state = ?, last_status = ?, last_error = ?,
             last_http_status = ?, last_attempt_at = ?, last_success_at = ?,
             failure_count = 0, next_attempt_at = ?, load_id = ?
         WHERE source_id = ?
@@ -331,6 +331,7 @@ def _update_source(con: duckdb.DuckDBPyConnection, record: FetchRecord, load_id:
         [
             json.dumps(result.state, default=str),
             result.status.value,
+            result.warning,  # NULL after a whole answer
             result.http_status,
             record.attempted_at,
             record.attempted_at,

@@ -58,6 +58,7 @@ def parse_leniently_bounded(
         answer["feed"],
         tuple(answer["entries"]),
         answer.get("problem"),
+        bool(answer.get("cut_off")),
     )
 
 
@@ -74,6 +75,7 @@ def _main() -> None:
             "feed": parsed.feed,
             "entries": list(parsed.entries),
             "problem": parsed.problem,
+            "cut_off": parsed.cut_off,
         }
     except ParseError as exc:
         answer = {"error": exc.message}

@@ -13,7 +13,7 @@ import httpx
 from earshot.listeners.errors import HttpStatusError, ParseError
 from earshot.listeners.feeds.discover import discover_feeds
 from earshot.listeners.feeds.normalize import feed_title, posts_from_feed
-from earshot.listeners.feeds.parse import parse_feed
+from earshot.listeners.feeds.parse import ParsedFeed, parse_feed
 from earshot.listeners.fetching import Listener, State
 from earshot.listeners.http import HttpPolicy, fetch_bytes
 from earshot.listeners.records import FetchResult, FetchStatus, SourceSpec
@@ -122,5 +122,18 @@ def _fetch_feed(
     if url != spec.url:
         state["feed_url"] = url
     return FetchResult(
-        spec.source_id, FetchStatus.OK, posts=posts, state=state, http_status=response.status_code
+        spec.source_id,
+        FetchStatus.OK,
+        posts=posts,
+        state=state,
+        http_status=response.status_code,
+        warning=_cut_off(spec.url, parsed, len(posts)),
     )
+
+
+def _cut_off(url: str, parsed: ParsedFeed, read: int) -> str | None:
+    """What to say of a feed whose body ended inside an entry (None: it did not)."""
+    if not parsed.cut_off:
+        return None
+    says = f"; the parser says: {parsed.problem}" if parsed.problem != "the feed ends early" else ""
+    return f"{url}: the feed ends inside an entry, which was left out ({read} posts read){says}"

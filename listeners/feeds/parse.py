@@ -38,6 +38,7 @@ class ParsedFeed:
     feed: dict[str, Any]
     entries: tuple[dict[str, Any], ...]
     problem: str | None = None  # the parser's complaint about a slightly broken feed
+    cut_off: bool = False  # the body ended inside an entry: that entry was left out
 
 
 def media_type(content_type: str | None) -> str:
@@ -150,6 +151,9 @@ def parse_xml_feed_leniently(body: bytes, url: str, content_type: str) -> Parsed
         # out, it is read whole next time instead of being stored half under its id.
         entries = entries[:-1]
         problem = problem or "the feed ends early"
+        cut_off = True
+    else:
+        cut_off = False
     version = str(result.get("version") or "")
     if not entries:
         if not version:
@@ -160,7 +164,7 @@ def parse_xml_feed_leniently(body: bytes, url: str, content_type: str) -> Parsed
             raise ParseError(url, message)
         if problem:
             raise ParseError(url, f"malformed feed, no entries could be read ({problem})")
-    return ParsedFeed("xml", version, jsonable(result.get("feed") or {}), entries, problem)
+    return ParsedFeed("xml", version, jsonable(result.get("feed") or {}), entries, problem, cut_off)
 
 
 def _ends_early(body: bytes) -> bool:

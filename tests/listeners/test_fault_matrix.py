@@ -83,6 +83,7 @@ class Fault:
     error: str | None  # expected in the source's error; None: the fault is recovered from
     new_posts: int = 0  # victim posts added when recovered
     status: str = "failed"
+    warning: str | None = None  # recovered, but said: expected in the source's last error
 
 
 HANG = Reply(NEXT, delay_seconds=TIMEOUT + 2)
@@ -138,7 +139,13 @@ FAULTS: dict[str, Fault] = {
         (Reply(NEXT.replace(b"Post 5", b"Po\xffst \xc3(5")),), None, new_posts=9, status="ok"
     ),
     # The whole items before the cut are stored, the cut one is left for the next fetch.
-    "truncated XML (mid-feed)": Fault((Reply(TRUNCATED),), None, new_posts=3, status="ok"),
+    "truncated XML (mid-feed)": Fault(
+        (Reply(TRUNCATED),),
+        None,
+        new_posts=3,
+        status="ok",
+        warning="the feed ends inside an entry, which was left out (6 posts read)",
+    ),
     "truncated XML (no item)": Fault(
         (Reply(NEXT[:70]),), "malformed feed, no entries could be read"
     ),
@@ -252,6 +259,12 @@ def test_fault(
         added = sum(1 for p in posts_after.values() if p[3] == "victim") - 3
         assert added == fault.new_posts, sorted((p[3], p[4]) for p in posts_after.values())
         assert summary.failed == 0
+        if fault.warning is None:
+            assert victim_after["last_error"] is None and not summary.warnings
+        else:
+            said = summary.warnings["victim"]
+            assert said.startswith(f"{victim_url}: ") and fault.warning in said, said
+            assert victim_after["last_error"] == said
         return
     # A clear error on that source, naming it, and its saved state kept.
     error = summary.errors["victim"]
