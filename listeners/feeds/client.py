@@ -136,4 +136,4 @@ def _cut_off(url: str, parsed: ParsedFeed, read: int) -> str | None:
     if not parsed.cut_off:
         return None
     says = f"; the parser says: {parsed.problem}" if parsed.problem != "the feed ends early" else ""
-    return f"{url}: the feed ends inside an entry, which was left out ({read} posts read){says}"
+    return f"{url}: the feed ends inside an entry, which was left out ({read} post(s) read){says}"

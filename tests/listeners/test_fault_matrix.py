@@ -144,7 +144,7 @@ FAULTS: dict[str, Fault] = {
         None,
         new_posts=3,
         status="ok",
-        warning="the feed ends inside an entry, which was left out (6 posts read)",
+        warning="the feed ends inside an entry, which was left out (6 post(s) read)",
     ),
     "truncated XML (no item)": Fault(
         (Reply(NEXT[:70]),), "malformed feed, no entries could be read"
