@@ -17,13 +17,13 @@ import duckdb
 
 from earshot.reports.digest import snippet, web_url
 from earshot.reports.i18n import format_decimal, format_int, format_percent, strings
-from earshot.warehouse.digest_posts import AudienceQuestion, audience_questions
 from earshot.warehouse.digest_queries import (
     BucketBalance,
     TopicMovement,
     bucket_balance,
     topic_movements,
 )
+from earshot.warehouse.questions import AudienceQuestion, audience_questions
 from earshot.warehouse.spikes import Spike, topic_spikes
 from earshot.warehouse.weeks import parse_week, previous_week
 
