@@ -1,9 +1,10 @@
 """The pre-send check: what a draft touches and how the audience moved on it lately.
 
 The draft is tagged by the same NLP pipeline as the posts (the caller passes the topics it
-found); every figure then comes from the digest's views: `topic_movement` for the last
-complete week, `topic_spikes` for the last 24 hours, `audience_questions` for the recent
-questions, `bucket_balance_4w` for the buckets.
+found); every figure then comes from the digest's views and lists: `topic_movement` for the
+last complete week, `topic_spikes` for the last 24 hours, the digest's open questions
+(`warehouse.questions.audience_questions`) of that week and the one before, `bucket_balance_4w`
+for the buckets.
 """
 
 from __future__ import annotations
