@@ -79,8 +79,9 @@ def topics_of_week(
     with topic_facts_read():  # a copy published before migration 0021 has no topic facts
         ranked = {t: _ranked(con, [start, t], posts, voices) for t in topic_ids}
     asked: dict[str, list[OpenQuestion]] = {t: [] for t in topic_ids}
-    for q in open_questions(con, week, questions, topic_ids):
-        asked[str(q.topic_id)].append(q)
+    for q in open_questions(con, week, questions, topic_ids):  # the digest's list's query
+        if q.topic_id is not None:  # always, for a list of topics
+            asked[q.topic_id].append(q)
     shown: dict[str, int] = {}
     for listed, _counted in ranked.values():
         shown |= {r[1]: r[2] for r in listed}
