@@ -24,7 +24,10 @@ and the new topic's first preview the old way (every piece matched over its full
 candidates, what the preview still does where the parts index does not cover the posts) beside
 the product's (`topic_preview.preview_topic`), with their ratio; and a topic's week as its
 page reads it (`topic_posts.topic_week`, from the writer's facts) beside the scans of the
-week's posts it replaced (`list_posts`, `audience_questions`), with their ratio.
+week's posts it replaced (`list_posts`, the questions' scan), with their ratio; and the
+digest's open questions (`questions.audience_questions`: the topic facts, the untagged ones
+from the week's posts) beside the scan of the week's posts they replaced, with their ratio
+(and a FAIL if the two rank other questions).
 The synthetic warehouse is enriched once and reused from `--dir`; a warehouse enriched before
 migration 0019 has no parts recorded, so the enrichment step re-tags its topics first (the
 topics version covers the recorded parts: ~10 min at 1,000,000 posts on two cores).
@@ -262,16 +265,91 @@ def new_topic_paths(analytics: Path) -> dict[str, float]:
     }
 
 
+# The open questions as read before they came from the topic facts (`warehouse.questions`):
+# the week's questions of `_posts` ranked per tag of `post_topics` (NULL: no topic); the
+# baseline of `questions_paths` and of the scans a topic's week replaced.
+SCANNED_QUESTIONS = """
+    WITH questions AS (
+        SELECT p.post_id, p.published_at, p.rowid AS row,
+               coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
+                   AS engagement
+        FROM _posts p
+        JOIN _annotations a USING (post_id)
+        LEFT JOIN _sources s USING (source_id)
+        WHERE a.is_question AND NOT coalesce(s.owned, false) AND {in_week}
+          AND p.post_id NOT IN (SELECT post_id FROM _answered_questions)
+    ),
+    ranked AS (
+        SELECT t.topic_id, q.post_id, q.engagement, q.row,
+               row_number() OVER (
+                   PARTITION BY t.topic_id
+                   ORDER BY q.engagement DESC, q.published_at DESC NULLS LAST, q.post_id
+               ) AS rank_in_topic
+        FROM questions q
+        {tags}
+    )
+    SELECT topic_id, post_id, engagement, row FROM ranked
+    WHERE rank_in_topic <= ?
+    ORDER BY topic_id NULLS LAST, rank_in_topic
+"""
+
+
+def scanned_questions(
+    con: Any, week: str, per_topic: int, topic_id: str | None = None
+) -> list[tuple[Any, ...]]:
+    """The open questions' rows (no texts) as the scan of the week's posts ranked them."""
+    from earshot.warehouse.digest_posts import _in_week
+
+    in_week, params = _in_week(con, week)
+    tags = "LEFT JOIN post_topics t USING (post_id)"
+    if topic_id is not None:
+        tags = "JOIN post_topics t USING (post_id) WHERE t.topic_id = ?"
+        params = [*params, topic_id]
+    sql = SCANNED_QUESTIONS.format(in_week=in_week, tags=tags)
+    return list(con.execute(sql, [*params, per_topic]).fetchall())
+
+
+def questions_paths(analytics: Path, rounds: int = 9) -> dict[str, float]:
+    """The digest's open questions of the week (3 per topic, as `build_digest` asks; the week
+    page shows the digest) in this process: the product's (`questions.audience_questions`:
+    the topic facts, the untagged ones from the week's posts, the texts by rowid) and the
+    scan it replaced (rows only, no texts); seconds, p50 of `rounds`, and whether the two
+    rank the same questions."""
+    import duckdb
+
+    from earshot.warehouse.questions import audience_questions
+
+    con = duckdb.connect(str(analytics), read_only=True)
+    product: list[float] = []
+    scan: list[float] = []
+    try:
+        for _ in range(rounds):
+            start = time.perf_counter()
+            found = audience_questions(con, WEEK, 3)
+            product.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            scanned = scanned_questions(con, WEEK, 3)
+            scan.append(time.perf_counter() - start)
+    finally:
+        con.close()
+    same = [(q.topic_id, q.post_id) for q in found] == [(r[0], r[1]) for r in scanned]
+    return {
+        "product_p50": statistics.median(product),
+        "scan_p50": statistics.median(scan),
+        "questions": float(len(found)),
+        "same": float(same),
+    }
+
+
 def topic_week_paths(analytics: Path, rounds: int = 2) -> dict[str, float]:
     """The topic page's week (its posts, questions, authors and sources) in this process over
     the same copy, for each configured topic: the product's path (`warehouse.topic_posts.
     topic_week`, from the writer's facts) and the scans it replaced (the same posts from
-    `post_lists.list_posts` and questions from `digest_posts.audience_questions`, which read
-    the week's posts of `_posts`; the old authors-and-sources scan is not counted); seconds,
-    p50 and max over topics and rounds."""
+    `post_lists.list_posts` and the topic's questions from the scan of the week's posts,
+    `scanned_questions`; the old authors-and-sources scan is not counted); seconds, p50 and
+    max over topics and rounds."""
     import duckdb
 
-    from earshot.warehouse.digest_posts import audience_questions
     from earshot.warehouse.post_lists import PostFilter, list_posts
     from earshot.warehouse.topic_posts import topic_week
 
@@ -288,7 +366,7 @@ def topic_week_paths(analytics: Path, rounds: int = 2) -> dict[str, float]:
                 start = time.perf_counter()
                 where = PostFilter(week=WEEK, topic_id=topic, audience="audience")
                 list_posts(con, where, limit=20)
-                audience_questions(con, WEEK, 10, topic_id=topic)
+                scanned_questions(con, WEEK, 10, topic)
                 scans.append(time.perf_counter() - start)
     finally:
         con.close()
@@ -367,6 +445,7 @@ def run(args: argparse.Namespace, folder: Path) -> int:
     results["scan_p50"] = statistics.median(scan)
     results["new_topic_paths"] = new_topic_paths(analytics)
     results["topic_week_paths"] = topic_week_paths(analytics)
+    results["questions_paths"] = questions_paths(analytics)
     return report(results)
 
 
@@ -417,6 +496,15 @@ def report(results: dict[str, Any]) -> int:
         f"{week['scans_max'] * 1000:.0f}): scans / facts = "
         f"{week['scans_p50'] / week['facts_p50']:.1f}"
     )
+    asked = results["questions_paths"]
+    print(
+        f"  the digest's open questions in this process ({asked['questions']:.0f}): "
+        f"{asked['product_p50'] * 1000:.0f} ms from the topic facts (texts included); the scan "
+        f"of the week's posts it replaced {asked['scan_p50'] * 1000:.0f} ms: scan / facts = "
+        f"{asked['scan_p50'] / asked['product_p50']:.1f}; "
+        f"{'the same questions' if asked['same'] else 'NOT the same questions'}"
+    )
+    failed |= not asked["same"]
     print(f"  server peak RSS: {results['server_peak_rss_mib']:.0f} MiB")
     print(json.dumps({k: v for k, v in results.items()}, default=str))
     return 1 if failed else 0

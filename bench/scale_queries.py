@@ -6,10 +6,11 @@ Builds (with bench/synth.py, straight into DuckDB) a warehouse of `--posts` synt
 with their annotations and topic tags, and one of `--baseline-posts` for the baseline. Then,
 in a fresh child process per warehouse (so its peak RSS is the queries' own), opened read-only
 with `memory_limit` and `threads` set, it runs every metric `reports.digest.build_digest` reads
-through `warehouse.digest_queries` and `warehouse.digest_posts` (the first: checking that no
-week's digest facts await a refresh), each timed on its own, then `build_digest` as a whole,
-then a query on each analyst view of warehouse/views/. Prints per-query seconds, totals,
-seconds per million posts against the baseline, the child's peak RSS, and PASS/FAIL:
+through `warehouse.digest_queries`, `warehouse.digest_posts` and `warehouse.questions` (the
+first: checking that no week's digest facts await a refresh), each timed on its own, then
+`build_digest` as a whole, then a query on each analyst view of warehouse/views/. Prints
+per-query seconds, totals, seconds per million posts against the baseline, the child's peak
+RSS, and PASS/FAIL:
 
 * the digest metrics over `--posts` take <= --max-seconds (10) in total;
 * peak RSS of the query process < --max-rss-gb (4).
@@ -48,6 +49,7 @@ def metric_calls(week: str) -> list[tuple[str, Callable[[Any], object]]]:
     """What `build_digest` computes, one call per metric."""
     from earshot.warehouse import digest_posts as p
     from earshot.warehouse import digest_queries as q
+    from earshot.warehouse import questions
     from earshot.warehouse.facts import require_fresh
 
     return [
@@ -57,7 +59,7 @@ def metric_calls(week: str) -> list[tuple[str, Callable[[Any], object]]]:
         ("top_posts", lambda con: p.top_posts(con, week, 10)),
         ("source_coverage", lambda con: q.source_coverage(con, week)),
         ("emerging_terms", lambda con: q.emerging_terms(con, week)),
-        ("audience_questions", lambda con: p.audience_questions(con, week, 3)),
+        ("audience_questions", lambda con: questions.audience_questions(con, week, 3)),
         ("topic_shares", lambda con: q.topic_shares(con, week)),
         ("bucket_balance", lambda con: q.bucket_balance(con, week)),
         ("silent_sources", lambda con: q.silent_sources(con, week)),

@@ -14,8 +14,9 @@ copy: a week's digest), renders with
 `explore.render.page(request, "<template>.html", **context)` (which adds the layout's
 language strings, the CSRF token and the week picker), and takes figures only from the
 digest's code (`reports.digest.build_digest`, `warehouse.digest_queries`,
-`warehouse.digest_posts`). Templates live in `explore/templates/` and extend `base.html`;
-CSS and JS in `explore/static/` (no inline script or style: the CSP forbids them).
+`warehouse.digest_posts`, `warehouse.questions`). Templates live in `explore/templates/` and
+extend `base.html`; CSS and JS in `explore/static/` (no inline script or style: the CSP
+forbids them).
 
 The `search` and `preview` pages (`/search`, `/preview`, `explore/search.py`,
 `explore/preview.py`) search the full-text index (`warehouse.search`). `/api/posts?q=` (and

@@ -1,9 +1,10 @@
 """The pre-send check: what a draft touches and how the audience moved on it lately.
 
 The draft is tagged by the same NLP pipeline as the posts (the caller passes the topics it
-found); every figure then comes from the digest's views: `topic_movement` for the last
-complete week, `topic_spikes` for the last 24 hours, `audience_questions` for the recent
-questions, `bucket_balance_4w` for the buckets.
+found); every figure then comes from the digest's views and lists: `topic_movement` for the
+last complete week, `topic_spikes` for the last 24 hours, the digest's open questions
+(`warehouse.questions.audience_questions`) of that week and the one before, `bucket_balance_4w`
+for the buckets.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import duckdb
 
 from earshot.reports.digest import snippet, web_url
 from earshot.reports.i18n import format_decimal, format_int, format_percent, strings
-from earshot.warehouse.digest_posts import AudienceQuestion, audience_questions
 from earshot.warehouse.digest_queries import (
     BucketBalance,
     TopicMovement,
     bucket_balance,
     topic_movements,
 )
+from earshot.warehouse.questions import AudienceQuestion, audience_questions
 from earshot.warehouse.spikes import Spike, topic_spikes
 from earshot.warehouse.weeks import parse_week, previous_week
 

@@ -11,13 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from earshot.reports.i18n import strings
-from earshot.warehouse.digest_posts import (
-    AudienceQuestion,
-    TopPost,
-    audience_questions,
-    top_post_of_topics,
-    top_posts,
-)
+from earshot.warehouse.digest_posts import TopPost, top_post_of_topics, top_posts
 from earshot.warehouse.digest_queries import (
     BucketBalance,
     Coverage,
@@ -36,6 +30,7 @@ from earshot.warehouse.digest_queries import (
     topic_shares,
 )
 from earshot.warehouse.facts import require_fresh
+from earshot.warehouse.questions import AudienceQuestion, audience_questions
 from earshot.warehouse.weeks import parse_week, week_bounds
 
 FEW_POSTS = 5  # below this many posts in either week a percentage says more noise than news

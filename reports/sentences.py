@@ -21,8 +21,9 @@ from earshot.reports.i18n import (
     strings,
 )
 from earshot.reports.summary import Finding, FindingKind, summarise
-from earshot.warehouse.digest_posts import AudienceQuestion, TopPost
+from earshot.warehouse.digest_posts import TopPost
 from earshot.warehouse.digest_queries import TopicMovement
+from earshot.warehouse.questions import AudienceQuestion
 
 
 def signed_z(value: float | None, language: str) -> str:

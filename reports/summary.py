@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from earshot.reports.digest import Digest
-from earshot.warehouse.digest_posts import AudienceQuestion, TopPost
+from earshot.warehouse.digest_posts import TopPost
 from earshot.warehouse.digest_queries import (
     BucketBalance,
     EmergingTerm,
     TopicMovement,
     TopicShare,
 )
+from earshot.warehouse.questions import AudienceQuestion
 
 MAX_FINDINGS = 5
 MAX_MOVEMENTS = 2  # risks and movements: the strongest two, so the other findings keep room

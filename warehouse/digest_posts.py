@@ -1,4 +1,6 @@
-"""The digest's post-level sections: the most engaging audience posts and questions of a week.
+"""The digest's top posts: the most engaging audience posts of a week (of a topic, of a key
+term), and the week's filter and the rowid reads of texts that the post lists and the open
+questions (`warehouse.questions`) share.
 
 Read from the posts of the week's time range (not from the digest facts), the texts only for
 the rows shown.
@@ -28,19 +30,6 @@ class TopPost:
     engagement: int
     sentiment_label: str | None
     topics: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AudienceQuestion:
-    topic_id: str | None
-    post_id: str
-    url: str | None
-    title: str | None
-    text: str
-    author: str | None
-    engagement: int
-    platform: str | None = None
-    published_at: datetime | None = None
 
 
 def _in_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[str, list[object]]:
@@ -234,68 +223,3 @@ def _post_columns(
             ).fetchall()
         }
     return found
-
-
-def audience_questions(
-    con: duckdb.DuckDBPyConnection,
-    week: str,
-    per_topic: int = 3,
-    *,
-    topic_id: str | None = None,
-) -> list[AudienceQuestion]:
-    """The most engaging open questions of each topic (NULL topic last), most engaging first;
-    of `topic_id` alone when given (the same rows as that topic's in the full list).
-
-    `audience_questions`' rows of the week, ranked over the posts of the week's time range
-    (the texts read for the rows shown only), less those marked answered in Explore
-    (`_answered_questions`): the list is what is still to answer.
-    """
-    in_week, params = _in_week(con, week)
-    # A topic's questions are ranked among that topic's alone: one topic's are read from its
-    # tags only.
-    tags = "LEFT JOIN post_topics t USING (post_id)"
-    if topic_id is not None:
-        tags = "JOIN post_topics t USING (post_id) WHERE t.topic_id = ?"
-    ranked = con.execute(
-        f"""
-        WITH questions AS (
-            SELECT p.post_id, p.published_at, p.rowid AS row,
-                   coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0)
-                       AS engagement
-            FROM _posts p
-            JOIN _annotations a USING (post_id)
-            LEFT JOIN _sources s USING (source_id)
-            WHERE a.is_question AND NOT coalesce(s.owned, false) AND {in_week}
-              AND p.post_id NOT IN (SELECT post_id FROM _answered_questions)
-        ),
-        ranked AS (
-            SELECT t.topic_id, q.post_id, q.engagement, q.row,
-                   row_number() OVER (
-                       PARTITION BY t.topic_id
-                       ORDER BY q.engagement DESC, q.published_at DESC NULLS LAST, q.post_id
-                   ) AS rank_in_topic
-            FROM questions q
-            {tags}
-        )
-        SELECT topic_id, post_id, engagement, row FROM ranked
-        WHERE rank_in_topic <= ?
-        ORDER BY topic_id NULLS LAST, rank_in_topic
-        """,
-        [*params, *([topic_id] if topic_id is not None else []), per_topic],
-    ).fetchall()
-    if not ranked:
-        return []
-    texts = _post_columns(
-        con,
-        "p.url, p.title, p.text, p.author, p.platform, p.published_at",
-        {r[1]: r[3] for r in ranked},
-    )
-    questions: list[AudienceQuestion] = []
-    for topic_id, post_id, engagement, _row in ranked:
-        url, title, text, author, platform, published_at = texts[post_id]
-        questions.append(
-            AudienceQuestion(
-                topic_id, post_id, url, title, text, author, engagement, platform, published_at
-            )
-        )
-    return questions

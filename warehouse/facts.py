@@ -11,6 +11,8 @@ each reader entry point calls `require_fresh` once, which raises `StaleFacts` on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
 import duckdb
@@ -321,3 +323,19 @@ def require_fresh(con: duckdb.DuckDBPyConnection) -> None:
         "(or one is running now). Run `earshot enrich` (any writing job, e.g. `earshot collect`, "
         "ends by refreshing them), then try again"
     )
+
+
+@contextmanager
+def topic_facts_read() -> Iterator[None]:
+    """Around a read of the topic posts' facts (`_fact_topic_posts`, migration 0021): a copy
+    published before that migration has no such table, which is said as `StaleFacts` (what
+    makes one) instead of DuckDB's catalog error."""
+    try:
+        yield
+    except duckdb.CatalogException as exc:
+        if "_fact_topic_posts" not in str(exc):
+            raise
+        raise StaleFacts(
+            f"digest facts: this copy has no topic facts yet ({exc}); the next write cycle "
+            "(e.g. `earshot enrich`) counts them and publishes a copy with them"
+        ) from None

@@ -2,13 +2,14 @@
 its top authors and its sources, read from the writer's facts of the topic's audience posts
 (`_fact_topic_posts`, migrations/0021, counted by `warehouse.facts.refresh_facts`).
 
-Read from the posts, each of the three scanned the week's posts of `_posts` (every post's
-time, then the matches' ids, keys and authors): 0.2-0.5 s each at 1,000,000 posts on two busy
-cores, most of the topic page. A topic-week's facts are its ~10,000 tag rows, read in
-milliseconds. Each read returns what its scan does (tests/warehouse/test_topic_posts.py
-compares them): `post_lists.list_posts` of the week, topic and audience; the topic's rows of
-`digest_posts.audience_questions`; the authors and sources of the topic's audience posts
-(duplicates counted once). Readers call `facts.require_fresh` first, as for the digest.
+Read from the posts, the posts listed and the voices scanned the week's posts of `_posts`
+(every post's time, then the matches' ids, keys and authors): 0.2-0.5 s each at 1,000,000
+posts on two busy cores, most of the topic page. A topic-week's facts are its ~10,000 tag
+rows, read in milliseconds. The posts listed are what `post_lists.list_posts` of the week,
+topic and audience lists, the voices the authors and sources of the topic's audience posts
+(duplicates counted once): tests/warehouse/test_topic_posts.py compares them with those scans.
+The questions are `questions.open_questions` of the topic, the digest's own (one query for
+every screen). Readers call `facts.require_fresh` first, as for the digest.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Any
 
 import duckdb
 
-from earshot.warehouse.digest_posts import AudienceQuestion
-from earshot.warehouse.facts import StaleFacts
+from earshot.warehouse.facts import topic_facts_read
 from earshot.warehouse.post_lists import ListedPost, PostPage, listed_posts
+from earshot.warehouse.questions import AudienceQuestion, OpenQuestion, open_questions
 from earshot.warehouse.weeks import week_start
 
 
@@ -75,10 +76,17 @@ def topics_of_week(
     read of `_posts` by rowid, most of a topic-week's cost at 1,000,000 posts: a warm-up of
     every topic page of a week pays it once)."""
     start = week_start(week)
-    ranked = {t: _ranked(con, [start, t], posts, questions, voices) for t in topic_ids}
+    with topic_facts_read():  # a copy published before migration 0021 has no topic facts
+        ranked = {t: _ranked(con, [start, t], posts, voices) for t in topic_ids}
+    asked: dict[str, list[OpenQuestion]] = {t: [] for t in topic_ids}
+    for q in open_questions(con, week, questions, topic_ids):  # the digest's list's query
+        if q.topic_id is not None:  # always, for a list of topics
+            asked[q.topic_id].append(q)
     shown: dict[str, int] = {}
-    for listed, asked, _counted in ranked.values():
-        shown |= {r[1]: r[2] for r in listed} | {r[0]: r[1] for r in asked}
+    for listed, _counted in ranked.values():
+        shown |= {r[1]: r[2] for r in listed}
+    for rows in asked.values():
+        shown |= {q.post_id: q.post_row for q in rows}
     # every tag of a shown post (an audience post of the week): its rows of the week's facts
     tags: tuple[str, list[object]] = (
         "(SELECT * FROM _fact_topic_posts WHERE week_start = ?)",
@@ -87,16 +95,16 @@ def topics_of_week(
     found = listed_posts(con, list(shown), list(shown.values()), tags) if shown else []
     details = {p.post_id: p for p in found}
     out: dict[str, TopicWeek] = {}
-    for topic_id, (listed, asked, counted) in ranked.items():
+    for topic_id, (listed, counted) in ranked.items():
         out[topic_id] = TopicWeek(
             found=PostPage(
                 int(listed[0][0]) if listed else 0,
                 [details[r[1]] for r in listed if r[1] in details],
             ),
             questions=[
-                _question(topic_id, details[post_id], engagement)
-                for post_id, _row, engagement in asked
-                if post_id in details
+                _question(topic_id, details[q.post_id], q.engagement)
+                for q in asked[topic_id]
+                if q.post_id in details
             ],
             authors=[Voice(n, int(k)) for kind, n, k in counted if kind == "author"],
             sources=[Voice(n, int(k)) for kind, n, k in counted if kind == "source"],
@@ -108,27 +116,11 @@ Rows = list[tuple[Any, ...]]
 
 
 def _ranked(
-    con: duckdb.DuckDBPyConnection, key: list[object], posts: int, questions: int, voices: int
-) -> tuple[Rows, Rows, Rows]:
-    """One topic-week's (`key`: week start, topic) listed posts, open questions and voices
-    from its facts, without their details."""
-    try:
-        listed = _listed(con, key, posts)
-    except duckdb.CatalogException as exc:  # a copy published before migration 0021
-        raise StaleFacts(
-            f"digest facts: this copy has no topic facts yet ({exc}); the next write cycle "
-            "(e.g. `earshot enrich`) counts them and publishes a copy with them"
-        ) from None
-    # audience_questions' ranking of one topic: every row, less those marked answered
-    asked = con.execute(
-        f"""
-        SELECT f.post_id, f.post_row, f.engagement {_OF_WEEK}
-          AND f.is_question AND f.post_id NOT IN (SELECT post_id FROM _answered_questions)
-        ORDER BY f.engagement DESC, f.published_at DESC NULLS LAST, f.post_id
-        LIMIT ?
-        """,
-        [*key, questions],
-    ).fetchall()
+    con: duckdb.DuckDBPyConnection, key: list[object], posts: int, voices: int
+) -> tuple[Rows, Rows]:
+    """One topic-week's (`key`: week start, topic) listed posts and voices from its facts,
+    without their details."""
+    listed = _listed(con, key, posts)
     # authors and sources, both in one pass over the topic-week's rows; only the first
     # `voices` authors leave the query (a big topic-week has thousands)
     counted = con.execute(
@@ -148,7 +140,7 @@ def _ranked(
         """,
         [*key, voices],
     ).fetchall()
-    return listed, asked, counted
+    return listed, counted
 
 
 def _question(topic_id: str, post: ListedPost, engagement: int) -> AudienceQuestion:

@@ -7,7 +7,7 @@ import pytest
 
 from earshot.reports.digest import build_digest
 from earshot.reports.render import render_html, render_text
-from earshot.warehouse import digest_posts, digest_queries
+from earshot.warehouse import digest_queries, questions
 from tests.reports.history import NOW, WEEK, History
 
 
@@ -52,7 +52,7 @@ def test_emerging_terms_are_the_untracked_rising_ones(history: History) -> None:
 
 
 def test_audience_questions_by_engagement_per_topic(history: History) -> None:
-    found = digest_posts.audience_questions(history.con, WEEK, per_topic=3)
+    found = questions.audience_questions(history.con, WEEK, per_topic=3)
     assert [(q.topic_id, history.names[q.post_id]) for q in found] == [
         ("price", "q30"),
         ("price", "q20"),
@@ -69,7 +69,7 @@ def test_a_question_marked_answered_leaves_the_list(history: History) -> None:
         "VALUES (?, 'lead', now())",
         [post_ids["q30"]],
     )
-    found = digest_posts.audience_questions(history.con, WEEK, per_topic=3)
+    found = questions.audience_questions(history.con, WEEK, per_topic=3)
     assert [(q.topic_id, history.names[q.post_id]) for q in found] == [
         ("price", "q20"),
         ("price", "q10"),
@@ -142,8 +142,8 @@ def test_digest_shows_every_section(history: History, language: str) -> None:
 
 
 def test_one_topics_questions_are_its_rows_of_the_full_list(history: History) -> None:
-    full = digest_posts.audience_questions(history.con, WEEK, per_topic=2)
+    full = questions.audience_questions(history.con, WEEK, per_topic=2)
     for topic in ("price", "service", "climate"):
-        alone = digest_posts.audience_questions(history.con, WEEK, per_topic=2, topic_id=topic)
+        alone = questions.audience_questions(history.con, WEEK, per_topic=2, topic_id=topic)
         assert alone == [q for q in full if q.topic_id == topic]
     assert [q.post_id for q in full if q.topic_id == "price"]  # not vacuous

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 # The record types and week arithmetic are the product's; the figures are recomputed here.
-from earshot.warehouse.digest_posts import AudienceQuestion, TopPost
+from earshot.warehouse.digest_posts import TopPost
 from earshot.warehouse.digest_queries import (
     BucketBalance,
     Coverage,
@@ -21,6 +21,7 @@ from earshot.warehouse.digest_queries import (
     TopicMovement,
     TopicShare,
 )
+from earshot.warehouse.questions import AudienceQuestion
 from earshot.warehouse.weeks import week_bounds
 
 

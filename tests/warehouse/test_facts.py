@@ -14,7 +14,7 @@ import pytest
 
 from earshot.nlp.records import Annotation, TopicMatch
 from earshot.reports.digest import build_digest
-from earshot.warehouse import digest_posts, digest_queries, open_warehouse
+from earshot.warehouse import digest_posts, digest_queries, open_warehouse, questions
 from earshot.warehouse.annotations import store_annotations
 from earshot.warehouse.facts import (
     FACT_TABLES,
@@ -52,7 +52,7 @@ METRICS: list[tuple[str, Callable[..., Any], Callable[..., Any]]] = [
     ("source_coverage", digest_queries.source_coverage, ref.source_coverage),
     ("topic_movements", digest_queries.topic_movements, ref.topic_movements),
     ("emerging_terms", digest_queries.emerging_terms, ref.emerging_terms),
-    ("audience_questions", digest_posts.audience_questions, ref.audience_questions),
+    ("audience_questions", questions.audience_questions, ref.audience_questions),
     ("topic_shares", digest_queries.topic_shares, ref.topic_shares),
     ("bucket_balance", digest_queries.bucket_balance, ref.bucket_balance),
     ("coverage", digest_queries.coverage, ref.coverage),

@@ -1,6 +1,7 @@
 """The topic page's week from the writer's facts (`warehouse.topic_posts`) is what the scans it
-replaced find: the post list of the week, topic and audience, the topic's questions, its
-authors and sources; after a correction and its refresh as well."""
+replaced find: the post list of the week, topic and audience, the topic's open questions (the
+digest's own list's rows of the topic), its authors and sources; after a correction and its
+refresh as well."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import duckdb
 import pytest
 
 from earshot.warehouse.connection import transaction
-from earshot.warehouse.digest_posts import audience_questions
 from earshot.warehouse.facts import StaleFacts, mark_all_dirty, mark_posts_dirty, refresh_facts
 from earshot.warehouse.labels import LabelRow, store_labels
 from earshot.warehouse.post_lists import PostFilter, list_posts
+from earshot.warehouse.questions import AudienceQuestion, audience_questions
 from earshot.warehouse.topic_posts import Voice, topic_week, topics_of_week
 from tests.reports import history as planted_history
 from tests.reports.history import WEEK, History
@@ -50,13 +51,36 @@ def scanned_voices(
     return authors, [Voice(n, int(k)) for kind, n, k in rows if kind == "source"]
 
 
+def scanned_questions(
+    con: duckdb.DuckDBPyConnection, week: str, topic_id: str, limit: int
+) -> list[AudienceQuestion]:
+    """The topic's open questions of the week from the analyst views (audience questions
+    tagged with it, less those marked answered), most engaging, then newest, first."""
+    rows = con.execute(
+        """
+        SELECT t.topic_id, p.post_id, p.url, p.title, p.text, p.author,
+               coalesce(p.likes, 0) + coalesce(p.reposts, 0) + coalesce(p.replies, 0) AS e,
+               p.platform, p.published_at
+        FROM posts p JOIN post_topics t USING (post_id)
+        WHERE p.week = ? AND t.topic_id = ? AND p.is_question AND NOT p.is_own
+          AND p.post_id NOT IN (SELECT post_id FROM _answered_questions)
+        ORDER BY e DESC, p.published_at DESC NULLS LAST, p.post_id
+        LIMIT ?
+        """,
+        [week, topic_id, limit],
+    ).fetchall()
+    return [AudienceQuestion(*r) for r in rows]
+
+
 def assert_as_scanned(con: duckdb.DuckDBPyConnection, week: str, topic_id: str) -> None:
     for posts, questions in ((20, 10), (2, 1)):
         got = topic_week(con, week, topic_id, posts=posts, questions=questions)
         where = PostFilter(week=week, topic_id=topic_id, audience="audience")
         assert got.found == list_posts(con, where, limit=posts), (week, topic_id, posts)
-        expected = audience_questions(con, week, questions, topic_id=topic_id)
-        assert got.questions == expected, (week, topic_id, questions)
+        assert got.questions == scanned_questions(con, week, topic_id, questions), (week, topic_id)
+        # the digest's list: the same rows (one query for both screens)
+        digest = audience_questions(con, week, questions)
+        assert got.questions == [q for q in digest if q.topic_id == topic_id], (week, topic_id)
         assert (got.authors, got.sources) == scanned_voices(con, week, topic_id), (week, topic_id)
 
 
