@@ -298,9 +298,9 @@ def scanned_questions(
     con: Any, week: str, per_topic: int, topic_id: str | None = None
 ) -> list[tuple[Any, ...]]:
     """The open questions' rows (no texts) as the scan of the week's posts ranked them."""
-    from earshot.warehouse.digest_posts import _in_week
+    from earshot.warehouse.digest_posts import week_condition
 
-    in_week, params = _in_week(con, week)
+    in_week, params = week_condition(con, week)
     tags = "LEFT JOIN post_topics t USING (post_id)"
     if topic_id is not None:
         tags = "JOIN post_topics t USING (post_id) WHERE t.topic_id = ?"

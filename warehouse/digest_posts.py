@@ -32,7 +32,7 @@ class TopPost:
     topics: tuple[str, ...]
 
 
-def _in_week(con: duckdb.DuckDBPyConnection, week: str) -> tuple[str, list[object]]:
+def week_condition(con: duckdb.DuckDBPyConnection, week: str) -> tuple[str, list[object]]:
     """A filter on `_post_facts p` for the posts of `week`, and its parameters.
 
     The week's time range in the warehouse's zone: a comparison per post, no zone
@@ -57,7 +57,7 @@ _TEXT_COLUMNS = "p.url, p.title, p.text, p.source_id, p.author, p.published_at"
 
 
 def _week_posts(in_week: str) -> str:
-    """The audience's posts of the week (`in_week`: `_in_week`'s condition) with their
+    """The audience's posts of the week (`in_week`: `week_condition`'s condition) with their
     engagement and rowid: what both top-post queries rank."""
     return f"""
             SELECT p.post_id, p.published_at, p.rowid AS row,
@@ -100,7 +100,7 @@ def top_posts(
 ) -> list[TopPost]:
     """The audience's most engaging posts of the week (newest first among equals); only those
     tagged with `topic_id`, or carrying the key term `term` (any case), when given."""
-    in_week, params = _in_week(con, week)
+    in_week, params = week_condition(con, week)
     if topic_id is not None:
         in_week += " AND p.post_id IN (SELECT post_id FROM post_topics WHERE topic_id = ?)"
         params = [*params, topic_id]
@@ -138,7 +138,7 @@ def top_posts(
     ).fetchall()
     if not top:
         return []
-    texts = _post_columns(con, _TEXT_COLUMNS, {r[0]: r[4] for r in top})
+    texts = post_columns(con, _TEXT_COLUMNS, {r[0]: r[4] for r in top})
     return [
         _top_post(texts, post_id, engagement, label, topics)
         for post_id, engagement, label, _published, _row, topics in top
@@ -153,7 +153,7 @@ def top_post_of_topics(
     most topics)."""
     if not topic_ids:
         return {}
-    in_week, params = _in_week(con, week)
+    in_week, params = week_condition(con, week)
     top = con.execute(
         f"""
         WITH week_posts AS ({_week_posts(in_week)}),
@@ -193,14 +193,14 @@ def top_post_of_topics(
     ).fetchall()
     if not top:
         return {}
-    texts = _post_columns(con, _TEXT_COLUMNS, {r[1]: r[5] for r in top})
+    texts = post_columns(con, _TEXT_COLUMNS, {r[1]: r[5] for r in top})
     return {
         wanted: _top_post(texts, post_id, engagement, label, topics)
         for wanted, post_id, engagement, label, _published, _row, topics in top
     }
 
 
-def _post_columns(
+def post_columns(
     con: duckdb.DuckDBPyConnection, columns: str, rows: dict[str, int]
 ) -> dict[str, tuple[Any, ...]]:
     """`columns` of the posts `rows` names (post_id -> rowid read just before): by rowid,

@@ -1,6 +1,6 @@
 """The posts behind a figure: a filtered, paged list of stored posts (Explore's post lists).
 
-A week's filter is the digest's (`digest_posts._in_week`), a topic's is `post_topics` (so a
+A week's filter is the digest's (`digest_posts.week_condition`), a topic's is `post_topics` (so a
 relevance correction reaches the list as it reaches the counts), and by default duplicates are
 listed once (one row per content_key, the most engaging), as the digest counts them: a topic's
 "posts" figure of a week is the `total` of its audience list. `rows=True` lists every row
@@ -14,7 +14,7 @@ from datetime import datetime
 
 import duckdb
 
-from earshot.warehouse.digest_posts import _in_week
+from earshot.warehouse.digest_posts import week_condition
 
 SORTS = ("engagement", "time")
 AUDIENCES = ("all", "audience", "own")
@@ -144,7 +144,7 @@ def _clauses(con: duckdb.DuckDBPyConnection, where: PostFilter) -> tuple[list[st
     clauses: list[str] = ["true"]
     params: list[object] = []
     if where.week is not None:
-        in_week, week_params = _in_week(con, where.week)
+        in_week, week_params = week_condition(con, where.week)
         clauses.append(in_week)
         params += week_params
     if where.topic_id is not None:

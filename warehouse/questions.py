@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import duckdb
 
-from earshot.warehouse.digest_posts import _in_week, _post_columns
+from earshot.warehouse.digest_posts import post_columns, week_condition
 from earshot.warehouse.facts import topic_facts_read
 from earshot.warehouse.weeks import week_start
 
@@ -68,7 +68,7 @@ def open_questions(
     else:
         # the week's questions with no tag: every tag of an audience post of the week is a
         # row of the week's facts
-        in_week, week_params = _in_week(con, week)
+        in_week, week_params = week_condition(con, week)
         asked += f"""
         UNION ALL
         SELECT NULL, p.post_id, p.rowid,
@@ -115,7 +115,7 @@ def audience_questions(
     ranked = open_questions(con, week, per_topic, None if topic_id is None else [topic_id])
     if not ranked:
         return []
-    texts = _post_columns(
+    texts = post_columns(
         con,
         "p.url, p.title, p.text, p.author, p.platform, p.published_at",
         {q.post_id: q.post_row for q in ranked},
