@@ -11,7 +11,7 @@ An organisation with a labelled file: every text is a stored post, its label unk
 asked for. A fixed, seeded `--held-out` share of each file is never asked about by either
 strategy. The teach queue asks `--step` posts at a time, judged by `nlp.teach.judging_model`
 and `nlp.teach.judgement` (uncertainty, and the likeliest of a class short of labels),
-chosen by `warehouse.teach_choice.choose` with `nlp.teach.Likeness` (what `earshot labels next`
+chosen by `warehouse.teach_choice.choose` with `nlp.likeness.Likeness` (what `earshot labels next`
 uses; one stratum: the files have no topics or weeks); after each step Earshot learns as
 `earshot learn` does (`nlp.learn.learn_sentiment`: 5-fold CV against the rules, a model only
 where it beats them). Both strategies run once per seed (`--seeds`): random choice labels a
@@ -62,6 +62,7 @@ from earshot.nlp.evaluate import (
     read_tweets,
 )
 from earshot.nlp.learn import Figures, learn_sentiment
+from earshot.nlp.likeness import Likeness
 from earshot.nlp.pipeline import build_pipeline
 from earshot.nlp.relevance import (
     THRESHOLD,
@@ -74,7 +75,6 @@ from earshot.nlp.sentiment import label_for
 from earshot.nlp.sentiment_model import SentimentPredictor
 from earshot.nlp.teach import (
     Judgement,
-    Likeness,
     judgement,
     judging_model,
     judging_relevance,

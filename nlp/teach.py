@@ -8,7 +8,7 @@ Before that, it is the rules' score's closeness to the class boundaries of
 `sentiment.label_for`, the texts the rules put in the class that lacks most labels first.
 While a class has fewer than `BALANCE_UNTIL` labels, `Judgement.short` also marks the texts
 likeliest of it (GermEval: 6% positive; uncertainty alone asks about few of them), and
-`Likeness` tells near-duplicates apart. Which of them are asked (a share for each kind,
+`nlp.likeness.Likeness` tells near-duplicates apart. Which of them are asked (a share for each kind,
 spread over topics and weeks) is the warehouse's `warehouse.teach_choice.choose`; this module only
 judges.
 """
@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from earshot.nlp.learn import MIN_PER_CLASS, fit
-from earshot.nlp.ngram_features import Features, FeatureSettings
+from earshot.nlp.likeness import Likeness
+from earshot.nlp.ngram_features import FeatureSettings
 from earshot.nlp.rule_scores import RuleScores
 from earshot.nlp.sentiment import label_for
 from earshot.nlp.sentiment_model import LABELS, SentimentModel, SentimentPredictor
@@ -40,8 +41,6 @@ BALANCE_UNTIL = MIN_PER_CLASS + 10
 # on those labels and lost to the rules on held-out posts, macro-F1 .467 against .530;
 # the most likely first, .446 against random's .510 on the posts not yet labelled).
 BALANCE_POOL = 0.25
-NEAR_DUPLICATE = 0.6  # cosine of two texts' n-gram TF-IDF above which one answer covers both
-LIKENESS_SAMPLE = 5_000  # texts (at most) the near-duplicates' vocabulary and IDF come from
 # with no model: how far from a boundary a rules' score may be and still count as unsure
 _RULES_SPREAD = 0.5
 
@@ -103,52 +102,6 @@ def judgement(
     if short is None:
         return Judgement(told.tolist(), [False] * len(texts))
     return Judgement(told.tolist(), likeliest(probabilities[:, model.classes.index(short)]))
-
-
-class Likeness:
-    """Which texts are near-duplicates (cosine of their word and character n-gram TF-IDF
-    above `NEAR_DUPLICATE`): the queue asks about one of them per step.
-
-    The vocabulary and IDF are learned from the texts themselves (no labels), at most
-    `LIKENESS_SAMPLE` of them, evenly spread; a text's vector is made when it is first
-    compared, so a queue over many candidates costs only the texts it looks at.
-    """
-
-    def __init__(self, texts: Sequence[str]) -> None:
-        self.texts = list(texts)
-        self._features: Features | None = None
-        self._vectors: dict[int, Any] = {}
-        self._chosen: list[int] = []  # the rows of `_stack`, kept while a choice grows
-        self._stack: Any = None
-
-    def _vector(self, i: int) -> Any:
-        found = self._vectors.get(i)
-        if found is None:
-            if self._features is None:
-                step = max(1, -(-len(self.texts) // LIKENESS_SAMPLE))  # ceiling division
-                sample = self.texts[::step]
-                self._features = Features(FeatureSettings(lexicon_weight=0.0))
-                self._features.fit_transform(sample, [0.0] * len(sample))
-            # a row of unit length, then the (here zero) lexicon column, dropped
-            found = self._features.transform([self.texts[i]], [0.0])[:, :-1].tocsr()
-            self._vectors[i] = found
-        return found
-
-    def too_close(self, i: int, chosen: Sequence[int]) -> bool:
-        """Whether text `i` is a near-duplicate of one of the `chosen`."""
-        if not chosen:
-            return False
-        from scipy import sparse
-
-        known = len(self._chosen)
-        if list(chosen[:known]) != self._chosen:  # not the same choice grown: start again
-            self._chosen, self._stack, known = [], None, 0
-        if len(chosen) > known:  # the choice grew since the last question: stack the new
-            rows = [self._vector(c) for c in chosen[known:]]
-            self._stack = sparse.vstack(rows if self._stack is None else [self._stack, *rows])
-            self._chosen = list(chosen)
-        similar = (self._stack @ self._vector(i).T).tocsr()
-        return bool(similar.max() > NEAR_DUPLICATE) if similar.nnz else False
 
 
 def rules_uncertainty(

@@ -49,7 +49,7 @@ class Judged(Protocol):
 
 
 class NearDuplicates(Protocol):
-    """Which texts are near-duplicates (`nlp.teach.Likeness` is one)."""
+    """Which texts are near-duplicates (`nlp.likeness.Likeness` is one)."""
 
     def too_close(self, i: int, chosen: Sequence[int]) -> bool:
         """Whether text `i` is a near-duplicate of one of the `chosen`."""

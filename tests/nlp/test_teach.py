@@ -16,7 +16,6 @@ from earshot.nlp.teach import (
     BOUNDARIES,
     PROVISIONAL_MIN,
     Judge,
-    Likeness,
     judgement,
     judging_model,
     judging_relevance,
@@ -145,31 +144,3 @@ def test_relevance_marks_the_matches_likeliest_not_relevant_while_that_verdict_i
     told = relevance_judgement(None, asked, terms, verdicts([True] * 30 + [False] * 2))
     assert told.short == [True, False, False, True]  # fewest distinct terms
     assert not any(relevance_judgement(None, asked, terms, verdicts([True, False] * 30)).short)
-
-
-def test_near_duplicates_are_told_apart_from_other_texts() -> None:
-    texts = [
-        "Die S-Bahn nach Laim fällt heute wegen einer Stellwerksstörung aus",
-        "Die S-Bahn nach Laim fällt heute wegen einer Stellwerksstörung aus!! http://t.co/x",
-        "Danke an das freundliche Personal im ICE nach Hamburg",
-        "Die S-Bahn nach Pasing ist pünktlich",
-    ]
-    near = Likeness(texts)
-    assert not near.too_close(1, [])
-    assert near.too_close(1, [0]) and near.too_close(0, [2, 1])
-    assert not near.too_close(2, [0, 1]) and not near.too_close(3, [0])
-
-
-def test_near_duplicates_from_a_sample_of_many_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
-    import earshot.nlp.teach as teach
-
-    monkeypatch.setattr(teach, "LIKENESS_SAMPLE", 6)  # 12 texts: the vocabulary from 6
-    stems = [
-        "Die S-Bahn nach Laim fällt heute wegen einer Stellwerksstörung aus",
-        "Danke an das freundliche Personal im ICE nach Hamburg",
-        "Der Regionalexpress nach Kiel hat zwanzig Minuten Verspätung",
-    ]
-    texts = [f"{stems[i % 3]} {'!' * (i // 3)}" for i in range(12)]
-    near = Likeness(texts)
-    assert near.too_close(3, [0]) and near.too_close(4, [2, 1])  # the same stem
-    assert not near.too_close(1, [0, 2]) and not near.too_close(5, [3, 4])
