@@ -44,6 +44,7 @@ from earshot.nlp.workers import (
     batches_per_worker,
     close_shared_pools,
     enrich_batch,
+    feeding_threads,
     shared_pool,
 )
 from earshot.pipelines.config import NlpConfig
@@ -121,7 +122,7 @@ def earshot(n_process: int) -> Callable[[Sequence[str]], int]:
         batches = new_posts(texts)
         if n_process == 1:
             return sum(len(enrich_batch(SETTINGS, batch, 1)) for batch in batches)
-        with ThreadPoolExecutor(max(n_process, 2)) as threads:  # `tasks.nlp_task_runner`
+        with ThreadPoolExecutor(feeding_threads(n_process)) as threads:  # the flow's
             return sum(
                 len(result)
                 for result in threads.map(lambda b: enrich_batch(SETTINGS, b, n_process), batches)

@@ -24,7 +24,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from earshot.listeners.records import FetchStatus
 from earshot.nlp.records import EnrichResult
-from earshot.nlp.workers import close_shared_pools
+from earshot.nlp.workers import close_shared_pools, feeding_threads
 from earshot.pipelines import http_setup, jobs, tagging, tasks
 from earshot.pipelines import stream as streams
 from earshot.pipelines.learning import relearn_if_labels_changed
@@ -133,7 +133,7 @@ def enrich_batches(config: str = "listening.yaml") -> EnrichSummary:
     # A run of a couple of batches is not worth starting worker processes for; on Dask
     # each worker enriches in its own process, `processes` batches at a time.
     workers = 1 if nlp.dask_address or stale <= 2 * nlp.batch_size else nlp.processes
-    window = max(nlp.processes, 2)  # batches in flight while one is stored
+    window = feeding_threads(nlp.processes)  # batches in flight while one is stored
     in_flight: deque[PrefectFuture[EnrichResult]] = deque()
     try:
         for batch in jobs.stale_batches(loaded, cursor, nlp.batch_size):

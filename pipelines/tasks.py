@@ -28,7 +28,7 @@ from earshot.listeners.http import HttpPolicy
 from earshot.listeners.records import FetchResult, FetchStatus
 from earshot.nlp.enricher import EnricherSettings
 from earshot.nlp.records import EnrichResult, PendingPost
-from earshot.nlp.workers import enrich_batch
+from earshot.nlp.workers import enrich_batch, feeding_threads
 from earshot.pipelines import jobs
 from earshot.pipelines.config import LoadedConfig
 from earshot.reports.delivery import SmtpSettings, send_digest
@@ -116,7 +116,7 @@ def nlp_task_runner(dask_address: str | None, processes: int) -> TaskRunner[Any]
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=dask_address)
-    return ThreadPoolTaskRunner(max_workers=max(processes, 2))
+    return ThreadPoolTaskRunner(max_workers=feeding_threads(processes))
 
 
 def as_arrived(futures: list[PrefectFuture[Fetched]]) -> Iterator[list[PrefectFuture[Fetched]]]:
