@@ -65,7 +65,6 @@ class SentimentScorer:
         self.negation_window = negation_window
         self.alpha = alpha
         self.reader = WordReader(lexicon, rules)
-        self.emoji = self.reader.emoji
         # first word of an idiom → the lengths of its idioms worth trying, longest first
         self._idiom_lengths: dict[str, tuple[int, ...]] = {
             first: tuple(
@@ -84,14 +83,6 @@ class SentimentScorer:
         return doc
 
     # -- scoring -------------------------------------------------------------------------
-    def valence(self, key: str) -> float:
-        """Lexicon valence of a folded word (`WordReader.valence`)."""
-        return self.reader.valence(key)
-
-    def compound_valence(self, key: str) -> float:
-        """Valence of a compound noun's longest known tail (`WordReader.compound_valence`)."""
-        return self.reader.compound_valence(key)
-
     def score(self, doc: Doc) -> float:
         return self.score_view(token_view(doc))
 
